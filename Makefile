@@ -1,0 +1,82 @@
+# tollgate: `make run` serves, `make check` tests; both install what they
+# need first (scripts/deps.sh).
+
+CC      ?= cc
+PGINC   := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= -O2 -g
+BASEFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -I. -I$(PGINC)
+SANFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LIBS    := -lpq -levent -ljansson -lcrypto
+TESTLIBS := -lcmocka
+
+LEDGER_SRC := ledger/ledger.c
+SERVER_SRC := $(wildcard server/*.c)
+APP_SRC    := $(SERVER_SRC) $(LEDGER_SRC) build/sql_embed.c
+HEADERS    := $(wildcard */*.h)
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+ITEST_SRC  := $(wildcard tests/integration/*.c)
+
+.PHONY: all build-all run check check-valgrind bench clean deps
+
+all: bin/tollgate
+
+deps:
+	@scripts/deps.sh
+
+build/sql_embed.c: scripts/embed-sql.sh $(wildcard sql/*.sql sql/queries/*.sql)
+	@mkdir -p build
+	scripts/embed-sql.sh > $@.tmp && mv $@.tmp $@
+
+bin/tollgate: $(APP_SRC) $(HEADERS)
+	@mkdir -p bin
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $(APP_SRC) $(LIBS)
+
+# The server with AddressSanitizer and UndefinedBehaviorSanitizer, for the
+# integration tests.
+bin/tollgate-asan: $(APP_SRC) $(HEADERS)
+	@mkdir -p bin
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $(APP_SRC) $(LIBS)
+
+# Unit tests link only the pure modules they test, once plainly and once
+# under the sanitizers.
+build/unit/%: tests/unit/%.c $(LEDGER_SRC) $(HEADERS)
+	@mkdir -p build/unit
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(LEDGER_SRC) $(TESTLIBS)
+
+build/unit-asan/%: tests/unit/%.c $(LEDGER_SRC) $(HEADERS)
+	@mkdir -p build/unit-asan
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< $(LEDGER_SRC) $(TESTLIBS)
+
+build/itest: $(ITEST_SRC) $(wildcard tests/integration/*.h) $(LEDGER_SRC) ledger/ledger.h
+	@mkdir -p build
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $(ITEST_SRC) $(LEDGER_SRC) -lcurl -ljansson -lpq
+
+bench/refserver: bench/refserver.c
+	$(CC) $(BASEFLAGS) -O2 -o $@ $< -levent
+
+build-all: bin/tollgate bin/tollgate-asan build/itest \
+	$(addprefix build/unit/,$(UNIT_TESTS)) $(addprefix build/unit-asan/,$(UNIT_TESTS))
+
+run:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory bin/tollgate
+	@scripts/run.sh
+
+check:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory build-all
+	@scripts/check.sh
+
+check-valgrind:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory bin/tollgate build/itest
+	@TOLLGATE_TEST_VALGRIND=1 scripts/check.sh integration
+
+bench:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory bin/tollgate bench/refserver
+	@bench/run.sh
+
+clean:
+	rm -rf build bin bench/refserver

@@ -1,0 +1,24 @@
+/*
+ * api.h - the handlers behind the routing table (api.c), one group per
+ * file: health and metrics in api.c, the ledger in api_ledger.c.
+ */
+#ifndef TOLLGATE_API_H
+#define TOLLGATE_API_H
+
+#include "server/http.h"
+
+void api_ledger_adjust(struct tg_req *r);
+void api_ledger_balances(struct tg_req *r);
+void api_ledger_verify(struct tg_req *r);
+
+/* Shared validation helpers: each replies 400 itself and returns -1. */
+int api_reject_unknown(struct tg_req *r, json_t *obj, const char *prefix,
+    const char *const *known);
+/* A field of obj: NULL when absent, or replied 400 when of the wrong type
+ * (*bad set). */
+int api_get_string(struct tg_req *r, json_t *obj, const char *name,
+    const char *field, int required, size_t maxlen, const char **out);
+int api_param_time(struct tg_req *r, const char *name, int64_t *out_us,
+    int *present);
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * main.c - the tollgate command: serve, migrate, key create, config,
+ * version.
+ *
+ * `serve` migrates synchronously, starts the PostgreSQL pool and waits for
+ * it, then listens. SIGINT or SIGTERM stops accepting, lets requests in
+ * flight finish (at most DRAIN_MS), and frees everything, so that valgrind
+ * and LeakSanitizer see a clean exit.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "server/api.h"
+#include "server/config.h"
+#include "server/db.h"
+#include "server/http.h"
+#include "server/keys.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/migrate.h"
+
+#define TOLLGATE_VERSION "0.1.0"
+#define POOL_WAIT_MS 10000
+#define DRAIN_MS 5000
+
+static int
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: tollgate serve\n"
+	    "       tollgate migrate\n"
+	    "       tollgate key create --role admin|gateway|finance "
+	    "[--name N] [--scope PATH] [--if-none]\n"
+	    "       tollgate config\n"
+	    "       tollgate version\n");
+	return 2;
+}
+
+static int
+load_config(struct tg_config *cfg)
+{
+	char err[512];
+
+	if (config_load(cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "tollgate: configuration: %s\n", err);
+		return -1;
+	}
+	log_min_level = cfg->log_level;
+	return 0;
+}
+
+static PGconn *
+connect_and_migrate(const struct tg_config *cfg, int quiet)
+{
+	char err[1024], where[512];
+	int applied, version;
+	PGconn *conn;
+
+	if ((conn = db_connect_sync(cfg, err, sizeof err)) == NULL) {
+		fprintf(stderr, "tollgate: TOLLGATE_DATABASE_URL: cannot "
+		    "connect: %s\n", err);
+		return NULL;
+	}
+	if (migrate_run(conn, &applied, &version, err, sizeof err) != 0) {
+		fprintf(stderr, "tollgate: migrate: %s\n", err);
+		PQfinish(conn);
+		return NULL;
+	}
+	db_describe(conn, where, sizeof where);
+	if (!quiet || applied > 0)
+		printf("database %s: schema at version %d (%d migration%s "
+		    "applied now)\n", where, version, applied,
+		    applied == 1 ? "" : "s");
+	return conn;
+}
+
+static int
+cmd_migrate(void)
+{
+	struct tg_config cfg;
+	PGconn *conn;
+
+	if (load_config(&cfg) != 0)
+		return 1;
+	if ((conn = connect_and_migrate(&cfg, 0)) == NULL)
+		return 1;
+	PQfinish(conn);
+	return 0;
+}
+
+static int
+cmd_key(int argc, char **argv)
+{
+	struct tg_config cfg;
+	const char *name = "", *scope = NULL;
+	char id[KEY_ID_BUFSZ], secret[KEY_SECRET_BUFSZ], err[512];
+	int i, role = 0, if_none = 0, rc;
+	PGconn *conn;
+
+	if (argc < 1 || strcmp(argv[0], "create") != 0)
+		return usage();
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) {
+			if ((role = keys_role_parse(argv[++i])) == 0) {
+				fprintf(stderr, "tollgate: --role must be admin, "
+				    "gateway or finance\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+			name = argv[++i];
+		else if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc)
+			scope = argv[++i];
+		else if (strcmp(argv[i], "--if-none") == 0)
+			if_none = 1;
+		else
+			return usage();
+	}
+	if (role == 0) {
+		fprintf(stderr, "tollgate: --role is required\n");
+		return 2;
+	}
+	if (load_config(&cfg) != 0)
+		return 1;
+	if ((conn = connect_and_migrate(&cfg, 1)) == NULL)
+		return 1;
+	rc = keys_create_sync(conn, role, name, scope, if_none, id, secret,
+	    err, sizeof err);
+	PQfinish(conn);
+	if (rc < 0) {
+		fprintf(stderr, "tollgate: key create: %s\n", err);
+		return 1;
+	}
+	if (rc == 1)
+		return 0;	/* --if-none and keys exist: nothing to say */
+	printf("created %s key %s%s%s; its secret is shown only now:\n%s\n",
+	    keys_role_name(role), id, *name ? " named " : "", name, secret);
+	return 0;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct tg_server *srv = arg;
+
+	(void)what;
+	log_info("event=stopping signal=%d inflight=%d", (int)sig,
+	    srv->inflight);
+	http_stop_accepting(srv);
+	srv->draining = 1;
+}
+
+static void
+drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tg_server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (srv->draining && (srv->inflight == 0 ||
+	    http_now_us() - srv->drain_start_us > DRAIN_MS * 1000LL))
+		event_base_loopbreak(srv->base);
+	if (srv->draining && srv->drain_start_us == 0)
+		srv->drain_start_us = http_now_us();
+}
+
+static int
+cmd_serve(void)
+{
+	static const char *labels[64];
+	struct tg_server srv;
+	struct event *sigint = NULL, *sigterm = NULL, *drain = NULL;
+	struct timeval tick = { 0, 10000 };
+	char err[512];
+	int64_t deadline;
+	size_t i;
+	PGconn *conn;
+	int rc = 1;
+
+	memset(&srv, 0, sizeof srv);
+	if (load_config(&srv.cfg) != 0)
+		return 1;
+	if ((conn = connect_and_migrate(&srv.cfg, 0)) == NULL)
+		return 1;
+	PQfinish(conn);
+
+	log_hook_libevent();
+	signal(SIGPIPE, SIG_IGN);
+	srv.boot_id = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
+	for (i = 0; i < tg_nroutes && i < 64; i++) {
+		static char buf[64][96];
+
+		snprintf(buf[i], sizeof buf[i], "%s %s",
+		    tg_routes[i].method == EVHTTP_REQ_GET ? "GET" :
+		    tg_routes[i].method == EVHTTP_REQ_POST ? "POST" :
+		    tg_routes[i].method == EVHTTP_REQ_PUT ? "PUT" :
+		    tg_routes[i].method == EVHTTP_REQ_PATCH ? "PATCH" :
+		    tg_routes[i].method == EVHTTP_REQ_DELETE ? "DELETE" : "?",
+		    tg_routes[i].path);
+		labels[i] = buf[i];
+	}
+	if ((srv.base = event_base_new()) == NULL ||
+	    (srv.metrics = metrics_new(labels, tg_nroutes)) == NULL ||
+	    (srv.keys = key_cache_new(srv.cfg.key_cache_ttl_s)) == NULL ||
+	    (srv.db = db_pool_new(srv.base, &srv.cfg)) == NULL) {
+		fprintf(stderr, "tollgate: out of memory\n");
+		goto out;
+	}
+	/* Serve only once the pool can answer, so the first requests after
+	 * start do not see a spurious 503. */
+	deadline = http_now_us() + POOL_WAIT_MS * 1000LL;
+	while (!db_pool_up(srv.db) && http_now_us() < deadline)
+		event_base_loop(srv.base, EVLOOP_ONCE);
+	if (!db_pool_up(srv.db)) {
+		fprintf(stderr, "tollgate: TOLLGATE_DATABASE_URL: the "
+		    "connection pool could not connect\n");
+		goto out;
+	}
+	if (http_start(&srv, err, sizeof err) != 0) {
+		fprintf(stderr, "tollgate: %s\n", err);
+		goto out;
+	}
+	sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
+	sigterm = evsignal_new(srv.base, SIGTERM, on_signal, &srv);
+	drain = event_new(srv.base, -1, EV_PERSIST, drain_cb, &srv);
+	if (sigint == NULL || sigterm == NULL || drain == NULL ||
+	    evsignal_add(sigint, NULL) != 0 || evsignal_add(sigterm, NULL) != 0 ||
+	    evtimer_add(drain, &tick) != 0) {
+		fprintf(stderr, "tollgate: cannot set up signals\n");
+		goto out;
+	}
+	printf("tollgate %s listening on http://%s:%d\n", TOLLGATE_VERSION,
+	    srv.cfg.listen_host, srv.cfg.listen_port);
+	fflush(stdout);
+	log_info("event=listening addr=%s:%d pool=%d", srv.cfg.listen_host,
+	    srv.cfg.listen_port, srv.cfg.db_pool_size);
+	event_base_dispatch(srv.base);
+	log_info("event=stopped");
+	rc = 0;
+out:
+	if (sigint != NULL)
+		event_free(sigint);
+	if (sigterm != NULL)
+		event_free(sigterm);
+	if (drain != NULL)
+		event_free(drain);
+	/* The pool first: its failed queries still reply on live requests. */
+	db_pool_free(srv.db);
+	http_free(&srv);
+	key_cache_free(srv.keys);
+	metrics_free(srv.metrics);
+	if (srv.base != NULL)
+		event_base_free(srv.base);
+	libevent_global_shutdown();
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tg_config cfg;
+
+	if (argc < 2)
+		return usage();
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve();
+	if (strcmp(argv[1], "migrate") == 0)
+		return cmd_migrate();
+	if (strcmp(argv[1], "key") == 0)
+		return cmd_key(argc - 2, argv + 2);
+	if (strcmp(argv[1], "version") == 0) {
+		printf("tollgate %s (schema %d)\n", TOLLGATE_VERSION,
+		    migrate_latest());
+		return 0;
+	}
+	if (strcmp(argv[1], "config") == 0) {
+		if (load_config(&cfg) != 0)
+			return 1;
+		config_print_table(stdout);
+		return 0;
+	}
+	return usage();
+}

@@ -1,0 +1,497 @@
+/*
+ * itest.c - the integration test runner and its harness.
+ *
+ * Environment (set by scripts/check.sh):
+ *   TOLLGATE_DATABASE_URL  the throwaway database
+ *   TG_BIN                 the server binary under test
+ *   TG_CLI                 the command-line binary (bin/tollgate)
+ *   TG_PGDIR               the throwaway cluster, for restarts
+ *   TG_LOG                 where the server's output goes
+ *   TG_WRAPPER             optional command prefix, e.g. valgrind
+ *
+ * The server runs for the whole suite; at the end it is stopped with
+ * SIGTERM and must exit 0 with no sanitizer, valgrind or assertion report
+ * in its log. The last line is "N passed, N failed".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "tests/integration/itest.h"
+
+char admin_key[128], gateway_key[128], finance_key[128];
+int test_failed;
+
+static char base_url[64];
+static int base_port;
+static pid_t server_pid;
+static CURL *curl;
+static PGconn *db;
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct buf {
+	char *p;
+	size_t n;
+};
+
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct buf *b = arg;
+	size_t n = size * nmemb;
+	char *p = realloc(b->p, b->n + n + 1);
+
+	if (p == NULL)
+		return 0;
+	memcpy(p + b->n, data, n);
+	b->p = p;
+	b->n += n;
+	p[b->n] = '\0';
+	return n;
+}
+
+static void
+copy_header(const char *line, size_t n, const char *name, char *dst,
+    size_t dsz)
+{
+	size_t k = strlen(name);
+
+	if (n > k + 1 && strncasecmp(line, name, k) == 0 && line[k] == ':') {
+		line += k + 1;
+		n -= k + 1;
+		while (n > 0 && *line == ' ') {
+			line++;
+			n--;
+		}
+		while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == '\n'))
+			n--;
+		if (n >= dsz)
+			n = dsz - 1;
+		memcpy(dst, line, n);
+		dst[n] = '\0';
+	}
+}
+
+static size_t
+header_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct resp *r = arg;
+	size_t n = size * nmemb;
+
+	copy_header(data, n, "Content-Type", r->ctype, sizeof r->ctype);
+	copy_header(data, n, "X-Request-Id", r->request_id,
+	    sizeof r->request_id);
+	copy_header(data, n, "Retry-After", r->retry_after,
+	    sizeof r->retry_after);
+	copy_header(data, n, "Allow", r->allow, sizeof r->allow);
+	return n;
+}
+
+struct resp *
+http(const char *method, const char *path, const char *key, const char *body,
+    const char *const *extra)
+{
+	struct resp *r = calloc(1, sizeof *r);
+	struct curl_slist *h = NULL;
+	struct buf b = { NULL, 0 };
+	char url[1024], auth[200];
+	CURLcode rc;
+
+	snprintf(url, sizeof url, "%s%s", base_url, path);
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+	if (key != NULL) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
+		h = curl_slist_append(h, auth);
+	}
+	if (body != NULL) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	for (; extra != NULL && *extra != NULL; extra++)
+		h = curl_slist_append(h, *extra);
+	h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+	rc = curl_easy_perform(curl);
+	curl_slist_free_all(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+	else
+		r->status = -1;
+	r->body = b.p != NULL ? b.p : strdup("");
+	r->json = json_loads(r->body, 0, NULL);
+	return r;
+}
+
+const char *
+server_url(const char *path)
+{
+	static char url[1024];
+
+	snprintf(url, sizeof url, "%s%s", base_url, path);
+	return url;
+}
+
+int
+http_raw(const char *data, size_t n, char *out, size_t outsz)
+{
+	struct sockaddr_in sa;
+	struct timeval tv = { 5, 0 };
+	size_t got = 0;
+	ssize_t k;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)base_port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	out[0] = '\0';
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    write(fd, data, n) != (ssize_t)n) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	while (got + 1 < outsz && (k = read(fd, out + got, outsz - got - 1)) > 0)
+		got += (size_t)k;
+	out[got] = '\0';
+	close(fd);
+	return (int)got;
+}
+
+void
+resp_free(struct resp *r)
+{
+	if (r == NULL)
+		return;
+	json_decref(r->json);
+	free(r->body);
+	free(r);
+}
+
+static const char *
+err_member(const struct resp *r, const char *name)
+{
+	json_t *e = json_object_get(r->json, "error");
+	const char *s = json_string_value(json_object_get(e, name));
+
+	return s != NULL ? s : "";
+}
+
+const char *
+err_code(const struct resp *r)
+{
+	return err_member(r, "code");
+}
+
+const char *
+err_field(const struct resp *r)
+{
+	return err_member(r, "field");
+}
+
+const char *
+jstr(const struct resp *r, const char *name)
+{
+	const char *s = json_string_value(json_object_get(r->json, name));
+
+	return s != NULL ? s : "";
+}
+
+const char *
+db_value(const char *sql)
+{
+	static char out[4096];
+	PGresult *res = PQexec(db, sql);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
+		fprintf(stderr, "    db_value(%s): %s\n", sql,
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return NULL;
+	}
+	snprintf(out, sizeof out, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return out;
+}
+
+static char last_db_error[1024];
+
+int
+db_exec(const char *sql)
+{
+	PGresult *res = PQexec(db, sql);
+	ExecStatusType st = PQresultStatus(res);
+
+	snprintf(last_db_error, sizeof last_db_error, "%s",
+	    PQresultErrorMessage(res));
+	PQclear(res);
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+}
+
+const char *
+db_error(void)
+{
+	return last_db_error;
+}
+
+long long
+db_count(const char *table)
+{
+	char sql[256];
+	const char *v;
+
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+	v = db_value(sql);
+	return v != NULL ? atoll(v) : -1;
+}
+
+int
+run_cmd(const char *cmd, char *out, size_t outsz)
+{
+	FILE *fp = popen(cmd, "r");
+	size_t n = 0, k;
+	int st;
+
+	if (fp == NULL)
+		return -1;
+	while (out != NULL && n + 1 < outsz &&
+	    (k = fread(out + n, 1, outsz - n - 1, fp)) > 0)
+		n += k;
+	if (out != NULL)
+		out[n] = '\0';
+	st = pclose(fp);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int
+pg_ctl(const char *what)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof cmd, "scripts/pg.sh %s '%s' >/dev/null",
+	    strcmp(what, "stop") == 0 ? "stop" : "start", getenv("TG_PGDIR"));
+	if (strcmp(what, "start") == 0) {
+		int rc = run_cmd(cmd, NULL, 0);
+
+		/* The harness's own connection went away with the server. */
+		PQreset(db);
+		return rc;
+	}
+	return run_cmd(cmd, NULL, 0);
+}
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+int
+server_start(void)
+{
+	const char *bin = getenv("TG_BIN"), *wrapper = getenv("TG_WRAPPER");
+	const char *logpath = getenv("TG_LOG");
+	char listen[64], cmd[2048];
+	double deadline;
+	struct resp *r;
+	int port = free_port(), st;
+
+	base_port = port;
+	snprintf(base_url, sizeof base_url, "http://127.0.0.1:%d", port);
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+	snprintf(cmd, sizeof cmd, "exec %s %s serve >>'%s' 2>&1",
+	    wrapper != NULL ? wrapper : "", bin, logpath);
+	if ((server_pid = fork()) == 0) {
+		setenv("TOLLGATE_LISTEN", listen, 1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	/* Wait for the condition (a healthy reply), not for a fixed time;
+	 * valgrind makes start-up slow, hence the generous bound. */
+	deadline = now_s() + 120;
+	while (now_s() < deadline) {
+		if (waitpid(server_pid, &st, WNOHANG) == server_pid) {
+			fprintf(stderr, "server exited during start-up; see %s\n",
+			    logpath);
+			server_pid = 0;
+			return -1;
+		}
+		r = http("GET", "/healthz", NULL, NULL, NULL);
+		st = (int)r->status;
+		resp_free(r);
+		if (st == 200)
+			return 0;
+		usleep(20000);
+	}
+	fprintf(stderr, "server did not become healthy\n");
+	return -1;
+}
+
+int
+server_stop(void)
+{
+	double deadline = now_s() + 120;
+	int st;
+
+	if (server_pid <= 0)
+		return -1;
+	kill(server_pid, SIGTERM);
+	while (now_s() < deadline) {
+		if (waitpid(server_pid, &st, WNOHANG) == server_pid) {
+			server_pid = 0;
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				return 0;
+			fprintf(stderr, "server exit status %d\n",
+			    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+			return -1;
+		}
+		usleep(20000);
+	}
+	kill(server_pid, SIGKILL);
+	waitpid(server_pid, &st, 0);
+	server_pid = 0;
+	fprintf(stderr, "server did not stop on SIGTERM\n");
+	return -1;
+}
+
+/* Sanitizer, valgrind and assertion reports in the server's log. */
+static int
+log_is_clean(void)
+{
+	static const char *const bad[] = { "AddressSanitizer", "LeakSanitizer",
+	    "runtime error:", "definitely lost: [1-9]", "Invalid read",
+	    "Invalid write", "uninitialised", "Assertion", NULL };
+	char cmd[1024];
+	int i, clean = 1;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		snprintf(cmd, sizeof cmd, "grep -Eq '%s' '%s'", bad[i],
+		    getenv("TG_LOG"));
+		if (run_cmd(cmd, NULL, 0) == 0) {
+			fprintf(stderr, "server log shows \"%s\"\n", bad[i]);
+			clean = 0;
+		}
+	}
+	return clean;
+}
+
+static int
+make_key(const char *role, char *out, size_t outsz)
+{
+	char cmd[512], buf[1024], *last, *nl;
+
+	snprintf(cmd, sizeof cmd, "%s key create --role %s --name itest-%s",
+	    getenv("TG_CLI"), role, role);
+	if (run_cmd(cmd, buf, sizeof buf) != 0)
+		return -1;
+	/* The secret is alone on the last line of standard output. */
+	while ((nl = strrchr(buf, '\n')) != NULL && nl[1] == '\0')
+		*nl = '\0';
+	last = strrchr(buf, '\n');
+	last = last != NULL ? last + 1 : buf;
+	if (strncmp(last, "tg_", 3) != 0 || strlen(last) >= outsz)
+		return -1;
+	memcpy(out, last, strlen(last) + 1);
+	return 0;
+}
+
+static void
+run_suite(const struct itest *t, int *passed, int *failed)
+{
+	for (; t->name != NULL; t++) {
+		test_failed = 0;
+		t->fn();
+		printf("%s %s\n", test_failed ? "FAIL" : "ok  ", t->name);
+		fflush(stdout);
+		if (test_failed)
+			(*failed)++;
+		else
+			(*passed)++;
+	}
+}
+
+int
+main(void)
+{
+	int passed = 0, failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getenv("TG_BIN") == NULL || getenv("TG_CLI") == NULL ||
+	    getenv("TG_LOG") == NULL || getenv("TG_PGDIR") == NULL) {
+		fprintf(stderr, "itest: run me through scripts/check.sh\n");
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	curl = curl_easy_init();
+	db = PQconnectdb(getenv("TOLLGATE_DATABASE_URL"));
+	if (PQstatus(db) != CONNECTION_OK) {
+		fprintf(stderr, "itest: database: %s", PQerrorMessage(db));
+		return 2;
+	}
+	if (make_key("admin", admin_key, sizeof admin_key) != 0 ||
+	    make_key("gateway", gateway_key, sizeof gateway_key) != 0 ||
+	    make_key("finance", finance_key, sizeof finance_key) != 0) {
+		fprintf(stderr, "itest: tollgate key create failed\n");
+		return 2;
+	}
+	if (server_start() != 0) {
+		failed++;
+		goto out;
+	}
+	run_suite(server_tests, &passed, &failed);
+	run_suite(ledger_tests, &passed, &failed);
+	if (server_stop() != 0 || !log_is_clean()) {
+		printf("FAIL clean server exit (see %s)\n", getenv("TG_LOG"));
+		failed++;
+	} else {
+		printf("ok   clean server exit\n");
+		passed++;
+	}
+out:
+	printf("integration: %d passed, %d failed\n", passed, failed);
+	PQfinish(db);
+	curl_easy_cleanup(curl);
+	curl_global_cleanup();
+	return failed == 0 ? 0 : 1;
+}

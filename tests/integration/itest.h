@@ -1,0 +1,83 @@
+/*
+ * itest.h - a small harness for integration tests: it starts the real
+ * tollgate binary against a throwaway PostgreSQL, speaks HTTP to it with
+ * libcurl, and looks at the database with libpq to check what was (and was
+ * not) written.
+ */
+#ifndef TOLLGATE_ITEST_H
+#define TOLLGATE_ITEST_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+struct resp {
+	long status;
+	char *body;
+	json_t *json;		/* NULL when the body is not JSON */
+	char ctype[128];
+	char request_id[80];
+	char retry_after[16];
+	char allow[64];
+};
+
+extern char admin_key[128], gateway_key[128], finance_key[128];
+extern int test_failed;
+
+/* method: "GET", "POST", ...; key may be NULL; body may be NULL.
+ * extra: NULL-terminated list of "Header: value" strings. */
+struct resp *http(const char *method, const char *path, const char *key,
+    const char *body, const char *const *extra);
+void resp_free(struct resp *r);
+/* The server's URL for path (static storage, until the next call). */
+const char *server_url(const char *path);
+/* Send raw bytes on a new connection, read the answer until the server
+ * closes or 5 s pass; returns the bytes read. */
+int http_raw(const char *data, size_t n, char *out, size_t outsz);
+
+/* The error code of an error reply, or "". */
+const char *err_code(const struct resp *r);
+const char *err_field(const struct resp *r);
+/* A string member of the reply's top-level object, or "". */
+const char *jstr(const struct resp *r, const char *name);
+
+/* One value of a query run on the test database (NULL on error). The
+ * returned string lives until the next call. */
+const char *db_value(const char *sql);
+long long db_count(const char *table);
+/* Run SQL on the test database; 0 when it succeeded (errors not shown). */
+int db_exec(const char *sql);
+/* The error message of the last failed db_exec(). */
+const char *db_error(void);
+
+int server_start(void);
+int server_stop(void);		/* 0 when it exited cleanly */
+int pg_ctl(const char *what);	/* "stop" or "start" through scripts/pg.sh */
+/* Run a command, capture its standard output (at most outsz bytes). */
+int run_cmd(const char *cmd, char *out, size_t outsz);
+
+#define CHECK(cond, ...) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "    FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+		fprintf(stderr, __VA_ARGS__); \
+		fprintf(stderr, "\n"); \
+		test_failed = 1; \
+	} \
+} while (0)
+
+/* Check an error reply's status, code and field in one line. */
+#define CHECK_ERR(r, st, code, field) do { \
+	CHECK((r)->status == (st), "status %ld, want %d: %s", (r)->status, (st), (r)->body); \
+	CHECK(strcmp(err_code(r), (code)) == 0, "code %s, want %s", err_code(r), (code)); \
+	CHECK((field) == NULL || strcmp(err_field(r), (field) ? (field) : "") == 0, \
+	    "field %s, want %s", err_field(r), (field) ? (field) : ""); \
+} while (0)
+
+struct itest {
+	const char *name;
+	void (*fn)(void);
+};
+
+extern const struct itest server_tests[];
+extern const struct itest ledger_tests[];
+
+#endif
