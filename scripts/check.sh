@@ -80,8 +80,8 @@ else
 	failed=$((failed + f))
 fi
 if [ "${f:-1}" != 0 ]; then
-	echo "--- server log (last 40 lines) ---"
-	tail -n 40 "$log"
+	echo "--- server log: reports and the last lines ---"
+	grep -v ' level=info ' "$log" | tail -n 60
 fi
 rm -f "$out" "$log"
 

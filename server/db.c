@@ -391,6 +391,17 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		conn_fail(c, "connect timeout");
 }
 
+/* PostgreSQL's notices (a connection terminated by an administrator, ...)
+ * go to our log instead of libpq's bare line on stderr. */
+static void
+notice_cb(void *arg, const char *message)
+{
+	char esc[512];
+
+	(void)arg;
+	log_info("event=db_notice msg=%s", log_escape(message, esc, sizeof esc));
+}
+
 static void
 conn_start(struct db_conn *c)
 {
@@ -404,6 +415,7 @@ conn_start(struct db_conn *c)
 		conn_fail(c, "connect");
 		return;
 	}
+	PQsetNoticeProcessor(c->pg, notice_cb, NULL);
 	c->state = C_CONNECTING;
 	timer_in(c, CONNECT_TIMEOUT_MS);
 	if (conn_watch(c, EV_WRITE) != 0)

@@ -119,6 +119,7 @@ migrate_run(PGconn *conn, int *applied, int *version, char *err, size_t errsz)
 
 	*applied = 0;
 	*version = 0;
+	err[0] = '\0';
 	if (exec_ok(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_ID ")", err,
 	    errsz) != 0)
 		goto out;
