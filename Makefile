@@ -15,7 +15,8 @@ SERVER_SRC := $(wildcard server/*.c)
 APP_SRC    := $(SERVER_SRC) $(LEDGER_SRC) build/sql_embed.c
 HEADERS    := $(wildcard */*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
-ITEST_SRC  := $(wildcard tests/integration/*.c)
+ITEST_SRC  := tests/integration/itest.c tests/integration/test_server.c \
+	tests/integration/test_ledger_api.c
 
 .PHONY: all build-all run check check-valgrind bench clean deps
 
@@ -52,10 +53,14 @@ build/itest: $(ITEST_SRC) $(wildcard tests/integration/*.h) $(LEDGER_SRC) ledger
 	@mkdir -p build
 	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $(ITEST_SRC) $(LEDGER_SRC) -lcurl -ljansson -lpq
 
+build/test_migrate: tests/integration/test_migrate.c server/migrate.c server/keys.c $(HEADERS)
+	@mkdir -p build
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< server/migrate.c server/keys.c -lpq -lcrypto $(TESTLIBS)
+
 bench/refserver: bench/refserver.c
 	$(CC) $(BASEFLAGS) -O2 -o $@ $< -levent
 
-build-all: bin/tollgate bin/tollgate-asan build/itest \
+build-all: bin/tollgate bin/tollgate-asan build/itest build/test_migrate \
 	$(addprefix build/unit/,$(UNIT_TESTS)) $(addprefix build/unit-asan/,$(UNIT_TESTS))
 
 run:

@@ -54,6 +54,20 @@ if ! url=$(scripts/pg.sh start "$pgdir"); then
 	exit 1
 fi
 
+if [ "$what" = all ]; then
+	echo "== build/test_migrate"
+	out=$(mktemp)
+	psql "$url" -qc "CREATE DATABASE migtest" >/dev/null
+	if ! TG_MIGRATE_DB=$(echo "$url" | sed 's/dbname=tollgate/dbname=migtest/') \
+	    build/test_migrate >"$out" 2>&1; then
+		cat "$out"
+		grep -q 'FAILED  \]' "$out" || failed=$((failed + 1))
+	fi
+	count_cmocka "$out"
+	tail -n 1 "$out"
+	rm -f "$out"
+fi
+
 log=$(mktemp "${TMPDIR:-/tmp}/tollgate-itest-log.XXXXXX")
 if [ "${TOLLGATE_TEST_VALGRIND:-}" = 1 ]; then
 	bin=bin/tollgate

@@ -67,7 +67,8 @@ connect_and_migrate(const struct tg_config *cfg, int quiet)
 		    "connect: %s\n", err);
 		return NULL;
 	}
-	if (migrate_run(conn, &applied, &version, err, sizeof err) != 0) {
+	if (migrate_run(conn, sql_migrations, sql_migrations_count, &applied,
+	    &version, err, sizeof err) != 0) {
 		fprintf(stderr, "tollgate: migrate: %s\n", err);
 		PQfinish(conn);
 		return NULL;

@@ -10,7 +10,6 @@
 
 #include "server/keys.h"
 #include "server/migrate.h"
-#include "server/sqlfiles.h"
 
 #define MIGRATE_LOCK_ID "7200"
 
@@ -109,7 +108,8 @@ rollback:
 }
 
 int
-migrate_run(PGconn *conn, int *applied, int *version, char *err, size_t errsz)
+migrate_run(PGconn *conn, const struct sql_file *migs, size_t nmigs,
+    int *applied, int *version, char *err, size_t errsz)
 {
 	unsigned char digest[SHA256_DIGEST_LENGTH];
 	char sum[2 * SHA256_DIGEST_LENGTH + 1];
@@ -128,8 +128,8 @@ migrate_run(PGconn *conn, int *applied, int *version, char *err, size_t errsz)
 	    "checksum text NOT NULL, "
 	    "applied_at timestamptz NOT NULL DEFAULT now())", err, errsz) != 0)
 		goto unlock;
-	for (i = 0; i < sql_migrations_count; i++) {
-		const struct sql_file *m = &sql_migrations[i];
+	for (i = 0; i < nmigs; i++) {
+		const struct sql_file *m = &migs[i];
 
 		SHA256((const unsigned char *)m->text, strlen(m->text), digest);
 		keys_hex(digest, sizeof digest, sum);
@@ -150,10 +150,10 @@ migrate_run(PGconn *conn, int *applied, int *version, char *err, size_t errsz)
 	}
 	*version = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if (*version > migrate_latest()) {
+	if (nmigs > 0 && *version > migs[nmigs - 1].version) {
 		snprintf(err, errsz, "the database schema is at version %d, "
 		    "newer than this build's %d; run a newer tollgate",
-		    *version, migrate_latest());
+		    *version, migs[nmigs - 1].version);
 		goto unlock;
 	}
 	rc = 0;

@@ -11,15 +11,19 @@
 
 #include <libpq-fe.h>
 
+#include "server/sqlfiles.h"
+
 /* The newest version this binary carries. */
 int migrate_latest(void);
 
 /*
- * Bring the schema to migrate_latest(). On success *applied is how many
- * migrations ran now and *version the schema's version. On failure the
- * failing migration has been rolled back; err names it.
+ * Bring the schema up to the last of the n migrations m (in version order;
+ * the server passes sql_migrations). On success *applied is how many ran
+ * now and *version the schema's version. On failure the failing migration
+ * has been rolled back and err names it.
  */
-int migrate_run(PGconn *conn, int *applied, int *version, char *err,
-    size_t errsz) __attribute__((warn_unused_result));
+int migrate_run(PGconn *conn, const struct sql_file *m, size_t n,
+    int *applied, int *version, char *err, size_t errsz)
+    __attribute__((warn_unused_result));
 
 #endif
