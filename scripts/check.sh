@@ -80,7 +80,7 @@ echo "== integration ($bin${wrapper:+ under valgrind})"
 out=$(mktemp)
 TOLLGATE_DATABASE_URL="$url" TG_BIN="$bin" TG_CLI=bin/tollgate \
     TG_PGDIR="$pgdir" TG_LOG="$log" TG_WRAPPER="$wrapper" \
-    TOLLGATE_BODY_LIMIT=65536 TOLLGATE_LOG_LEVEL=info \
+    TOLLGATE_BODY_LIMIT=1048576 TOLLGATE_LOG_LEVEL=info \
     ASAN_OPTIONS=detect_leaks=1 \
     build/itest 2>&1 | tee "$out"
 p=$(sed -n 's/^integration: \([0-9]*\) passed.*/\1/p' "$out")

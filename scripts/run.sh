@@ -17,6 +17,8 @@ fi
 
 bin/tollgate migrate
 bin/tollgate key create --role admin --name local-admin --if-none
+bin/tollgate prices import --format litellm pricing/data/litellm-model-prices.json \
+    --note "LiteLLM snapshot (pricing/data)" --if-empty
 
 status=0
 trap '' INT TERM

@@ -27,6 +27,15 @@ const struct tg_route tg_routes[] = {
 	  ROLE_ADMIN | ROLE_FINANCE, 0, "account subtree from to" },
 	{ EVHTTP_REQ_GET, "/v1/ledger/verify", api_ledger_verify,
 	  ROLE_ADMIN | ROLE_FINANCE, 0, NULL },
+	{ EVHTTP_REQ_POST, "/v1/prices", api_prices_create, ROLE_ADMIN, 1,
+	  "effective_from note" },
+	{ EVHTTP_REQ_GET, "/v1/prices", api_prices_get, ROLE_ANY, 0,
+	  "provider model at" },
+	{ EVHTTP_REQ_POST, "/v1/prices/import", api_prices_import, ROLE_ADMIN,
+	  1, "format effective_from note" },
+	{ EVHTTP_REQ_GET, "/v1/prices/versions", api_prices_versions, ROLE_ANY,
+	  0, NULL },
+	{ EVHTTP_REQ_POST, "/v1/quote", api_quote, ROLE_ANY, 1, NULL },
 };
 const size_t tg_nroutes = sizeof(tg_routes) / sizeof(tg_routes[0]);
 

@@ -10,6 +10,11 @@
 void api_ledger_adjust(struct tg_req *r);
 void api_ledger_balances(struct tg_req *r);
 void api_ledger_verify(struct tg_req *r);
+void api_prices_create(struct tg_req *r);
+void api_prices_import(struct tg_req *r);
+void api_prices_get(struct tg_req *r);
+void api_prices_versions(struct tg_req *r);
+void api_quote(struct tg_req *r);
 
 /* Shared validation helpers: each replies 400 itself and returns -1. */
 int api_reject_unknown(struct tg_req *r, json_t *obj, const char *prefix,

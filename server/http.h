@@ -21,6 +21,7 @@
 #include "server/keys.h"
 
 struct metrics;
+struct pricing_book;
 
 struct tg_server {
 	struct tg_config cfg;
@@ -32,6 +33,10 @@ struct tg_server {
 	struct metrics *metrics;
 	uint64_t req_seq;
 	uint32_t boot_id;
+	struct pricing_book *prices;	/* every price version, in memory */
+	int64_t prices_count, prices_max_id;	/* what the book was built from */
+	struct event *prices_poll;
+	int prices_polling;
 	int inflight;
 	int draining;
 	int64_t drain_start_us;

@@ -24,6 +24,8 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/migrate.h"
+#include "server/prices.h"
+#include "ledger/ledger.h"
 
 #define TOLLGATE_VERSION "0.1.0"
 #define POOL_WAIT_MS 10000
@@ -37,6 +39,8 @@ usage(void)
 	    "       tollgate migrate\n"
 	    "       tollgate key create --role admin|gateway|finance "
 	    "[--name N] [--scope PATH] [--if-none]\n"
+	    "       tollgate prices import --format litellm|native FILE "
+	    "[--effective-from TS] [--note TEXT] [--if-empty]\n"
 	    "       tollgate config\n"
 	    "       tollgate version\n");
 	return 2;
@@ -144,6 +148,118 @@ cmd_key(int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_prices(int argc, char **argv)
+{
+	struct tg_config cfg;
+	const char *format = NULL, *file = NULL, *eff = NULL, *note = "", *why;
+	char err[1024], tbuf[LEDGER_TIME_BUFSZ], *stored = NULL, *report_s;
+	const char *params[6];
+	struct pricing_book *book = NULL;
+	struct field_err fe;
+	json_error_t jerr;
+	json_t *doc = NULL, *report = NULL;
+	int64_t count, max_id, eff_us;
+	PGresult *res;
+	PGconn *conn;
+	int i, if_empty = 0, rc = 1;
+
+	if (argc < 1 || strcmp(argv[0], "import") != 0)
+		return usage();
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+			format = argv[++i];
+		else if (strcmp(argv[i], "--effective-from") == 0 && i + 1 < argc)
+			eff = argv[++i];
+		else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc)
+			note = argv[++i];
+		else if (strcmp(argv[i], "--if-empty") == 0)
+			if_empty = 1;
+		else if (argv[i][0] != '-' && file == NULL)
+			file = argv[i];
+		else
+			return usage();
+	}
+	if (format == NULL || file == NULL)
+		return usage();
+	eff_us = (int64_t)time(NULL) * 1000000;
+	if (eff != NULL && ledger_time_parse(eff, strlen(eff), &eff_us,
+	    &why) != 0) {
+		fprintf(stderr, "tollgate: --effective-from: %s\n", why);
+		return 2;
+	}
+	if (load_config(&cfg) != 0)
+		return 1;
+	if ((conn = connect_and_migrate(&cfg, 1)) == NULL)
+		return 1;
+	if ((book = prices_load_sync(conn, &count, &max_id, err,
+	    sizeof err)) == NULL) {
+		fprintf(stderr, "tollgate: loading prices: %s\n", err);
+		goto out;
+	}
+	if (if_empty && count > 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((doc = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		fprintf(stderr, "tollgate: %s: line %d: %s\n", file, jerr.line,
+		    jerr.text);
+		goto out;
+	}
+	if (strcmp(format, "native") == 0 && eff == NULL &&
+	    json_is_string(json_object_get(doc, "effective_from")) &&
+	    ledger_time_parse(json_string_value(json_object_get(doc,
+	    "effective_from")), strlen(json_string_value(json_object_get(doc,
+	    "effective_from"))), &eff_us, &why) != 0) {
+		fprintf(stderr, "tollgate: %s: effective_from: %s\n", file, why);
+		goto out;
+	}
+	if (prices_prepare(doc, format, pricing_book_at(book, eff_us, NULL),
+	    &stored, &report, &fe) != 0) {
+		fprintf(stderr, "tollgate: %s: %s%s%s\n", file, fe.field,
+		    fe.field[0] ? ": " : "", fe.message);
+		goto out;
+	}
+	ledger_time_format(eff_us, tbuf);
+	report_s = json_dumps(report, JSON_COMPACT);
+	params[0] = tbuf;
+	params[1] = format;
+	params[2] = note;
+	params[3] = NULL;
+	params[4] = report_s;
+	params[5] = stored;
+	res = PQexecParams(conn, "SELECT price_version_create($1::timestamptz, "
+	    "$2, $3, $4, $5::jsonb, $6::jsonb)", 6, NULL, params, NULL, NULL, 0);
+	free(report_s);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "tollgate: prices import: %s",
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		goto out;
+	}
+	printf("price version %s effective from %s: %lld price entries",
+	    PQgetvalue(res, 0, 0), tbuf, (long long)json_integer_value(
+	    json_object_get(report, "price_entries")));
+	if (json_object_get(report, "skipped") != NULL ||
+	    json_object_get(report, "unmapped_fields") != NULL ||
+	    json_object_get(report, "rounded") != NULL)
+		printf("; %zu entries skipped, %zu fields not representable, "
+		    "%zu prices rounded (see GET /v1/prices/versions)",
+		    json_array_size(json_object_get(report, "skipped")),
+		    json_array_size(json_object_get(report, "unmapped_fields")),
+		    json_array_size(json_object_get(report, "rounded")));
+	printf("\n");
+	PQclear(res);
+	rc = 0;
+out:
+	free(stored);
+	json_decref(report);
+	json_decref(doc);
+	pricing_book_free(book);
+	PQfinish(conn);
+	return rc;
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -188,7 +304,15 @@ cmd_serve(void)
 		return 1;
 	if ((conn = connect_and_migrate(&srv.cfg, 0)) == NULL)
 		return 1;
+	srv.prices = prices_load_sync(conn, &srv.prices_count,
+	    &srv.prices_max_id, err, sizeof err);
 	PQfinish(conn);
+	if (srv.prices == NULL) {
+		fprintf(stderr, "tollgate: loading prices: %s\n", err);
+		return 1;
+	}
+	printf("price book: %zu version%s\n", pricing_book_count(srv.prices),
+	    pricing_book_count(srv.prices) == 1 ? "" : "s");
 
 	log_hook_libevent();
 	signal(SIGPIPE, SIG_IGN);
@@ -226,6 +350,10 @@ cmd_serve(void)
 		fprintf(stderr, "tollgate: %s\n", err);
 		goto out;
 	}
+	if (prices_watch_start(&srv) != 0) {
+		fprintf(stderr, "tollgate: cannot start the price watch\n");
+		goto out;
+	}
 	sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
 	sigterm = evsignal_new(srv.base, SIGTERM, on_signal, &srv);
 	drain = event_new(srv.base, -1, EV_PERSIST, drain_cb, &srv);
@@ -250,8 +378,10 @@ out:
 		event_free(sigterm);
 	if (drain != NULL)
 		event_free(drain);
+	prices_watch_stop(&srv);
 	/* The pool first: its failed queries still reply on live requests. */
 	db_pool_free(srv.db);
+	pricing_book_free(srv.prices);
 	http_free(&srv);
 	key_cache_free(srv.keys);
 	metrics_free(srv.metrics);
@@ -274,6 +404,8 @@ main(int argc, char **argv)
 		return cmd_migrate();
 	if (strcmp(argv[1], "key") == 0)
 		return cmd_key(argc - 2, argv + 2);
+	if (strcmp(argv[1], "prices") == 0)
+		return cmd_prices(argc - 2, argv + 2);
 	if (strcmp(argv[1], "version") == 0) {
 		printf("tollgate %s (schema %d)\n", TOLLGATE_VERSION,
 		    migrate_latest());

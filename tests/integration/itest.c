@@ -481,6 +481,7 @@ main(void)
 	}
 	run_suite(server_tests, &passed, &failed);
 	run_suite(ledger_tests, &passed, &failed);
+	run_suite(price_tests, &passed, &failed);
 	if (server_stop() != 0 || !log_is_clean()) {
 		printf("FAIL clean server exit (see %s)\n", getenv("TG_LOG"));
 		failed++;

@@ -136,8 +136,8 @@ t_roles(void)
 static void
 t_body_limit(void)
 {
-	/* TOLLGATE_BODY_LIMIT is set to 65536 for the suite. */
-	size_t n = 200000;
+	/* TOLLGATE_BODY_LIMIT is set to 1 MiB for the suite. */
+	size_t n = 1536 * 1024;
 	char *big = malloc(n + 1);
 	long long before = db_count("transactions");
 	struct resp *r;
