@@ -42,13 +42,13 @@ bin/tollgate-asan: $(APP_SRC) $(HEADERS)
 
 # Unit tests link only the pure modules they test, once plainly and once
 # under the sanitizers.
-build/unit/%: tests/unit/%.c $(LEDGER_SRC) $(HEADERS)
+build/unit/%: tests/unit/%.c $(LEDGER_SRC) $(PRICING_SRC) $(HEADERS)
 	@mkdir -p build/unit
-	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(LEDGER_SRC) $(TESTLIBS)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(LEDGER_SRC) $(PRICING_SRC) $(TESTLIBS)
 
-build/unit-asan/%: tests/unit/%.c $(LEDGER_SRC) $(HEADERS)
+build/unit-asan/%: tests/unit/%.c $(LEDGER_SRC) $(PRICING_SRC) $(HEADERS)
 	@mkdir -p build/unit-asan
-	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< $(LEDGER_SRC) $(TESTLIBS)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< $(LEDGER_SRC) $(PRICING_SRC) $(TESTLIBS)
 
 build/itest: $(ITEST_SRC) $(wildcard tests/integration/*.h) $(LEDGER_SRC) ledger/ledger.h
 	@mkdir -p build
@@ -60,6 +60,9 @@ build/test_migrate: tests/integration/test_migrate.c server/migrate.c server/key
 
 bench/refserver: bench/refserver.c
 	$(CC) $(BASEFLAGS) -O2 -o $@ $< -levent
+
+bench/bench_pricing: bench/bench_pricing.c $(PRICING_SRC) $(LEDGER_SRC) $(HEADERS)
+	$(CC) $(BASEFLAGS) -O2 -o $@ $< $(PRICING_SRC) $(LEDGER_SRC)
 
 build-all: bin/tollgate bin/tollgate-asan build/itest build/test_migrate \
 	$(addprefix build/unit/,$(UNIT_TESTS)) $(addprefix build/unit-asan/,$(UNIT_TESTS))
@@ -81,8 +84,8 @@ check-valgrind:
 
 bench:
 	@scripts/deps.sh
-	@$(MAKE) --no-print-directory bin/tollgate bench/refserver
+	@$(MAKE) --no-print-directory bin/tollgate bench/refserver bench/bench_pricing
 	@bench/run.sh
 
 clean:
-	rm -rf build bin bench/refserver
+	rm -rf build bin bench/refserver bench/bench_pricing

@@ -1,8 +1,10 @@
 #!/bin/sh
-# `make bench`: tollgate's GET /healthz against a bare libevent evhttp JSON
-# reply (bench/refserver), both measured with wrk in the same run on the
-# same machine, and the ratio between them. Each server is pinned to one
-# core and wrk to the other, so that they do not fight for a CPU.
+# `make bench`: tollgate's GET /healthz and POST /v1/quote against a bare
+# libevent evhttp JSON reply (bench/refserver), all measured with wrk in the
+# same run on the same machine, and the ratios between them; and the cost
+# engine alone in nanoseconds per priced event (bench/bench_pricing). Each
+# server is pinned to one core and wrk to the other, so that they do not
+# fight for a CPU.
 #
 # BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 32) tune it.
 set -eu
@@ -37,9 +39,20 @@ wait_up() {
 	done
 }
 
-# rps URL: requests per second that wrk measured.
+bin/tollgate migrate >/dev/null
+bin/tollgate prices import --format litellm pricing/data/litellm-model-prices.json >/dev/null
+TG_KEY=$(bin/tollgate key create --role gateway --name bench | tail -n 1)
+export TG_KEY
+
+echo "== cost engine" >&2
+engine=$(bench/bench_pricing)
+echo "$engine" >&2
+
+# rps URL [wrk args]: requests per second that wrk measured.
 rps() {
-	taskset -c "$cli_cpu" wrk -t1 -c"$conns" -d"${secs}s" --latency "$1" >"$pgdir/wrk.out" 2>&1
+	url=$1
+	shift
+	taskset -c "$cli_cpu" wrk -t1 -c"$conns" -d"${secs}s" --latency "$@" "$url" >"$pgdir/wrk.out" 2>&1
 	cat "$pgdir/wrk.out" >&2
 	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$pgdir/wrk.out"
 }
@@ -56,10 +69,15 @@ echo "== reference: bare evhttp JSON reply" >&2
 ref=$(rps http://127.0.0.1:18090/)
 echo "== tollgate GET /healthz (request log at info, metrics on)" >&2
 tg=$(rps http://127.0.0.1:18091/healthz)
+echo "== tollgate POST /v1/quote (gpt-4o, 3 meters, key from the cache)" >&2
+tq=$(rps http://127.0.0.1:18091/v1/quote -s bench/quote.lua)
 
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 echo "wrk: 1 thread, $conns connections, ${secs}s each; servers on cpu $srv_cpu, wrk on cpu $cli_cpu"
 printf 'reference evhttp:   %12.0f req/s\n' "$ref"
 printf 'tollgate /healthz:  %12.0f req/s\n' "$tg"
-awk -v a="$tg" -v b="$ref" 'BEGIN { printf "ratio:              %12.2f (target >= 0.70)\n", a / b }'
+printf 'tollgate /v1/quote: %12.0f req/s\n' "$tq"
+awk -v a="$tg" -v b="$ref" 'BEGIN { printf "healthz ratio:      %12.2f (target >= 0.70)\n", a / b }'
+awk -v a="$tq" -v b="$ref" 'BEGIN { printf "quote ratio:        %12.2f\n", a / b }'
+echo "$engine"

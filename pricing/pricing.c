@@ -288,7 +288,7 @@ pricing_cost(const struct pricing_entry *e, const struct pricing_usage *u,
 		if (v > INT64_MAX)
 			return (pricing_fail(why, "cost out of range"));
 		l->list_nanos = (int64_t)v;
-		/* Without a discount the two rationals are the same. */
+		/* Never above the list; without a discount, the same rational. */
 		if (keep != PRICING_PPM)
 			v = pricing_div_even(prod * (uint32_t)keep,
 			    PRICING_COST_DIV);
@@ -327,7 +327,7 @@ pricing_parse_price(const char *s, size_t len, int64_t *pico, int *rounded,
     const char **why)
 {
 	pricing_i128	 point, ndig;
-	int64_t		 exp = 0, v = 0;
+	int64_t		 ex = 0, v = 0;
 	size_t		 i, mend, dot = (size_t)-1, nz = (size_t)-1;
 	int		 eneg = 0, first, sticky;
 	char		 c;
@@ -336,16 +336,18 @@ pricing_parse_price(const char *s, size_t len, int64_t *pico, int *rounded,
 		return (pricing_fail(why, "empty price"));
 	if (s[0] == '-' || s[0] == '+')
 		return (pricing_fail(why, "price must not have a sign"));
-	for (i = 0; i < len && pricing_isdigit(s[i]); i++)
+	for (i = 0; i < len && pricing_isdigit(s[i]); i++) {
 		if (nz == (size_t)-1 && s[i] != '0')
 			nz = i;
+	}
 	if (i == 0)
 		return (pricing_fail(why, "price must start with a digit"));
 	if (i < len && s[i] == '.') {
 		dot = i++;
-		for (; i < len && pricing_isdigit(s[i]); i++)
+		for (; i < len && pricing_isdigit(s[i]); i++) {
 			if (nz == (size_t)-1 && s[i] != '0')
 				nz = i;
+		}
 		if (i == dot + 1)
 			return (pricing_fail(why, "no digits after '.'"));
 	}
@@ -356,9 +358,10 @@ pricing_parse_price(const char *s, size_t len, int64_t *pico, int *rounded,
 		if (i == len || !pricing_isdigit(s[i]))
 			return (pricing_fail(why, "no digits in exponent"));
 		/* Saturate: past 10^15 every price is 0 or too large. */
-		for (; i < len && pricing_isdigit(s[i]); i++)
-			if (exp < 1000000000000000LL)
-				exp = exp * 10 + (s[i] - '0');
+		for (; i < len && pricing_isdigit(s[i]); i++) {
+			if (ex < 1000000000000000LL)
+				ex = ex * 10 + (s[i] - '0');
+		}
 	}
 	if (i != len)
 		return (pricing_fail(why, "invalid character in price"));
@@ -374,13 +377,15 @@ pricing_parse_price(const char *s, size_t len, int64_t *pico, int *rounded,
 	/* Digits of the mantissa before the point, counted from d1. */
 	point = nz < dot ? (pricing_i128)(dot - nz) :
 	    -(pricing_i128)(nz - dot - 1);
-	point += eneg ? -(pricing_i128)exp : (pricing_i128)exp;
+	point += eneg ? -(pricing_i128)ex : (pricing_i128)ex;
 	ndig = point + 12;
 	if (ndig > 16)
 		return (pricing_fail(why, "price above 1000 per unit"));
 
-	/* Integer digits (zeros past the mantissa), then the first digit
-	 * dropped and whether any digit after it is non-zero. */
+	/*
+	 * The integer digits (zeros past the end of the mantissa), then the
+	 * first digit dropped and whether any digit after it is non-zero.
+	 */
 	first = 0;
 	sticky = ndig < 0;
 	for (i = nz; ndig > 0; ndig--) {
@@ -435,8 +440,10 @@ pricing_format_price(int64_t pico, char *buf)
 	return (len);
 }
 
-/* A name fits its array with its NUL, is not empty, and is printable
- * ASCII without spaces, so it can go into a log line or a URL unquoted. */
+/*
+ * A name fits its array with its NUL, is not empty, and is printable ASCII
+ * without spaces, so that it can go into a log line or a URL unquoted.
+ */
 static int
 pricing_name_ok(const char *name, size_t size)
 {

@@ -62,6 +62,7 @@ enum pricing_tier { PT_STANDARD, PT_BATCH, PT_FLEX, PT_PRIORITY, PT_COUNT };
 /* Longest formatted unit price: "1000.000000000000" and NUL, with room. */
 #define PRICING_PRICE_BUFSZ 40
 
+/* NULL for a meter out of range, as for the other name functions. */
 const char *pricing_meter_name(int meter);
 /* -1 when unknown. */
 int pricing_meter_parse(const char *name);
@@ -162,7 +163,8 @@ int pricing_parse_price(const char *s, size_t len, int64_t *pico,
     int *rounded, const char **why) PRICING_MUSTCHECK;
 
 /* Pico-units as a decimal string with 9 to 12 fractional digits
- * ("0.000002500", "0.000000000125"). Returns the length. */
+ * ("0.000002500", "0.000000000125"). Returns the length. buf holds
+ * PRICING_PRICE_BUFSZ bytes; a negative value is printed with a '-'. */
 size_t pricing_format_price(int64_t pico, char *buf);
 
 /* Check one entry on its own: names, prices in range, context tiers
@@ -182,17 +184,22 @@ int pricing_table_add(struct pricing_table *t, const struct pricing_entry *e,
 int pricing_table_alias(struct pricing_table *t, const char *provider,
     const char *alias, const char *model, const char **why) PRICING_MUSTCHECK;
 /* A discount in parts per million off list, for a provider (model NULL) or
- * one model; the model's beats the provider's. 0 <= ppm <= 1000000. */
+ * one model; the model's beats the provider's. 0 <= ppm <= 1000000. A
+ * second discount for the same provider and model is refused; one that
+ * matches no entry is kept and prices nothing. */
 int pricing_table_discount(struct pricing_table *t, const char *provider,
     const char *model, int32_t ppm, const char **why) PRICING_MUSTCHECK;
-/* Build the index and apply discounts; after this the table is read-only. */
+/* Build the index and apply discounts; after this the table is read-only.
+ * On failure the table is left unsealed, as it was. */
 int pricing_table_seal(struct pricing_table *t, const char **why)
     PRICING_MUSTCHECK;
 
 /*
  * The entry for provider + model (an alias is resolved) + tier; when the
  * model has no entry for that tier, its standard entry, and *priced_tier
- * tells which tier was used. NULL when the model has no price at all.
+ * tells which tier was used. NULL when the model has no price at all, or
+ * none for that tier nor standard (a model priced only for flex, asked for
+ * batch). Before the table is sealed, aliases are not resolved yet.
  */
 const struct pricing_entry *pricing_table_find(const struct pricing_table *t,
     const char *provider, const char *model, int tier, int *priced_tier);
@@ -214,7 +221,7 @@ struct pricing_book;
 struct pricing_book *pricing_book_new(void);
 void pricing_book_free(struct pricing_book *b);
 /* Takes ownership of the sealed table t on every path. Versions must be
- * added in ascending effective_from order. */
+ * added in strictly ascending effective_from order, with distinct ids. */
 int pricing_book_add(struct pricing_book *b, int64_t version_id,
     int64_t effective_from_us, struct pricing_table *t, const char **why)
     PRICING_MUSTCHECK;

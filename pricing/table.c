@@ -11,7 +11,9 @@
  * target's tiers, and writes the discounts into the entries. A sealed
  * table is read-only, so any number of threads may read it.
  *
- * A failed seal leaves the table as it was before, unsealed.
+ * A failed seal leaves the table as it was before, unsealed. Finding
+ * works before sealing too, for models only: importers use it to check
+ * what the new table holds before carrying aliases over.
  */
 
 #include <stddef.h>
@@ -23,11 +25,14 @@
 
 #define PRICING_PPM	1000000
 
-/* A (provider, name) key of the index: a model, or an alias of one. */
+/*
+ * A (provider, name) key of the index: a model, or an alias of one. The
+ * names live in the entry or alias at index src, found by index because
+ * those arrays move as they grow.
+ */
 struct pricing_key {
-	const char	*provider;
-	const char	*name;
 	uint64_t	 hash;
+	uint32_t	 src;
 	int		 is_alias;
 	int32_t		 tier[PT_COUNT];	/* entry index, or -1 */
 };
@@ -77,21 +82,22 @@ pricing_fail(const char **why, const char *msg)
 	return (-1);
 }
 
-/* Grow an array to hold one more element; no overflow at these sizes. */
-static int
-pricing_grow(void *pp, size_t *cap, size_t n, size_t size)
+/*
+ * The array p with room for one more element than its n: p itself, a
+ * larger copy (*cap updated), or NULL when out of memory (p untouched).
+ * Sizes stay far below overflow: each element is at least 16 bytes.
+ */
+static void *
+pricing_grow(void *p, size_t *cap, size_t n, size_t size)
 {
-	void	*p;
-	size_t	 ncap;
+	size_t	ncap;
 
 	if (n < *cap)
-		return (0);
+		return (p);
 	ncap = *cap == 0 ? 16 : *cap * 2;
-	if ((p = realloc(*(void **)pp, ncap * size)) == NULL)
-		return (-1);
-	*(void **)pp = p;
-	*cap = ncap;
-	return (0);
+	if ((p = realloc(p, ncap * size)) != NULL)
+		*cap = ncap;
+	return (p);
 }
 
 /* FNV-1a over provider, a NUL, and name: cheap for short ASCII keys. */
@@ -111,21 +117,26 @@ pricing_hash(const char *provider, const char *name)
 }
 
 /* The key for (provider, name), or NULL. */
-static const struct pricing_key *
+static struct pricing_key *
 pricing_lookup(const struct pricing_table *t, const char *provider,
     const char *name)
 {
-	const struct pricing_key	*k;
-	uint64_t			 h;
-	size_t				 i;
+	struct pricing_key	*k;
+	uint64_t		 h;
+	size_t			 i;
 
 	if (t->slots == NULL)
 		return (NULL);
 	h = pricing_hash(provider, name);
 	for (i = h & t->mask; t->slots[i] != 0; i = (i + 1) & t->mask) {
 		k = &t->keys[t->slots[i] - 1];
-		if (k->hash == h && strcmp(k->name, name) == 0 &&
-		    strcmp(k->provider, provider) == 0)
+		if (k->hash != h)
+			continue;
+		if (k->is_alias ?
+		    strcmp(t->aliases[k->src].alias, name) == 0 &&
+		    strcmp(t->aliases[k->src].provider, provider) == 0 :
+		    strcmp(t->entries[k->src].model, name) == 0 &&
+		    strcmp(t->entries[k->src].provider, provider) == 0)
 			return (k);
 	}
 	return (NULL);
@@ -172,53 +183,31 @@ pricing_rehash(struct pricing_table *t)
 	return (0);
 }
 
-/*
- * Add a key; the strings must outlive the table. Entry and alias arrays
- * move when they grow, so keys name strings by pointer only after those
- * arrays stop growing: entries' keys are re-pointed by pricing_repoint().
- */
+/* Add a key for the names of entry or alias src. */
 static struct pricing_key *
 pricing_key_add(struct pricing_table *t, const char *provider,
-    const char *name, int is_alias)
+    const char *name, size_t src, int is_alias)
 {
 	struct pricing_key	*k;
+	void			*p;
 	int			 i;
 
-	if (pricing_grow(&t->keys, &t->cap_keys, t->n_keys, sizeof(*k)) != 0)
+	if ((p = pricing_grow(t->keys, &t->cap_keys, t->n_keys,
+	    sizeof(*k))) == NULL)
 		return (NULL);
+	t->keys = p;
 	if ((t->n_keys + 1) * 2 > t->mask + 1 || t->slots == NULL) {
 		if (pricing_rehash(t) != 0)
 			return (NULL);
 	}
 	k = &t->keys[t->n_keys];
-	k->provider = provider;
-	k->name = name;
 	k->hash = pricing_hash(provider, name);
+	k->src = (uint32_t)src;
 	k->is_alias = is_alias;
 	for (i = 0; i < PT_COUNT; i++)
 		k->tier[i] = -1;
 	pricing_place(t, t->n_keys++);
 	return (k);
-}
-
-/* Point model keys at their entries' names after the array moved. */
-static void
-pricing_repoint(struct pricing_table *t)
-{
-	struct pricing_key	*k;
-	size_t			 i;
-	int			 j;
-
-	for (i = 0; i < t->n_keys; i++) {
-		k = &t->keys[i];
-		for (j = 0; j < PT_COUNT && !k->is_alias; j++) {
-			if (k->tier[j] != -1) {
-				k->provider = t->entries[k->tier[j]].provider;
-				k->name = t->entries[k->tier[j]].model;
-				break;
-			}
-		}
-	}
 }
 
 struct pricing_table *
@@ -255,40 +244,43 @@ pricing_name_ok(const char *name, size_t max)
 	return (i > 0 && i <= max);
 }
 
-int
-pricing_table_add(struct pricing_table *t, const struct pricing_entry *e,
+/* The checks common to everything that changes an unsealed table. */
+static int
+pricing_writable(const struct pricing_table *t, const char *provider,
     const char **why)
 {
-	const struct pricing_entry	*old;
-	const struct pricing_key	*found;
-	struct pricing_key		*k;
-
 	if (t == NULL)
 		return (pricing_fail(why, "missing table"));
 	if (t->sealed)
 		return (pricing_fail(why, "table is sealed"));
-	if (pricing_entry_check(e, why) != 0)
+	if (!pricing_name_ok(provider, PRICING_PROVIDER_MAX))
+		return (pricing_fail(why, "invalid provider name"));
+	return (0);
+}
+
+int
+pricing_table_add(struct pricing_table *t, const struct pricing_entry *e,
+    const char **why)
+{
+	struct pricing_key	*k;
+	void			*p;
+
+	if (pricing_entry_check(e, why) != 0 ||
+	    pricing_writable(t, e->provider, why) != 0)
 		return (-1);
-	found = pricing_lookup(t, e->provider, e->model);
-	if (found != NULL && found->tier[e->tier] != -1)
+	/* k stays valid until a key is added: only the entries grow. */
+	k = pricing_lookup(t, e->provider, e->model);
+	if (k != NULL && k->tier[e->tier] != -1)
 		return (pricing_fail(why,
 		    "duplicate entry for provider, model and tier"));
-
-	old = t->entries;
-	if (pricing_grow(&t->entries, &t->cap_entries, t->n_entries,
-	    sizeof(*e)) != 0)
+	if ((p = pricing_grow(t->entries, &t->cap_entries, t->n_entries,
+	    sizeof(*e))) == NULL)
 		return (pricing_fail(why, "out of memory"));
+	t->entries = p;
 	t->entries[t->n_entries] = *e;
-	if (t->entries != old)
-		pricing_repoint(t);
-
-	k = (struct pricing_key *)pricing_lookup(t, e->provider, e->model);
-	if (k == NULL) {
-		k = pricing_key_add(t, t->entries[t->n_entries].provider,
-		    t->entries[t->n_entries].model, 0);
-		if (k == NULL)
-			return (pricing_fail(why, "out of memory"));
-	}
+	if (k == NULL && (k = pricing_key_add(t, e->provider, e->model,
+	    t->n_entries, 0)) == NULL)
+		return (pricing_fail(why, "out of memory"));
 	k->tier[e->tier] = (int32_t)t->n_entries++;
 	return (0);
 }
@@ -299,18 +291,15 @@ pricing_table_alias(struct pricing_table *t, const char *provider,
 {
 	struct pricing_alias	*a;
 
-	if (t == NULL)
-		return (pricing_fail(why, "missing table"));
-	if (t->sealed)
-		return (pricing_fail(why, "table is sealed"));
-	if (!pricing_name_ok(provider, PRICING_PROVIDER_MAX))
-		return (pricing_fail(why, "invalid provider name"));
+	if (pricing_writable(t, provider, why) != 0)
+		return (-1);
 	if (!pricing_name_ok(alias, PRICING_MODEL_MAX) ||
 	    !pricing_name_ok(model, PRICING_MODEL_MAX))
 		return (pricing_fail(why, "invalid model name"));
-	if (pricing_grow(&t->aliases, &t->cap_aliases, t->n_aliases,
-	    sizeof(*a)) != 0)
+	if ((a = pricing_grow(t->aliases, &t->cap_aliases, t->n_aliases,
+	    sizeof(*a))) == NULL)
 		return (pricing_fail(why, "out of memory"));
+	t->aliases = a;
 	a = &t->aliases[t->n_aliases++];
 	strcpy(a->provider, provider);
 	strcpy(a->alias, alias);
@@ -325,12 +314,8 @@ pricing_table_discount(struct pricing_table *t, const char *provider,
 	struct pricing_discount	*d;
 	size_t			 i;
 
-	if (t == NULL)
-		return (pricing_fail(why, "missing table"));
-	if (t->sealed)
-		return (pricing_fail(why, "table is sealed"));
-	if (!pricing_name_ok(provider, PRICING_PROVIDER_MAX))
-		return (pricing_fail(why, "invalid provider name"));
+	if (pricing_writable(t, provider, why) != 0)
+		return (-1);
 	if (model != NULL && !pricing_name_ok(model, PRICING_MODEL_MAX))
 		return (pricing_fail(why, "invalid model name"));
 	if (ppm < 0 || ppm > PRICING_PPM)
@@ -343,9 +328,10 @@ pricing_table_discount(struct pricing_table *t, const char *provider,
 		    strcmp(t->discounts[i].model, model) == 0)
 			return (pricing_fail(why, "duplicate discount"));
 	}
-	if (pricing_grow(&t->discounts, &t->cap_discounts, t->n_discounts,
-	    sizeof(*d)) != 0)
+	if ((d = pricing_grow(t->discounts, &t->cap_discounts, t->n_discounts,
+	    sizeof(*d))) == NULL)
 		return (pricing_fail(why, "out of memory"));
+	t->discounts = d;
 	d = &t->discounts[t->n_discounts++];
 	strcpy(d->provider, provider);
 	strcpy(d->model, model);
@@ -353,13 +339,17 @@ pricing_table_discount(struct pricing_table *t, const char *provider,
 	return (0);
 }
 
-/* Write the discounts into the entries: provider-wide, then per model. */
-static int
-pricing_apply_discounts(struct pricing_table *t, const char **why)
+/*
+ * Write the discounts into the entries: provider-wide, then per model. A
+ * discount that matches no entry stays in the table and prices nothing: a
+ * contract outlives a model that a new price list no longer has.
+ */
+static void
+pricing_apply_discounts(struct pricing_table *t)
 {
 	const struct pricing_discount	*d;
 	const struct pricing_key	*k;
-	size_t				 i, j, hit;
+	size_t				 i, j;
 	int				 tier;
 
 	for (j = 0; j < t->n_entries; j++)
@@ -368,31 +358,23 @@ pricing_apply_discounts(struct pricing_table *t, const char **why)
 		d = &t->discounts[i];
 		if (d->model[0] != '\0')
 			continue;
-		for (j = 0, hit = 0; j < t->n_entries; j++) {
-			if (strcmp(t->entries[j].provider, d->provider) == 0) {
+		for (j = 0; j < t->n_entries; j++) {
+			if (strcmp(t->entries[j].provider, d->provider) == 0)
 				t->entries[j].discount_ppm = d->ppm;
-				hit++;
-			}
 		}
-		/* A discount that prices nothing is a misspelt contract. */
-		if (hit == 0)
-			return (pricing_fail(why,
-			    "discount names a provider without entries"));
 	}
 	for (i = 0; i < t->n_discounts; i++) {
 		d = &t->discounts[i];
 		if (d->model[0] == '\0')
 			continue;
+		/* By the model's own name: a contract names what is billed. */
 		k = pricing_lookup(t, d->provider, d->model);
-		if (k == NULL || k->is_alias)
-			return (pricing_fail(why,
-			    "discount names a model without entries"));
-		for (tier = 0; tier < PT_COUNT; tier++) {
+		for (tier = 0; k != NULL && !k->is_alias && tier < PT_COUNT;
+		    tier++) {
 			if (k->tier[tier] != -1)
 				t->entries[k->tier[tier]].discount_ppm = d->ppm;
 		}
 	}
-	return (0);
 }
 
 int
@@ -402,6 +384,7 @@ pricing_table_seal(struct pricing_table *t, const char **why)
 	const struct pricing_key	*target, *clash;
 	struct pricing_key		*k;
 	size_t				 nmodels, i;
+	int32_t				 tiers[PT_COUNT];
 	const char			*msg = NULL;
 
 	if (t == NULL)
@@ -413,20 +396,25 @@ pricing_table_seal(struct pricing_table *t, const char **why)
 		a = &t->aliases[i];
 		target = pricing_lookup(t, a->provider, a->model);
 		clash = pricing_lookup(t, a->provider, a->alias);
-		if (target == NULL || target->is_alias)
+		if (target == NULL)
 			msg = "alias names a model without entries";
+		else if (target->is_alias)
+			msg = "alias names another alias";
 		else if (clash != NULL)
 			msg = clash->is_alias ? "duplicate alias" :
 			    "alias has the name of a model";
-		else if ((k = pricing_key_add(t, a->provider, a->alias,
-		    1)) == NULL)
-			msg = "out of memory";
-		else
-			/* The array may have moved: look the target up again. */
-			memcpy(k->tier, pricing_lookup(t, a->provider,
-			    a->model)->tier, sizeof(k->tier));
+		else {
+			/* Adding a key may move target: copy its tiers first. */
+			memcpy(tiers, target->tier, sizeof(tiers));
+			if ((k = pricing_key_add(t, a->provider, a->alias, i,
+			    1)) == NULL)
+				msg = "out of memory";
+			else
+				memcpy(k->tier, tiers, sizeof(tiers));
+		}
 	}
-	if (msg == NULL && pricing_apply_discounts(t, &msg) == 0) {
+	if (msg == NULL) {
+		pricing_apply_discounts(t);
 		t->sealed = 1;
 		return (0);
 	}
@@ -443,8 +431,9 @@ pricing_table_find(const struct pricing_table *t, const char *provider,
 	const struct pricing_key	*k;
 	int				 used = tier;
 
-	if (t == NULL || !t->sealed || provider == NULL || model == NULL ||
-	    tier < 0 || tier >= PT_COUNT)
+	/* Models are indexed as they are added, aliases when sealed. */
+	if (t == NULL || provider == NULL || model == NULL || tier < 0 ||
+	    tier >= PT_COUNT)
 		return (NULL);
 	if ((k = pricing_lookup(t, provider, model)) == NULL)
 		return (NULL);
@@ -533,8 +522,9 @@ int
 pricing_book_add(struct pricing_book *b, int64_t version_id,
     int64_t effective_from_us, struct pricing_table *t, const char **why)
 {
-	const char	*msg = NULL;
-	size_t		 i;
+	struct pricing_version	*v = NULL;
+	const char		*msg = NULL;
+	size_t			 i;
 
 	if (b == NULL)
 		msg = "missing book";
@@ -548,13 +538,14 @@ pricing_book_add(struct pricing_book *b, int64_t version_id,
 		if (b->v[i].version_id == version_id)
 			msg = "duplicate version id";
 	}
-	if (msg == NULL && pricing_grow(&b->v, &b->cap, b->n,
-	    sizeof(b->v[0])) != 0)
+	if (msg == NULL && (v = pricing_grow(b->v, &b->cap, b->n,
+	    sizeof(*v))) == NULL)
 		msg = "out of memory";
 	if (msg != NULL) {
 		pricing_table_free(t);
 		return (pricing_fail(why, msg));
 	}
+	b->v = v;
 	b->v[b->n].version_id = version_id;
 	b->v[b->n].from_us = effective_from_us;
 	b->v[b->n++].table = t;

@@ -34,7 +34,7 @@ const struct tg_route tg_routes[] = {
 	{ EVHTTP_REQ_POST, "/v1/prices/import", api_prices_import, ROLE_ADMIN,
 	  1, "format effective_from note" },
 	{ EVHTTP_REQ_GET, "/v1/prices/versions", api_prices_versions, ROLE_ANY,
-	  0, NULL },
+	  0, "id" },
 	{ EVHTTP_REQ_POST, "/v1/quote", api_quote, ROLE_ANY, 1, NULL },
 };
 const size_t tg_nroutes = sizeof(tg_routes) / sizeof(tg_routes[0]);

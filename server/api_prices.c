@@ -159,36 +159,65 @@ api_prices_import(struct tg_req *r)
 	create_version(r, r->body, format);
 }
 
+static json_t *
+version_json(PGresult *res, int i)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s, s:I}",
+	    "id", (json_int_t)atoll(PQgetvalue(res, i, 0)),
+	    "effective_from", PQgetvalue(res, i, 1),
+	    "source", PQgetvalue(res, i, 2),
+	    "note", PQgetvalue(res, i, 3),
+	    "created_by", *PQgetvalue(res, i, 4) ? PQgetvalue(res, i, 4) : NULL,
+	    "created_at", PQgetvalue(res, i, 5),
+	    "price_entries", (json_int_t)atoll(PQgetvalue(res, i, 6)));
+}
+
 static void
 versions_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
-	json_t *rows;
+	json_t *rows, *one;
 	int i;
 
 	if (res->status != DB_OK) {
 		http_reply_db_failure(r, res);
 		return;
 	}
+	if (http_param(r, "id") != NULL) {
+		if (PQntuples(res->res) != 1) {
+			http_reply_error(r, 404, "unknown_price_version", "id",
+			    "no price version %s", http_param(r, "id"));
+			return;
+		}
+		one = version_json(res->res, 0);
+		json_object_set_new(one, "report",
+		    json_loads(PQgetvalue(res->res, 0, 7), 0, NULL));
+		http_reply_json(r, 200, one);
+		return;
+	}
 	rows = json_array();
 	for (i = 0; i < PQntuples(res->res); i++)
-		json_array_append_new(rows, json_pack(
-		    "{s:I, s:s, s:s, s:s, s:s?, s:s, s:I}",
-		    "id", (json_int_t)atoll(PQgetvalue(res->res, i, 0)),
-		    "effective_from", PQgetvalue(res->res, i, 1),
-		    "source", PQgetvalue(res->res, i, 2),
-		    "note", PQgetvalue(res->res, i, 3),
-		    "created_by", *PQgetvalue(res->res, i, 4) ?
-		    PQgetvalue(res->res, i, 4) : NULL,
-		    "created_at", PQgetvalue(res->res, i, 5),
-		    "price_entries", (json_int_t)atoll(PQgetvalue(res->res, i, 6))));
+		json_array_append_new(rows, version_json(res->res, i));
 	http_reply_json(r, 200, json_pack("{s:o}", "versions", rows));
 }
 
+/* All versions, or with ?id=N one version and its import report. */
 void
 api_prices_versions(struct tg_req *r)
 {
-	(void)http_query(r, "price_versions_list", 0, NULL, versions_cb);
+	const char *id = http_param(r, "id");
+
+	if (id == NULL) {
+		(void)http_query(r, "price_versions_list", 0, NULL, versions_cb);
+		return;
+	}
+	if (strspn(id, "0123456789") != strlen(id) || strlen(id) == 0 ||
+	    strlen(id) > 18) {
+		http_reply_error(r, 400, "invalid_parameter", "id",
+		    "id must be a price version number");
+		return;
+	}
+	(void)http_query(r, "price_version_get", 1, &id, versions_cb);
 }
 
 /* The table in force at `at` (query parameter or now), or replied. */

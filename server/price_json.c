@@ -730,12 +730,34 @@ litellm_entry(const char *key, json_t *obj, json_t *report,
 		memcpy(e->provider, prov, sizeof e->provider);
 		memcpy(e->model, model, sizeof e->model);
 		e->tier = t;
-		for (c = 0; c < n_ctx; c++)
+		for (c = 0; c < n_ctx; c++) {
+			/* A tier price for a meter the base does not price
+			 * would make one more prompt token lower the cost of
+			 * that meter (it falls back to another price below
+			 * the threshold): leave it out, and say so. */
+			for (i = 0; i < PM_COUNT; i++)
+				if ((ctx[t][c].has & (1u << i)) &&
+				    !(e->base.has & (1u << i))) {
+					char what[96];
+
+					ctx[t][c].has &= ~(1u << i);
+					snprintf(what, sizeof what, "%s above "
+					    "%lld tokens (%s)",
+					    pricing_meter_name(i),
+					    (long long)ctx_above[c],
+					    pricing_tier_name(t));
+					report_add(report, "unmapped_fields",
+					    json_pack("{s:s, s:s, s:s}", "key",
+					    key, "field", what, "reason", "a "
+					    "long-context price for a meter "
+					    "without a base price"));
+				}
 			if (ctx[t][c].has != 0) {
 				e->context[e->n_context].above = ctx_above[c];
 				e->context[e->n_context].rates = ctx[t][c];
 				e->n_context++;
 			}
+		}
 		mx = json_object_get(obj, "max_input_tokens");
 		if (json_is_integer(mx) && json_integer_value(mx) > 0)
 			e->max_input_tokens = json_integer_value(mx);

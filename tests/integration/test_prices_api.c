@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ledger/ledger.h"
 #include "tests/integration/itest.h"
@@ -82,6 +83,17 @@ t_import_snapshot(void)
 	resp_free(r);
 	/* Every one of the 218 models imported; what could not be
 	 * represented is listed, not dropped. */
+	r = http("GET", "/v1/prices/versions?id=1", finance_key, NULL, NULL);
+	rep = json_object_get(r->json, "report");
+	/* 116 LiteLLM fields without a meter, and 6 Gemini long-context
+	 * cache-write prices without a base price. */
+	CHECK(r->status == 200 && json_array_size(json_object_get(rep,
+	    "unmapped_fields")) == 122 && json_array_size(json_object_get(rep,
+	    "rounded")) == 1, "%.300s", r->body);
+	resp_free(r);
+	r = http("GET", "/v1/prices/versions?id=99", finance_key, NULL, NULL);
+	CHECK_ERR(r, 404, "unknown_price_version", "id");
+	resp_free(r);
 	CHECK(strcmp(db_value("SELECT count(DISTINCT (provider, model)) FROM "
 	    "price_entries"), "218") == 0, "models");
 	CHECK(strcmp(db_value("SELECT coalesce(jsonb_array_length(report -> "
@@ -390,6 +402,40 @@ t_versions_windows_discounts(void)
 	resp_free(r);
 }
 
+/* A version written by another instance (here: the command line) is
+ * picked up by the running server's poll, within a bounded time. */
+static void
+t_reload_from_elsewhere(void)
+{
+	const char *doc = "{\"models\":[{\"provider\":\"acme\",\"model\":"
+	    "\"rocket-1\",\"prices\":{\"input\":\"0.000001\"}}]}";
+	char cmd[512], out[1024];
+	FILE *fp = fopen("build/itest-rocket.json", "w");
+	struct resp *r;
+	int i, ok = 0;
+
+	CHECK(fp != NULL, "cannot write a temp file");
+	if (fp == NULL)
+		return;
+	fputs(doc, fp);
+	fclose(fp);
+	snprintf(cmd, sizeof cmd, "%s prices import --format native "
+	    "build/itest-rocket.json --effective-from 2031-01-01T00:00:00Z",
+	    getenv("TG_CLI"));
+	CHECK(run_cmd(cmd, out, sizeof out) == 0, "%s", out);
+	for (i = 0; i < 300 && !ok; i++) {
+		r = quote("{\"provider\":\"acme\",\"model\":\"rocket-1\","
+		    "\"occurred_at\":\"2031-02-01T00:00:00Z\",\"usage\":"
+		    "{\"input_tokens\":1000}}");
+		ok = r->status == 200 && strcmp(jstr(r, "cost"),
+		    "0.001000000") == 0;
+		resp_free(r);
+		if (!ok)
+			usleep(50000);
+	}
+	CHECK(ok, "the server did not load the new version within 15 s");
+}
+
 const struct itest price_tests[] = {
 	{ "the LiteLLM snapshot imports whole, with its report",
 	  t_import_snapshot },
@@ -400,5 +446,7 @@ const struct itest price_tests[] = {
 	  t_bad_price_documents },
 	{ "versions by effective_from, windows in a time zone, discounts",
 	  t_versions_windows_discounts },
+	{ "a version added by another instance is loaded by polling",
+	  t_reload_from_elsewhere },
 	{ NULL, NULL }
 };
