@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <event2/buffer.h>
 #include <openssl/sha.h>
@@ -22,14 +21,6 @@
 #define MEMO_MAX 1000
 #define KEY_MAX 200
 
-static int64_t
-wall_now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 static int
 parse_int64(const char *s, int64_t *out)
@@ -163,7 +154,7 @@ api_ledger_adjust(struct tg_req *r)
 			return;
 		}
 	} else
-		occurred_us = wall_now_us();
+		occurred_us = http_wall_now_us();
 	postings = json_object_get(r->body, "postings");
 	if (postings == NULL) {
 		http_reply_error(r, 400, "missing_field", "postings",

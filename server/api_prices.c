@@ -7,7 +7,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "ledger/ledger.h"
 #include "server/api.h"
@@ -17,14 +16,6 @@
 
 #define NOTE_MAX 500
 
-static int64_t
-wall_now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 static json_t *
 money(int64_t nanos)
@@ -81,9 +72,16 @@ create_version(struct tg_req *r, json_t *doc, const char *format)
 	char tbuf[LEDGER_TIME_BUFSZ], *stored, *report_s;
 	struct field_err fe;
 	json_t *report;
-	int64_t eff_us, now = wall_now_us();
+	int64_t eff_us;
 
 	if (strcmp(format, "native") == 0) {
+		if (json_object_get(doc, "effective_from") != NULL &&
+		    !json_is_string(json_object_get(doc, "effective_from"))) {
+			http_reply_error(r, 400, "invalid_field",
+			    "effective_from", "effective_from must be an RFC "
+			    "3339 time stamp string");
+			return;
+		}
 		if (eff == NULL)
 			eff = json_string_value(json_object_get(doc,
 			    "effective_from"));
@@ -104,18 +102,19 @@ create_version(struct tg_req *r, json_t *doc, const char *format)
 			return;
 		}
 	} else
-		eff_us = now;
+		eff_us = http_wall_now_us();
 	if (note != NULL && strlen(note) > NOTE_MAX) {
 		http_reply_error(r, 400, "invalid_field", "note",
 		    "note must be at most %d bytes", NOTE_MAX);
 		return;
 	}
+	/* The version the new one follows: its aliases and discounts carry
+	 * over into a LiteLLM import. */
 	prev = r->srv->prices != NULL ?
-	    pricing_book_at(r->srv->prices, now, NULL) : NULL;
+	    pricing_book_at(r->srv->prices, eff_us, NULL) : NULL;
 	if (prices_prepare(doc, format, prev, &stored, &report, &fe) != 0) {
-		http_reply_error(r, 400, strcmp(fe.field, "format") == 0 ?
-		    "invalid_parameter" : "invalid_field", fe.field[0] ?
-		    fe.field : NULL, "%s", fe.message);
+		http_reply_error(r, 400, fe.code, fe.field[0] ? fe.field : NULL,
+		    "%s", fe.message);
 		return;
 	}
 	report_s = json_dumps(report, JSON_COMPACT);
@@ -220,9 +219,9 @@ api_prices_versions(struct tg_req *r)
 	(void)http_query(r, "price_version_get", 1, &id, versions_cb);
 }
 
-/* The table in force at `at` (query parameter or now), or replied. */
+/* The table in force at at_us, or replied (naming `field`). */
 static const struct pricing_table *
-table_at(struct tg_req *r, int64_t at_us, int64_t *version)
+table_at(struct tg_req *r, int64_t at_us, int64_t *version, const char *field)
 {
 	const struct pricing_table *t = r->srv->prices != NULL ?
 	    pricing_book_at(r->srv->prices, at_us, version) : NULL;
@@ -230,7 +229,7 @@ table_at(struct tg_req *r, int64_t at_us, int64_t *version)
 
 	if (t == NULL) {
 		ledger_time_format(at_us, tbuf);
-		http_reply_error(r, 422, "unpriced_model", "occurred_at",
+		http_reply_error(r, 422, "unpriced_model", field,
 		    "no price table was in force at %s", tbuf);
 	}
 	return t;
@@ -244,7 +243,7 @@ api_prices_get(struct tg_req *r)
 	const struct pricing_table *t;
 	const struct pricing_entry *e;
 	char tbuf[LEDGER_TIME_BUFSZ];
-	int64_t at_us = wall_now_us(), version;
+	int64_t at_us = http_wall_now_us(), version;
 	json_t *entries;
 	int has_at, tier, priced;
 
@@ -257,8 +256,8 @@ api_prices_get(struct tg_req *r)
 	if (api_param_time(r, "at", &at_us, &has_at) != 0)
 		return;
 	if (!has_at)
-		at_us = wall_now_us();
-	if ((t = table_at(r, at_us, &version)) == NULL)
+		at_us = http_wall_now_us();
+	if ((t = table_at(r, at_us, &version, "at")) == NULL)
 		return;
 	entries = json_array();
 	for (tier = 0; tier < PT_COUNT; tier++) {
@@ -323,7 +322,7 @@ api_quote(struct tg_req *r)
 		    "service_tier must be standard, batch, flex or priority");
 		return;
 	}
-	at_us = wall_now_us();
+	at_us = http_wall_now_us();
 	if (occ != NULL && ledger_time_parse(occ, strlen(occ), &at_us,
 	    &why) != 0) {
 		http_reply_error(r, 400, "invalid_field", "occurred_at",
@@ -331,11 +330,10 @@ api_quote(struct tg_req *r)
 		return;
 	}
 	if (usage_json_parse(r->body, &u, &fe) != 0) {
-		http_reply_error(r, 400, "invalid_field", fe.field, "%s",
-		    fe.message);
+		http_reply_error(r, 400, fe.code, fe.field, "%s", fe.message);
 		return;
 	}
-	if ((t = table_at(r, at_us, &version)) == NULL)
+	if ((t = table_at(r, at_us, &version, "occurred_at")) == NULL)
 		return;
 	if ((e = pricing_table_find(t, provider, model, tier, &priced)) == NULL) {
 		http_reply_error(r, 422, "unpriced_model", "model",

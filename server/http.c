@@ -35,6 +35,15 @@
 static struct tg_server *the_server;	/* for evhttp_send_error() */
 
 int64_t
+http_wall_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
 http_now_us(void)
 {
 	struct timespec ts;

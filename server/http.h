@@ -103,6 +103,9 @@ const char *http_param(struct tg_req *r, const char *name);
 int http_query(struct tg_req *r, const char *stmt, int n,
     const char *const *values, db_cb cb);
 
+/* Monotonic microseconds, for durations. */
 int64_t http_now_us(void);
+/* Microseconds since the epoch, for time stamps. */
+int64_t http_wall_now_us(void);
 
 #endif

@@ -152,7 +152,8 @@ static int
 cmd_prices(int argc, char **argv)
 {
 	struct tg_config cfg;
-	const char *format = NULL, *file = NULL, *eff = NULL, *note = "", *why;
+	const char *format = NULL, *file = NULL, *eff = NULL, *note = NULL;
+	const char *why;
 	char err[1024], tbuf[LEDGER_TIME_BUFSZ], *stored = NULL, *report_s;
 	const char *params[6];
 	struct pricing_book *book = NULL;
@@ -214,6 +215,14 @@ cmd_prices(int argc, char **argv)
 		fprintf(stderr, "tollgate: %s: effective_from: %s\n", file, why);
 		goto out;
 	}
+	if (note == NULL && strcmp(format, "native") == 0)
+		note = json_string_value(json_object_get(doc, "note"));
+	if (note == NULL)
+		note = "";
+	if (strlen(note) > 500) {
+		fprintf(stderr, "tollgate: the note is longer than 500 bytes\n");
+		goto out;
+	}
 	if (prices_prepare(doc, format, pricing_book_at(book, eff_us, NULL),
 	    &stored, &report, &fe) != 0) {
 		fprintf(stderr, "tollgate: %s: %s%s%s\n", file, fe.field,
@@ -244,10 +253,11 @@ cmd_prices(int argc, char **argv)
 	    json_object_get(report, "unmapped_fields") != NULL ||
 	    json_object_get(report, "rounded") != NULL)
 		printf("; %zu entries skipped, %zu fields not representable, "
-		    "%zu prices rounded (see GET /v1/prices/versions)",
+		    "%zu prices rounded (see GET /v1/prices/versions?id=%s)",
 		    json_array_size(json_object_get(report, "skipped")),
 		    json_array_size(json_object_get(report, "unmapped_fields")),
-		    json_array_size(json_object_get(report, "rounded")));
+		    json_array_size(json_object_get(report, "rounded")),
+		    PQgetvalue(res, 0, 0));
 	printf("\n");
 	PQclear(res);
 	rc = 0;

@@ -20,6 +20,7 @@
 #include "server/tz.h"
 
 #define ERR(e, f, ...) do { \
+	(e)->code = "invalid_field"; \
 	snprintf((e)->field, sizeof (e)->field, "%s", (f)); \
 	snprintf((e)->message, sizeof (e)->message, __VA_ARGS__); \
 } while (0)
@@ -45,6 +46,7 @@ reject_unknown(json_t *obj, const char *path, const char *const *list,
 		if (!known(k, list)) {
 			snprintf(f, sizeof f, "%s%s%.64s", path, *path ? "." : "", k);
 			ERR(err, f, "unknown field %s", f);
+			err->code = "unknown_field";
 			return -1;
 		}
 	}
@@ -326,6 +328,17 @@ parse_percent(const char *s, int32_t *ppm)
 }
 
 static int
+provider_known(const struct pricing_table *t, const char *provider)
+{
+	size_t i;
+
+	for (i = 0; i < pricing_table_count(t); i++)
+		if (strcmp(pricing_table_entry(t, i)->provider, provider) == 0)
+			return 1;
+	return 0;
+}
+
+static int
 parse_extras(json_t *doc, struct pricing_table *t, struct field_err *err)
 {
 	static const char *const afields[] = { "provider", "alias", "model", NULL };
@@ -384,6 +397,17 @@ parse_extras(json_t *doc, struct pricing_table *t, struct field_err *err)
 			snprintf(p, sizeof p, "discounts[%zu].percent", i);
 			ERR(err, p, "%s must be a decimal string from \"0\" to "
 			    "\"100\" with at most 4 decimals", p);
+			return -1;
+		}
+		/* A discount must name what it discounts: a misspelt
+		 * contract would otherwise price nothing, silently. */
+		if (model[0] != '\0' ?
+		    pricing_table_find(t, prov, model, PT_STANDARD, NULL) == NULL :
+		    !provider_known(t, prov)) {
+			snprintf(p, sizeof p, "discounts[%zu].%s", i,
+			    model[0] != '\0' ? "model" : "provider");
+			ERR(err, p, "%s names no priced model of this document "
+			    "(an alias is not enough: name the model)", p);
 			return -1;
 		}
 		if (pricing_table_discount(t, prov, model[0] ? model : NULL, ppm,
@@ -586,30 +610,58 @@ report_add(json_t *report, const char *list, json_t *item)
 	json_array_append_new(a, item);
 }
 
-static void
+/* Whether a "provider/" prefix of key (n bytes) names the provider. */
+static int
+prefix_is(const char *key, size_t n, const char *name)
+{
+	return name != NULL && strlen(name) == n && strncmp(key, name, n) == 0;
+}
+
+/*
+ * tollgate's provider and model names of a LiteLLM entry: the provider
+ * lower-cased, "vertex_ai-*" as vertex_ai, "text-completion-openai" as
+ * openai; a "provider/" prefix of the key dropped. NULL, or why the names
+ * cannot be used (the entry is then skipped and reported, never stored
+ * with a name the native reader would refuse when loading it back).
+ */
+static const char *
 litellm_names(const char *key, json_t *obj, char *prov, char *model)
 {
 	const char *lp = json_string_value(json_object_get(obj,
 	    "litellm_provider"));
-	const char *slash;
-	size_t n;
+	const char *name, *slash;
+	size_t n, i;
 
-	if (lp == NULL)
-		lp = "";
+	if (lp == NULL || *lp == '\0')
+		return "no litellm_provider";
+	name = lp;
 	if (strncmp(lp, "vertex_ai", 9) == 0)
-		lp = "vertex_ai";
+		name = "vertex_ai";
 	else if (strcmp(lp, "text-completion-openai") == 0)
-		lp = "openai";
-	snprintf(prov, PRICING_PROVIDER_MAX + 1, "%s", lp);
+		name = "openai";
+	if (strlen(name) > PRICING_PROVIDER_MAX)
+		return "the provider name is too long";
+	for (i = 0; name[i] != '\0'; i++) {
+		char c = name[i] >= 'A' && name[i] <= 'Z' ?
+		    (char)(name[i] - 'A' + 'a') : name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '-' || c == '.'))
+			return "the provider name has characters other than "
+			    "a-z 0-9 _ - .";
+		prov[i] = c;
+	}
+	prov[i] = '\0';
 	/* "gemini/gemini-2.5-pro" is model gemini-2.5-pro of gemini. */
 	slash = strchr(key, '/');
 	n = slash != NULL ? (size_t)(slash - key) : 0;
-	if (slash != NULL && (strncmp(key, prov, n) == 0 ||
-	    strncmp(key, json_string_value(json_object_get(obj,
-	    "litellm_provider")) ? json_string_value(json_object_get(obj,
-	    "litellm_provider")) : "", n) == 0))
+	if (slash != NULL && (prefix_is(key, n, prov) || prefix_is(key, n, lp)))
 		key = slash + 1;
-	snprintf(model, PRICING_MODEL_MAX + 1, "%s", key);
+	if (!name_ok(key, PRICING_MODEL_MAX, 0))
+		return "the model name is empty, longer than 128 bytes, or has "
+		    "spaces or control characters";
+	memcpy(model, key, strlen(key) + 1);
+	return NULL;
 }
 
 /* One LiteLLM entry into up to PT_COUNT entries; returns how many. */
@@ -630,7 +682,11 @@ litellm_entry(const char *key, json_t *obj, json_t *report,
 
 	memset(out, 0, sizeof(struct pricing_entry) * PT_COUNT);
 	memset(ctx, 0, sizeof ctx);
-	litellm_names(key, obj, prov, model);
+	if ((why = litellm_names(key, obj, prov, model)) != NULL) {
+		report_add(report, "skipped", json_pack("{s:s, s:s}", "key", key,
+		    "reason", why));
+		return -1;
+	}
 	json_object_foreach(obj, k, v) {
 		if (!looks_like_price(k))
 			continue;
@@ -695,6 +751,19 @@ litellm_entry(const char *key, json_t *obj, json_t *report,
 	}
 	if (!have[PT_STANDARD])
 		return 0;
+	for (t = 1; t < PT_COUNT; t++)
+		for (c = 0; c < n_ctx && !have[t]; c++)
+			if (ctx[t][c].has != 0) {
+				char what[96];
+
+				snprintf(what, sizeof what, "long-context prices "
+				    "above %lld tokens (%s)",
+				    (long long)ctx_above[c], pricing_tier_name(t));
+				report_add(report, "unmapped_fields", json_pack(
+				    "{s:s, s:s, s:s}", "key", key, "field", what,
+				    "reason", "a long-context price for a service "
+				    "tier without prices of its own"));
+			}
 	/* Context tiers in ascending order of threshold (insertion sort of
 	 * at most PRICING_MAX_CONTEXT_TIERS columns). */
 	for (c = 1; c < n_ctx; c++)
@@ -801,6 +870,8 @@ price_json_litellm(json_t *doc, const struct pricing_table *prev,
 			continue;
 		}
 		n = litellm_entry(key, obj, report, es);
+		if (n < 0)
+			continue;
 		if (n == 0) {
 			report_add(report, "skipped", json_pack("{s:s, s:s}",
 			    "key", key, "reason", "no standard price that "

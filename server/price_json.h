@@ -12,6 +12,7 @@
 
 /* What was wrong with an input and where (its JSON path). */
 struct field_err {
+	const char *code;	/* stable error code, e.g. "invalid_field" */
 	char field[256];
 	char message[512];
 };

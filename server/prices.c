@@ -203,6 +203,7 @@ prices_prepare(json_t *doc, const char *format,
 	} else if (strcmp(format, "litellm") == 0) {
 		t = price_json_litellm(doc, prev, *report, err);
 	} else {
+		err->code = "invalid_parameter";
 		snprintf(err->field, sizeof err->field, "format");
 		snprintf(err->message, sizeof err->message,
 		    "format must be native or litellm");
@@ -222,6 +223,7 @@ prices_prepare(json_t *doc, const char *format,
 	if (*stored == NULL) {
 		json_decref(*report);
 		*report = NULL;
+		err->code = "internal_error";
 		snprintf(err->field, sizeof err->field, "%s", "");
 		snprintf(err->message, sizeof err->message, "out of memory");
 		return -1;

@@ -36,6 +36,7 @@ static const struct qfield own_fields[] = {
 };
 
 #define FAIL(err, f, ...) do { \
+	(err)->code = "invalid_field"; \
 	snprintf((err)->field, sizeof (err)->field, "%s", (f)); \
 	snprintf((err)->message, sizeof (err)->message, __VA_ARGS__); \
 	return -1; \
@@ -54,16 +55,18 @@ count_at(json_t *obj, const char *base, const char *path, int64_t *out,
 
 	*out = 0;
 	snprintf(f, sizeof f, "%s.%s", base, path);
-	while (v != NULL && *path != '\0') {
+	while (v != NULL && !json_is_null(v) && *path != '\0') {
 		dot = strchr(path, '.');
 		n = dot != NULL ? (size_t)(dot - path) : strlen(path);
 		snprintf(key, sizeof key, "%.*s", (int)n, path);
+		/* A null detail object (some compatible APIs send one) is
+		 * the same as an absent one. */
 		if (!json_is_object(v))
 			FAIL(err, f, "%s must be inside an object", f);
 		v = json_object_get(v, key);
 		path += n + (dot != NULL);
 	}
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || json_is_null(v) || *path != '\0')
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    json_integer_value(v) > PRICING_QUANTITY_MAX)
@@ -90,7 +93,8 @@ parse_own(json_t *o, struct pricing_usage *u, struct field_err *err)
 		if (count_at(o, "usage", k, &u->q[own_fields[i].meter], err) != 0)
 			return -1;
 	}
-	if (json_object_get(o, "requests") == NULL)
+	v = json_object_get(o, "requests");
+	if (v == NULL || json_is_null(v))
 		u->q[PM_REQUEST] = 1;
 	return 0;
 }
@@ -102,7 +106,17 @@ parse_openai(json_t *o, struct pricing_usage *u, struct field_err *err)
 	const char *why;
 	int64_t alt;
 
-	/* Chat Completions names, or the Responses API's. */
+	/* Chat Completions names, or the Responses API's, not both: adding
+	 * them would count the same tokens twice. */
+	if (json_object_get(o, "prompt_tokens") != NULL &&
+	    json_object_get(o, "input_tokens") != NULL)
+		FAIL(err, "usage_openai.input_tokens", "usage_openai has both "
+		    "prompt_tokens (Chat Completions) and input_tokens "
+		    "(Responses API); give one");
+	if (json_object_get(o, "completion_tokens") != NULL &&
+	    json_object_get(o, "output_tokens") != NULL)
+		FAIL(err, "usage_openai.output_tokens", "usage_openai has both "
+		    "completion_tokens and output_tokens; give one");
 	if (count_at(o, "usage_openai", "prompt_tokens", &x.prompt_tokens, err) ||
 	    count_at(o, "usage_openai", "input_tokens", &alt, err))
 		return -1;

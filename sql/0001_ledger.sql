@@ -7,10 +7,13 @@
 -- constraint triggers at commit (and by the server before it sends them).
 
 -- Time stamps leave the database as RFC 3339 in UTC, whatever the session's
--- TimeZone.
+-- TimeZone, with microseconds only when there are any (as the server
+-- formats them).
 CREATE FUNCTION tg_rfc3339(t timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+	SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') ||
+	    CASE WHEN to_char(t AT TIME ZONE 'UTC', 'US') = '000000' THEN ''
+	    ELSE '.' || to_char(t AT TIME ZONE 'UTC', 'US') END || 'Z'
 $$;
 
 CREATE TABLE api_keys (

@@ -248,6 +248,19 @@ t_quote_errors(void)
 	    "11}}}");
 	CHECK_ERR(r, 400, "invalid_field", "usage_openai");
 	resp_free(r);
+	/* Chat Completions and Responses API names at once would count
+	 * the same tokens twice. */
+	r = quote("{\"provider\":\"openai\",\"model\":\"gpt-4o\",\"usage_openai\":"
+	    "{\"prompt_tokens\":10,\"input_tokens\":10}}");
+	CHECK_ERR(r, 400, "invalid_field", "usage_openai.input_tokens");
+	resp_free(r);
+	/* A null detail object, as some compatible APIs send, is absent. */
+	r = quote("{\"provider\":\"openai\",\"model\":\"gpt-4o\",\"usage_openai\":"
+	    "{\"prompt_tokens\":1000,\"completion_tokens\":100,"
+	    "\"prompt_tokens_details\":null,\"completion_tokens_details\":null}}");
+	CHECK(r->status == 200 && strcmp(jstr(r, "cost"), "0.003500000") == 0,
+	    "%s", r->body);
+	resp_free(r);
 	r = quote("{\"provider\":\"openai\",\"model\":\"gpt-4o\",\"usage\":{},"
 	    "\"usage_openai\":{}}");
 	CHECK(r->status == 400, "two usage objects: %ld", r->status);
@@ -265,6 +278,7 @@ t_quote_errors(void)
 struct bad_doc {
 	const char *body;
 	const char *field;
+	const char *code;	/* NULL: invalid_field */
 };
 
 static void
@@ -273,37 +287,40 @@ t_bad_price_documents(void)
 #define M(x) "{\"models\":[" x "]}"
 	static const struct bad_doc docs[] = {
 		{ M("{\"provider\":\"acme\",\"model\":\"m\",\"prices\":{\"input\":\"-0.1\"}}"),
-		  "models[0].prices.input" },
+		  "models[0].prices.input", NULL },
 		{ M("{\"provider\":\"acme\",\"model\":\"m\",\"prices\":{\"input\":\"cheap\"}}"),
-		  "models[0].prices.input" },
+		  "models[0].prices.input", NULL },
 		{ M("{\"provider\":\"acme\",\"model\":\"m\",\"prices\":{\"input\":0.5}}"),
-		  "models[0].prices.input" },
+		  "models[0].prices.input", NULL },
 		{ M("{\"provider\":\"acme\",\"model\":\"m\",\"prices\":{\"inputs\":\"0.1\"}}"),
-		  "models[0].prices.inputs" },
+		  "models[0].prices.inputs", NULL },
 		{ M("{\"provider\":\"acme\",\"model\":\"m\",\"prices\":{\"input\":"
-		    "\"0.0000000000001\"}}"), "models[0].prices.input" },
+		    "\"0.0000000000001\"}}"), "models[0].prices.input", NULL },
 		{ M("{\"provider\":\"acme\",\"model\":\"m\",\"prices\":{\"input\":\"1\"}},"
 		    "{\"provider\":\"acme\",\"model\":\"m\",\"prices\":{\"input\":\"2\"}}"),
-		  "models[1]" },
+		  "models[1]", NULL },
 		{ M("{\"provider\":\"acme\",\"model\":\"m\",\"prices\":{\"input\":\"1\"},"
 		    "\"context_tiers\":[{\"above_tokens\":200000,\"prices\":{\"input\":\"2\"}},"
 		    "{\"above_tokens\":128000,\"prices\":{\"input\":\"3\"}}]}"),
-		  "models[0].context_tiers[1].above_tokens" },
+		  "models[0].context_tiers[1].above_tokens", NULL },
 		{ M("{\"provider\":\"acme\",\"model\":\"m\",\"prices\":{\"input\":\"1\"},"
 		    "\"windows\":[{\"time_zone\":\"Mars/Olympus\",\"start\":\"00:30\","
 		    "\"end\":\"08:30\",\"prices\":{\"input\":\"0.5\"}}]}"),
-		  "models[0].windows[0].time_zone" },
+		  "models[0].windows[0].time_zone", NULL },
 		{ M("{\"provider\":\"acme\",\"model\":\"m\",\"service_tier\":\"gold\","
-		    "\"prices\":{\"input\":\"1\"}}"), "models[0].service_tier" },
+		    "\"prices\":{\"input\":\"1\"}}"), "models[0].service_tier", NULL },
 		{ M("{\"provider\":\"Acme Inc\",\"model\":\"m\",\"prices\":{}}"),
-		  "models[0].provider" },
-		{ "{\"models\":[]}", "models" },
-		{ "{\"modelz\":[]}", "modelz" },
+		  "models[0].provider", NULL },
+		{ "{\"models\":[]}", "models", NULL },
+		{ "{\"modelz\":[]}", "modelz", "unknown_field" },
 		{ "{\"models\":[{\"provider\":\"acme\",\"model\":\"m\",\"prices\":{\"input\":\"1\"}}],"
 		  "\"discounts\":[{\"provider\":\"acme\",\"percent\":\"101\"}]}",
-		  "discounts[0].percent" },
+		  "discounts[0].percent", NULL },
 		{ "{\"models\":[{\"provider\":\"acme\",\"model\":\"m\",\"prices\":{\"input\":\"1\"}}],"
-		  "\"effective_from\":\"2020-01-01T00:00:00Z\"}", "effective_from" },
+		  "\"discounts\":[{\"provider\":\"acme\",\"model\":\"mm\",\"percent\":\"5\"}]}",
+		  "discounts[0].model", NULL },
+		{ "{\"models\":[{\"provider\":\"acme\",\"model\":\"m\",\"prices\":{\"input\":\"1\"}}],"
+		  "\"effective_from\":\"2020-01-01T00:00:00Z\"}", "effective_from", NULL },
 	};
 	long long before = db_count("price_versions");
 	long long entries = db_count("price_entries");
@@ -312,7 +329,8 @@ t_bad_price_documents(void)
 
 	for (i = 0; i < sizeof docs / sizeof docs[0]; i++) {
 		r = http("POST", "/v1/prices", admin_key, docs[i].body, NULL);
-		CHECK_ERR(r, 400, "invalid_field", docs[i].field);
+		CHECK_ERR(r, 400, docs[i].code != NULL ? docs[i].code :
+		    "invalid_field", docs[i].field);
 		if (r->status != 400 || strcmp(err_field(r), docs[i].field) != 0)
 			fprintf(stderr, "    doc %zu: %s\n", i, r->body);
 		resp_free(r);
@@ -436,6 +454,33 @@ t_reload_from_elsewhere(void)
 	CHECK(ok, "the server did not load the new version within 15 s");
 }
 
+/* LiteLLM entries with names tollgate cannot keep are skipped and
+ * reported; the rest imports, and the book still loads. */
+static void
+t_litellm_names(void)
+{
+	const char *doc = "{\"x-1\":{\"litellm_provider\":\"Azure_AI\","
+	    "\"mode\":\"chat\",\"input_cost_per_token\":1e-06},"
+	    "\"bad model\":{\"litellm_provider\":\"acme\",\"mode\":\"chat\","
+	    "\"input_cost_per_token\":1e-06},"
+	    "\"y\":{\"litellm_provider\":\"acme corp\",\"mode\":\"chat\","
+	    "\"input_cost_per_token\":1e-06}}";
+	struct resp *r;
+	json_t *skipped;
+
+	r = http("POST", "/v1/prices/import?format=litellm&effective_from="
+	    "2032-01-01T00:00:00Z", admin_key, doc, NULL);
+	skipped = json_object_get(json_object_get(r->json, "report"), "skipped");
+	CHECK(r->status == 201 && json_array_size(skipped) == 2 &&
+	    json_is_true(json_object_get(r->json, "loaded")), "%s", r->body);
+	resp_free(r);
+	r = quote("{\"provider\":\"azure_ai\",\"model\":\"x-1\",\"occurred_at\":"
+	    "\"2032-02-01T00:00:00Z\",\"usage\":{\"input_tokens\":1000}}");
+	CHECK(r->status == 200 && strcmp(jstr(r, "cost"), "0.001000000") == 0,
+	    "%s", r->body);
+	resp_free(r);
+}
+
 const struct itest price_tests[] = {
 	{ "the LiteLLM snapshot imports whole, with its report",
 	  t_import_snapshot },
@@ -448,5 +493,7 @@ const struct itest price_tests[] = {
 	  t_versions_windows_discounts },
 	{ "a version added by another instance is loaded by polling",
 	  t_reload_from_elsewhere },
+	{ "LiteLLM names tollgate cannot keep are skipped and reported",
+	  t_litellm_names },
 	{ NULL, NULL }
 };

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ledger/ledger.h"
+#include "tests/unit/testutil.h"
 
 #define SENTINEL	((int64_t)0x5a5a5a5a5a5a5a5aLL)
 #define T_US(s)		((int64_t)(s) * 1000000LL)
@@ -21,17 +22,6 @@
 #define MIN_SEC		(-62135596800LL)
 #define MAX_SEC		253402300799LL
 
-/* splitmix64: a fixed seed keeps every run identical. */
-static uint64_t
-rng_next(uint64_t *state)
-{
-	uint64_t	z;
-
-	z = (*state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return (z ^ (z >> 31));
-}
 
 /* ---- helpers: they report the input so a failure says which case. ---- */
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "ledger/ledger.h"
+#include "tests/unit/testutil.h"
 #include "pricing/pricing.h"
 
 #define SENTINEL	((int64_t)0x5a5a5a5a5a5a5a5aLL)
@@ -32,17 +33,6 @@
 /* 10:00 in Shanghai: DeepSeek's peak hours. */
 #define PEAK		AT(2, 0, 0)
 
-/* splitmix64: a fixed seed keeps every run identical. */
-static uint64_t
-rng_next(uint64_t *state)
-{
-	uint64_t	z;
-
-	z = (*state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return (z ^ (z >> 31));
-}
 
 /* Fixed offsets stand in for the tz database; anything else is unknown. */
 static int
