@@ -48,36 +48,54 @@ echo "== cost engine" >&2
 engine=$(bench/bench_pricing)
 echo "$engine" >&2
 
-# rps URL [wrk args]: requests per second that wrk measured.
-rps() {
-	url=$1
-	shift
+# measure PID URL [wrk args]: prints "REQ_PER_S CPU_US_PER_REQ": what wrk
+# measured, and the server's own CPU time per request from /proc. On this
+# small machine one wrk thread may be the bottleneck; the server's CPU per
+# request then still compares the servers themselves.
+hz=$(getconf CLK_TCK)
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+measure() {
+	pid=$1
+	url=$2
+	shift 2
+	t0=$(ticks "$pid")
 	taskset -c "$cli_cpu" wrk -t1 -c"$conns" -d"${secs}s" --latency "$@" "$url" >"$pgdir/wrk.out" 2>&1
+	t1=$(ticks "$pid")
 	cat "$pgdir/wrk.out" >&2
-	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$pgdir/wrk.out"
+	n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$pgdir/wrk.out")
+	r=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$pgdir/wrk.out")
+	awk -v r="$r" -v n="$n" -v d=$((t1 - t0)) -v hz="$hz" \
+	    'BEGIN { printf "%s %.2f\n", r, d / hz * 1e6 / n }'
 }
 
 taskset -c "$srv_cpu" bench/refserver 18090 &
-pids="$pids $!"
+ref_pid=$!
 TOLLGATE_LISTEN=127.0.0.1:18091 TOLLGATE_LOG_LEVEL=info \
     taskset -c "$srv_cpu" bin/tollgate serve >"$pgdir/tollgate.log" 2>&1 &
-pids="$pids $!"
+tg_pid=$!
+pids="$ref_pid $tg_pid"
 wait_up http://127.0.0.1:18090/
 wait_up http://127.0.0.1:18091/healthz
 
 echo "== reference: bare evhttp JSON reply" >&2
-ref=$(rps http://127.0.0.1:18090/)
+set -- $(measure "$ref_pid" http://127.0.0.1:18090/)
+ref=$1 ref_cpu=$2
 echo "== tollgate GET /healthz (request log at info, metrics on)" >&2
-tg=$(rps http://127.0.0.1:18091/healthz)
+set -- $(measure "$tg_pid" http://127.0.0.1:18091/healthz)
+tg=$1 tg_cpu=$2
 echo "== tollgate POST /v1/quote (gpt-4o, 3 meters, key from the cache)" >&2
-tq=$(rps http://127.0.0.1:18091/v1/quote -s bench/quote.lua)
+set -- $(measure "$tg_pid" http://127.0.0.1:18091/v1/quote -s bench/quote.lua)
+tq=$1 tq_cpu=$2
 
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 echo "wrk: 1 thread, $conns connections, ${secs}s each; servers on cpu $srv_cpu, wrk on cpu $cli_cpu"
-printf 'reference evhttp:   %12.0f req/s\n' "$ref"
-printf 'tollgate /healthz:  %12.0f req/s\n' "$tg"
-printf 'tollgate /v1/quote: %12.0f req/s\n' "$tq"
-awk -v a="$tg" -v b="$ref" 'BEGIN { printf "healthz ratio:      %12.2f (target >= 0.70)\n", a / b }'
-awk -v a="$tq" -v b="$ref" 'BEGIN { printf "quote ratio:        %12.2f\n", a / b }'
+printf '%-22s %10s %16s\n' "" "req/s" "server CPU/req"
+printf '%-22s %10.0f %13.2f us\n' "reference evhttp" "$ref" "$ref_cpu"
+printf '%-22s %10.0f %13.2f us\n' "tollgate GET /healthz" "$tg" "$tg_cpu"
+printf '%-22s %10.0f %13.2f us\n' "tollgate POST /quote" "$tq" "$tq_cpu"
+awk -v a="$tg" -v b="$ref" -v ca="$tg_cpu" -v cb="$ref_cpu" 'BEGIN {
+	printf "healthz ratio: %.2f by req/s, %.2f by server CPU (target >= 0.70)\n", a / b, cb / ca }'
+awk -v a="$tq" -v b="$ref" -v ca="$tq_cpu" -v cb="$ref_cpu" 'BEGIN {
+	printf "quote ratio:   %.2f by req/s, %.2f by server CPU\n", a / b, cb / ca }'
 echo "$engine"
