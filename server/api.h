@@ -15,6 +15,15 @@ void api_prices_import(struct tg_req *r);
 void api_prices_get(struct tg_req *r);
 void api_prices_versions(struct tg_req *r);
 void api_quote(struct tg_req *r);
+void api_cost_center_create(struct tg_req *r);
+void api_cost_center_list(struct tg_req *r);
+void api_cost_center_get(struct tg_req *r);
+void api_cost_center_update(struct tg_req *r);
+void api_usage(struct tg_req *r);
+
+/* A tags object: at most 50 string values, keys 1..64 bytes, values at
+ * most 256; 0 or replied. */
+int api_check_tags(struct tg_req *r, json_t *tags, const char *field);
 
 /* Shared validation helpers: each replies 400 itself and returns -1. */
 int api_reject_unknown(struct tg_req *r, json_t *obj, const char *prefix,

@@ -53,6 +53,12 @@ static const struct setting settings[] = {
 	{ "TOLLGATE_KEY_CACHE_TTL_S", SET_INT, "30", 0, 3600,
 	  OFF(key_cache_ttl_s), 0,
 	  "how long a verified API key is trusted from memory; a revoked key stops working within this time" },
+	{ "TOLLGATE_INGEST_MAX_EVENTS", SET_INT, "10000", 1, 100000,
+	  OFF(ingest_max_events), 0,
+	  "most usage events in one POST /v1/usage request" },
+	{ "TOLLGATE_INGEST_BATCH", SET_INT, "5000", 1, 100000,
+	  OFF(ingest_batch), 0,
+	  "most usage events committed together (requests waiting while a commit runs share the next one)" },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 

@@ -22,6 +22,8 @@ struct tg_config {
 	int db_queue_timeout_ms;
 	int http_timeout_s;
 	int key_cache_ttl_s;
+	int ingest_max_events;		/* per request */
+	int ingest_batch;		/* events per commit */
 };
 
 /*

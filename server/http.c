@@ -314,7 +314,7 @@ run_handler(struct tg_req *r)
 	}
 	if (check_params(r) != 0)
 		return;
-	if (rt->body && parse_body(r) != 0)
+	if (rt->body == BODY_JSON_OBJECT && parse_body(r) != 0)
 		return;
 	rt->fn(r);
 }
@@ -337,6 +337,8 @@ key_lookup_cb(void *arg, const struct db_result *res)
 	r->key.role = keys_role_parse(PQgetvalue(res->res, 0, 1));
 	snprintf(r->key.scope, sizeof r->key.scope, "%s",
 	    PQgetvalue(res->res, 0, 2));
+	snprintf(r->key.cost_center, sizeof r->key.cost_center, "%s",
+	    PQgetvalue(res->res, 0, 3));
 	key_cache_put(r->srv->keys, r->key_hash, &r->key, (int64_t)time(NULL));
 	run_handler(r);
 }
@@ -382,6 +384,22 @@ valid_request_id(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") == n;
 }
 
+/* Whether route rt serves r's path; sets r->arg for prefix routes (ending in a slash and a star). */
+static int
+route_matches(const struct tg_route *rt, struct tg_req *r)
+{
+	size_t n = strlen(rt->path);
+
+	if (n >= 2 && strcmp(rt->path + n - 2, "/*") == 0) {
+		if (strncmp(r->path, rt->path, n - 1) != 0 ||
+		    r->path[n - 1] == '\0')
+			return 0;
+		r->arg = r->path + n - 1;
+		return 1;
+	}
+	return strcmp(r->path, rt->path) == 0;
+}
+
 static void
 gen_cb(struct evhttp_request *ev, void *arg)
 {
@@ -413,7 +431,7 @@ gen_cb(struct evhttp_request *ev, void *arg)
 	snprintf(r->path, sizeof r->path, "%s", path != NULL ? path : "");
 
 	for (i = 0; i < tg_nroutes; i++) {
-		if (strcmp(r->path, tg_routes[i].path) != 0)
+		if (!route_matches(&tg_routes[i], r))
 			continue;
 		path_match = i;
 		if (tg_routes[i].method == m)
@@ -427,7 +445,7 @@ gen_cb(struct evhttp_request *ev, void *arg)
 		}
 		allow[0] = '\0';
 		for (i = 0; i < tg_nroutes; i++)
-			if (strcmp(r->path, tg_routes[i].path) == 0)
+			if (route_matches(&tg_routes[i], r))
 				snprintf(allow + strlen(allow),
 				    sizeof allow - strlen(allow), "%s%s",
 				    allow[0] ? ", " : "",

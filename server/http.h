@@ -22,6 +22,7 @@
 
 struct metrics;
 struct pricing_book;
+struct ingest;
 
 struct tg_server {
 	struct tg_config cfg;
@@ -36,6 +37,7 @@ struct tg_server {
 	struct pricing_book *prices;	/* every price version, in memory */
 	int64_t prices_count, prices_max_id;	/* what the book was built from */
 	struct event *prices_poll;
+	struct ingest *ingest;
 	int prices_polling;
 	int inflight;
 	int draining;
@@ -45,12 +47,16 @@ struct tg_server {
 struct tg_req;
 typedef void (*tg_handler)(struct tg_req *r);
 
+enum route_body { BODY_NONE, BODY_JSON_OBJECT, BODY_RAW };
+
 struct tg_route {
 	enum evhttp_cmd_type method;
+	/* Exact, or ending in "/ *" (written without the space): the prefix, then the rest of the path
+	 * is the request's `arg` (e.g. a cost center id with slashes). */
 	const char *path;
 	tg_handler fn;
 	int roles;		/* enum key_role bits; 0 = no key needed */
-	int body;		/* takes a JSON object body */
+	enum route_body body;	/* BODY_RAW: the handler reads it itself */
 	const char *params;	/* allowed query parameters, space-separated */
 };
 
@@ -64,6 +70,7 @@ struct tg_req {
 	int64_t start_us;
 	char id[68];
 	char path[256];
+	const char *arg;	/* the rest of the path after a prefix route */
 	struct evkeyvalq query;
 	struct key_info key;	/* the caller, when the route needs a key */
 	unsigned char key_hash[KEY_HASH_LEN];

@@ -109,12 +109,12 @@ base64url(const unsigned char *in, size_t n, char *out)
 
 int
 keys_create_sync(PGconn *conn, int role, const char *name, const char *scope,
-    int if_none, char id[KEY_ID_BUFSZ], char secret[KEY_SECRET_BUFSZ],
-    char *err, size_t errsz)
+    const char *cost_center, int if_none, char id[KEY_ID_BUFSZ],
+    char secret[KEY_SECRET_BUFSZ], char *err, size_t errsz)
 {
 	unsigned char rnd[32], idb[8], hash[KEY_HASH_LEN];
 	char hashhex[2 * KEY_HASH_LEN + 1];
-	const char *params[5];
+	const char *params[6];
 	PGresult *res;
 	int rc = -1;
 
@@ -135,15 +135,18 @@ keys_create_sync(PGconn *conn, int role, const char *name, const char *scope,
 	params[2] = keys_role_name(role);
 	params[3] = hashhex;
 	params[4] = scope;
+	params[5] = cost_center;
 	/* The advisory lock makes "create the first key" safe against two
 	 * concurrent `make run`s. */
 	res = PQexecParams(conn,
 	    "WITH l AS (SELECT pg_advisory_xact_lock(7201)) "
-	    "INSERT INTO api_keys (id, name, role, secret_hash, scope) "
-	    "SELECT $1, $2, $3, decode($4, 'hex'), $5 FROM l "
-	    "WHERE NOT $6::boolean OR NOT EXISTS (SELECT 1 FROM api_keys)",
-	    6, NULL, (const char *const[]){ params[0], params[1], params[2],
-	    params[3], params[4], if_none ? "true" : "false" }, NULL, NULL, 0);
+	    "INSERT INTO api_keys (id, name, role, secret_hash, scope, "
+	    "cost_center) "
+	    "SELECT $1, $2, $3, decode($4, 'hex'), $5, $6 FROM l "
+	    "WHERE NOT $7::boolean OR NOT EXISTS (SELECT 1 FROM api_keys)",
+	    7, NULL, (const char *const[]){ params[0], params[1], params[2],
+	    params[3], params[4], params[5], if_none ? "true" : "false" }, NULL,
+	    NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		snprintf(err, errsz, "%s", PQresultErrorMessage(res));
 	else

@@ -29,6 +29,7 @@ struct key_info {
 	char id[KEY_ID_BUFSZ];
 	int role;			/* one enum key_role bit */
 	char scope[KEY_SCOPE_MAX + 1];	/* cost-center subtree; "" = all */
+	char cost_center[KEY_SCOPE_MAX + 1]; /* default for usage; "" = none */
 };
 
 /* "admin" -> ROLE_ADMIN; 0 when unknown. */
@@ -45,7 +46,8 @@ void keys_hex(const unsigned char *in, size_t n, char *out);
  * when any key exists. Returns 0 when created, -1 with err on failure.
  */
 int keys_create_sync(PGconn *conn, int role, const char *name,
-    const char *scope, int if_none, char id[KEY_ID_BUFSZ],
+    const char *scope, const char *cost_center, int if_none,
+    char id[KEY_ID_BUFSZ],
     char secret[KEY_SECRET_BUFSZ], char *err, size_t errsz);
 
 struct key_cache;

@@ -20,6 +20,7 @@
 #include "server/config.h"
 #include "server/db.h"
 #include "server/http.h"
+#include "server/ingest.h"
 #include "server/keys.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -38,7 +39,7 @@ usage(void)
 	    "usage: tollgate serve\n"
 	    "       tollgate migrate\n"
 	    "       tollgate key create --role admin|gateway|finance "
-	    "[--name N] [--scope PATH] [--if-none]\n"
+	    "[--name N] [--scope PATH] [--cost-center PATH] [--if-none]\n"
 	    "       tollgate prices import --format litellm|native FILE "
 	    "[--effective-from TS] [--note TEXT] [--if-empty]\n"
 	    "       tollgate config\n"
@@ -103,7 +104,7 @@ static int
 cmd_key(int argc, char **argv)
 {
 	struct tg_config cfg;
-	const char *name = "", *scope = NULL;
+	const char *name = "", *scope = NULL, *cost_center = NULL;
 	char id[KEY_ID_BUFSZ], secret[KEY_SECRET_BUFSZ], err[512];
 	int i, role = 0, if_none = 0, rc;
 	PGconn *conn;
@@ -121,6 +122,8 @@ cmd_key(int argc, char **argv)
 			name = argv[++i];
 		else if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc)
 			scope = argv[++i];
+		else if (strcmp(argv[i], "--cost-center") == 0 && i + 1 < argc)
+			cost_center = argv[++i];
 		else if (strcmp(argv[i], "--if-none") == 0)
 			if_none = 1;
 		else
@@ -134,8 +137,8 @@ cmd_key(int argc, char **argv)
 		return 1;
 	if ((conn = connect_and_migrate(&cfg, 1)) == NULL)
 		return 1;
-	rc = keys_create_sync(conn, role, name, scope, if_none, id, secret,
-	    err, sizeof err);
+	rc = keys_create_sync(conn, role, name, scope, cost_center, if_none, id,
+	    secret, err, sizeof err);
 	PQfinish(conn);
 	if (rc < 0) {
 		fprintf(stderr, "tollgate: key create: %s\n", err);
@@ -342,7 +345,8 @@ cmd_serve(void)
 	if ((srv.base = event_base_new()) == NULL ||
 	    (srv.metrics = metrics_new(labels, tg_nroutes)) == NULL ||
 	    (srv.keys = key_cache_new(srv.cfg.key_cache_ttl_s)) == NULL ||
-	    (srv.db = db_pool_new(srv.base, &srv.cfg)) == NULL) {
+	    (srv.db = db_pool_new(srv.base, &srv.cfg)) == NULL ||
+	    (srv.ingest = ingest_new(&srv)) == NULL) {
 		fprintf(stderr, "tollgate: out of memory\n");
 		goto out;
 	}
@@ -389,8 +393,11 @@ out:
 	if (drain != NULL)
 		event_free(drain);
 	prices_watch_stop(&srv);
-	/* The pool first: its failed queries still reply on live requests. */
+	/* Waiting usage first, then the pool: failed queries still reply
+	 * on live requests. */
+	ingest_stop(srv.ingest);
 	db_pool_free(srv.db);
+	ingest_free(srv.ingest);
 	pricing_book_free(srv.prices);
 	http_free(&srv);
 	key_cache_free(srv.keys);

@@ -1,5 +1,7 @@
--- The trial balance: every posting ever made sums to zero per currency, and
--- every transaction is balanced with at least two postings.
+-- The trial balance: every posting ever made sums to zero per currency;
+-- every transaction is balanced with at least two postings (a usage
+-- transaction of an unpriced event has none); and the usage rollups equal
+-- what the events and postings say.
 SELECT
 	(SELECT count(*) FROM transactions) AS transactions,
 	(SELECT count(*) FROM postings) AS postings,
@@ -8,6 +10,41 @@ SELECT
 		SELECT t.id FROM transactions t
 		LEFT JOIN postings p ON p.transaction_id = t.id
 		LEFT JOIN accounts a ON a.id = p.account_id
-		GROUP BY t.id, a.currency
-		HAVING count(p.seq) < 2 OR sum(p.amount) <> 0
-		ORDER BY t.id LIMIT 100) bad) AS unbalanced
+		GROUP BY t.id, t.kind, a.currency
+		HAVING (count(p.seq) < 2 AND NOT (count(p.seq) = 0 AND
+		    t.kind = 'usage')) OR coalesce(sum(p.amount), 0) <> 0
+		ORDER BY t.id LIMIT 100) bad) AS unbalanced,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT coalesce(d.day, e.day) AS day,
+		    coalesce(d.cost_center, e.cost_center) AS cost_center,
+		    coalesce(d.provider, e.provider) AS provider,
+		    coalesce(d.model, e.model) AS model,
+		    d.events AS rollup_events, e.events,
+		    d.cost AS rollup_cost, e.cost
+		FROM usage_daily d
+		FULL JOIN (
+			SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
+			    cost_center, provider, model, count(*) AS events,
+			    count(unpriced) AS unpriced, sum(list_cost) AS list_cost,
+			    sum(cost) AS cost
+			FROM usage_events GROUP BY 1, 2, 3, 4) e
+		    USING (day, cost_center, provider, model)
+		WHERE d.events IS DISTINCT FROM e.events
+		    OR d.unpriced IS DISTINCT FROM e.unpriced
+		    OR d.list_cost IS DISTINCT FROM e.list_cost
+		    OR d.cost IS DISTINCT FROM e.cost
+		LIMIT 100) x) AS rollup_differences,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT coalesce(u.cost_center, p.cost_center) AS cost_center,
+		    u.cost AS usage_cost, p.cost AS posted_cost
+		FROM (SELECT cost_center, sum(cost) AS cost FROM usage_events
+		    GROUP BY 1) u
+		FULL JOIN (
+			SELECT substr(a.name, 9) AS cost_center, sum(p.amount) AS cost
+			FROM postings p
+			JOIN transactions t ON t.id = p.transaction_id
+			JOIN accounts a ON a.id = p.account_id
+			WHERE t.kind = 'usage' AND a.name LIKE 'expense:%'
+			GROUP BY 1) p USING (cost_center)
+		WHERE coalesce(u.cost, 0) <> coalesce(p.cost, 0)
+		LIMIT 100) x) AS posting_differences

@@ -1,0 +1,681 @@
+/*
+ * ingest.c - usage events in.
+ *
+ * A request's events are checked and priced here, one by one: a bad event
+ * gets its own "rejected" result and the good ones beside it go on. The
+ * good ones become rows for usage_ingest() (sql/0003_usage.sql), which
+ * books each new id once and answers duplicate or conflict for ids it has
+ * seen, whenever and however they came. Requests queue while a batch is
+ * committing and are committed together next; a request's events are
+ * never split across batches, so a request either gets every outcome or,
+ * when the database fails, a 503 to retry the whole of it (the ids make
+ * that retry safe).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <openssl/sha.h>
+
+#include "ledger/ledger.h"
+#include "server/api.h"
+#include "server/ingest.h"
+#include "server/log.h"
+#include "server/tz.h"
+#include "server/usage_json.h"
+
+#define ID_MAX 200
+#define USER_MAX 200
+#define RESERVATION_MAX 100
+
+struct ureq {
+	TAILQ_ENTRY(ureq) link;
+	struct tg_req *r;
+	int single;		/* the body was one event object */
+	size_t n;		/* events */
+	json_t *results;	/* one slot per event, in order */
+	char **rows;		/* row text without its "n", per event or NULL */
+	size_t nrows;
+	size_t base;		/* ordinal of this request's first row */
+};
+TAILQ_HEAD(ureq_list, ureq);
+
+struct ingest {
+	struct tg_server *srv;
+	struct ureq_list queue;
+	struct ureq_list flight;	/* the batch being committed */
+	int stopping;
+};
+
+static void flush(struct ingest *in);
+
+struct ingest *
+ingest_new(struct tg_server *srv)
+{
+	struct ingest *in = calloc(1, sizeof *in);
+
+	if (in == NULL)
+		return NULL;
+	in->srv = srv;
+	TAILQ_INIT(&in->queue);
+	TAILQ_INIT(&in->flight);
+	return in;
+}
+
+static void
+ureq_free(struct ureq *u)
+{
+	size_t i;
+
+	for (i = 0; u->rows != NULL && i < u->n; i++)
+		free(u->rows[i]);
+	free(u->rows);
+	json_decref(u->results);
+	free(u);
+}
+
+static void
+fail_list(struct ureq_list *list)
+{
+	struct ureq *u;
+
+	while ((u = TAILQ_FIRST(list)) != NULL) {
+		TAILQ_REMOVE(list, u, link);
+		http_reply_error(u->r, 503, "database_unavailable", NULL,
+		    "the database is unavailable; nothing of this request was "
+		    "booked twice: retry it");
+		ureq_free(u);
+	}
+}
+
+void
+ingest_stop(struct ingest *in)
+{
+	if (in == NULL)
+		return;
+	in->stopping = 1;
+	fail_list(&in->queue);
+}
+
+void
+ingest_free(struct ingest *in)
+{
+	if (in == NULL)
+		return;
+	fail_list(&in->queue);
+	free(in);
+}
+
+static json_t *
+money(int64_t nanos)
+{
+	char buf[LEDGER_MONEY_BUFSZ];
+
+	ledger_money_format(nanos, buf);
+	return json_string(buf);
+}
+
+static json_t *
+rejected(size_t index, const char *id, const char *code, const char *field,
+    const char *message)
+{
+	return json_pack("{s:I, s:s?, s:s, s:{s:s, s:s, s:s?}}", "index",
+	    (json_int_t)index, "id", id, "status", "rejected", "error", "code",
+	    code, "message", message, "field", field);
+}
+
+/* Reply once every event has its outcome. */
+static void
+reply(struct ureq *u)
+{
+	json_t *one = json_array_get(u->results, 0);
+	json_t *err = json_object_get(one, "error");
+
+	if (u->single && err != NULL) {
+		const char *status = json_string_value(json_object_get(one,
+		    "status"));
+
+		http_reply_error(u->r, strcmp(status, "conflict") == 0 ? 409 :
+		    400, json_string_value(json_object_get(err, "code")),
+		    json_string_value(json_object_get(err, "field")), "%s",
+		    json_string_value(json_object_get(err, "message")));
+	} else {
+		http_reply_json(u->r, 200, json_pack("{s:O}", "results",
+		    u->results));
+	}
+	ureq_free(u);
+}
+
+static int
+name_ok(const char *s, int provider)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (provider ? !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '-' || c == '.') : (c <= 0x20 || c >= 0x7f))
+			return 0;
+	}
+	return i > 0;
+}
+
+struct event {
+	const char *id, *provider, *model, *cc, *user, *reservation, *status;
+	int tier;
+	int64_t at_us, latency, reported;
+	int has_at, has_latency, has_reported;
+	json_t *tags;
+	struct pricing_usage u;
+};
+
+#define REJECT(code, field, ...) do { \
+	snprintf(msg, sizeof msg, __VA_ARGS__); \
+	*result = rejected(index, e->id, (code), (field), msg); \
+	return -1; \
+} while (0)
+
+/* Check one event into e; -1 with *result set to its rejection. */
+static int
+check_event(struct tg_req *r, json_t *ev, size_t index, struct event *e,
+    json_t **result)
+{
+	static const char *const fields[] = { "id", "occurred_at", "provider",
+	    "model", "service_tier", "usage", "usage_openai", "usage_anthropic",
+	    "usage_gemini", "cost_center", "user", "tags", "reservation_id",
+	    "latency_ms", "status", "reported_cost", NULL };
+	char msg[600];
+	const char *k, *s, *why;
+	struct field_err fe;
+	json_t *v;
+	size_t i;
+
+	memset(e, 0, sizeof *e);
+	e->tier = PT_STANDARD;
+	if (!json_is_object(ev))
+		REJECT("invalid_body", NULL, "an event must be a JSON object");
+	if ((v = json_object_get(ev, "id")) != NULL && json_is_string(v))
+		e->id = json_string_value(v);
+	json_object_foreach(ev, k, v) {
+		for (i = 0; fields[i] != NULL && strcmp(k, fields[i]) != 0; i++)
+			;
+		if (fields[i] == NULL)
+			REJECT("unknown_field", k, "unknown field %.64s", k);
+	}
+	if (e->id == NULL || json_string_length(json_object_get(ev, "id")) >
+	    ID_MAX || !name_ok(e->id, 0))
+		REJECT(json_object_get(ev, "id") == NULL ? "missing_field" :
+		    "invalid_field", "id", "id is required: a string of 1 to "
+		    "%d printable characters without spaces", ID_MAX);
+	s = json_string_value(json_object_get(ev, "provider"));
+	if (s == NULL || strlen(s) > PRICING_PROVIDER_MAX || !name_ok(s, 1))
+		REJECT(json_object_get(ev, "provider") == NULL ?
+		    "missing_field" : "invalid_field", "provider", "provider is "
+		    "required: 1 to %d characters from a-z 0-9 _ - .",
+		    PRICING_PROVIDER_MAX);
+	e->provider = s;
+	s = json_string_value(json_object_get(ev, "model"));
+	if (s == NULL || strlen(s) > PRICING_MODEL_MAX || !name_ok(s, 0))
+		REJECT(json_object_get(ev, "model") == NULL ? "missing_field" :
+		    "invalid_field", "model", "model is required: 1 to %d "
+		    "printable characters without spaces", PRICING_MODEL_MAX);
+	e->model = s;
+	if ((v = json_object_get(ev, "service_tier")) != NULL &&
+	    !json_is_null(v) && (!json_is_string(v) ||
+	    (e->tier = pricing_tier_parse(json_string_value(v))) < 0))
+		REJECT("invalid_field", "service_tier", "service_tier must be "
+		    "standard, batch, flex or priority");
+	if ((v = json_object_get(ev, "occurred_at")) != NULL &&
+	    !json_is_null(v)) {
+		if (!json_is_string(v) || ledger_time_parse(json_string_value(v),
+		    json_string_length(v), &e->at_us, &why) != 0)
+			REJECT("invalid_field", "occurred_at", "occurred_at must "
+			    "be an RFC 3339 time stamp");
+		e->has_at = 1;
+	} else
+		e->at_us = http_wall_now_us();
+	if (usage_json_parse(ev, &e->u, &fe) != 0)
+		REJECT(fe.code, fe.field, "%s", fe.message);
+	if ((v = json_object_get(ev, "cost_center")) != NULL && !json_is_null(v)) {
+		char acct[LEDGER_ACCOUNT_MAX + 16];
+
+		if (!json_is_string(v) || json_string_length(v) > 190)
+			REJECT("invalid_field", "cost_center", "cost_center must "
+			    "be a cost-center path");
+		snprintf(acct, sizeof acct, "expense:%s", json_string_value(v));
+		if (ledger_account_check(acct, &why) != 0)
+			REJECT("invalid_field", "cost_center", "cost_center must "
+			    "be a cost-center path: %s", why);
+		e->cc = json_string_value(v);
+	}
+	if ((v = json_object_get(ev, "user")) != NULL && !json_is_null(v)) {
+		if (!json_is_string(v) || json_string_length(v) > USER_MAX ||
+		    json_string_length(v) == 0)
+			REJECT("invalid_field", "user", "user must be a string "
+			    "of 1 to %d bytes", USER_MAX);
+		e->user = json_string_value(v);
+	}
+	if ((v = json_object_get(ev, "tags")) != NULL && !json_is_null(v)) {
+		const char *tk;
+		json_t *tv;
+
+		if (!json_is_object(v) || json_object_size(v) > 50)
+			REJECT("invalid_field", "tags", "tags must be an object "
+			    "of at most 50 string values");
+		json_object_foreach(v, tk, tv)
+			if (strlen(tk) == 0 || strlen(tk) > 64 ||
+			    !json_is_string(tv) || json_string_length(tv) > 256)
+				REJECT("invalid_field", "tags", "tag keys must "
+				    "be 1 to 64 bytes and values strings of at "
+				    "most 256 bytes");
+		e->tags = v;
+	}
+	if ((v = json_object_get(ev, "reservation_id")) != NULL &&
+	    !json_is_null(v)) {
+		if (!json_is_string(v) || json_string_length(v) >
+		    RESERVATION_MAX || !name_ok(json_string_value(v), 0))
+			REJECT("invalid_field", "reservation_id", "reservation_id "
+			    "must be a string of 1 to %d printable characters",
+			    RESERVATION_MAX);
+		e->reservation = json_string_value(v);
+	}
+	if ((v = json_object_get(ev, "latency_ms")) != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 86400000LL * 30)
+			REJECT("invalid_field", "latency_ms", "latency_ms must be "
+			    "a non-negative integer");
+		e->latency = json_integer_value(v);
+		e->has_latency = 1;
+	}
+	e->status = "ok";
+	if ((v = json_object_get(ev, "status")) != NULL && !json_is_null(v)) {
+		s = json_string_value(v);
+		if (s == NULL || (strcmp(s, "ok") != 0 && strcmp(s, "error") != 0 &&
+		    strcmp(s, "cancelled") != 0))
+			REJECT("invalid_field", "status", "status must be ok, "
+			    "error or cancelled");
+		e->status = s;
+	}
+	if ((v = json_object_get(ev, "reported_cost")) != NULL &&
+	    !json_is_null(v)) {
+		if (!json_is_string(v) || ledger_money_parse(json_string_value(v),
+		    json_string_length(v), &e->reported, &why) != 0)
+			REJECT("invalid_field", "reported_cost", "reported_cost "
+			    "must be a decimal string of money");
+		e->has_reported = 1;
+	}
+	if (e->cc == NULL && r->key.cost_center[0] != '\0')
+		e->cc = r->key.cost_center;
+	if (e->cc == NULL)
+		REJECT("unknown_cost_center", "cost_center", "the event names no "
+		    "cost_center and the key has no default one");
+	return 0;
+}
+
+/* The request hash covers what the event says, normalised: the same event
+ * sent again, however spelt, is a duplicate; anything else is a conflict. */
+static void
+event_hash(const struct event *e, json_t *ev, char hex[2 * SHA256_DIGEST_LENGTH + 1])
+{
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	char tbuf[LEDGER_TIME_BUFSZ];
+	json_t *q = json_array(), *c;
+	char *s;
+	int m;
+
+	for (m = 0; m < PM_COUNT; m++)
+		json_array_append_new(q, json_integer(e->u.q[m]));
+	ledger_time_format(e->at_us, tbuf);
+	c = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:o, s:O?, s:s?, s:O?, "
+	    "s:s?, s:s, s:I, s:I}",
+	    "id", e->id, "at", e->has_at ? tbuf : NULL, "p", e->provider,
+	    "m", e->model, "t", pricing_tier_name(e->tier), "q", q,
+	    "cc", json_object_get(ev, "cost_center"), "u", e->user,
+	    "tg", e->tags, "rs", e->reservation, "st", e->status,
+	    "lat", (json_int_t)(e->has_latency ? e->latency : -1),
+	    "rc", (json_int_t)(e->has_reported ? e->reported : -1));
+	s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(c);
+	SHA256((const unsigned char *)(s != NULL ? s : ""), s != NULL ?
+	    strlen(s) : 0, digest);
+	free(s);
+	keys_hex(digest, sizeof digest, hex);
+}
+
+/* Price e; fills the quote, or the reason it is unpriced. */
+static const char *
+price_event(struct tg_server *srv, const struct event *e,
+    struct pricing_quote *q, int64_t *version)
+{
+	const struct pricing_table *t;
+	const struct pricing_entry *pe;
+	const char *why;
+	int priced;
+
+	memset(q, 0, sizeof *q);
+	*version = 0;
+	t = srv->prices != NULL ? pricing_book_at(srv->prices, e->at_us,
+	    version) : NULL;
+	if (t == NULL)
+		return "no price version was in force at occurred_at";
+	if ((pe = pricing_table_find(t, e->provider, e->model, e->tier,
+	    &priced)) == NULL)
+		return "no price for this provider and model";
+	if (pricing_cost(pe, &e->u, e->at_us, tz_offset, NULL, q, &why) != 0)
+		return why;
+	return NULL;
+}
+
+/* The usage_ingest() row of a checked event, without its "n". */
+static char *
+event_row(struct tg_req *r, json_t *ev, const struct event *e)
+{
+	char hex[2 * SHA256_DIGEST_LENGTH + 1], tbuf[LEDGER_TIME_BUFSZ];
+	struct pricing_quote q;
+	const char *unpriced;
+	json_t *row, *qs = json_array(), *ms = json_array();
+	int64_t version;
+	char *s, *out;
+	int m, i;
+
+	event_hash(e, ev, hex);
+	unpriced = price_event(r->srv, e, &q, &version);
+	for (m = 0; m < PM_COUNT; m++)
+		json_array_append_new(qs, json_integer(e->u.q[m]));
+	if (unpriced == NULL) {
+		for (i = 0; i < q.n; i++)
+			json_array_append_new(ms, json_pack("{s:s, s:I, s:I, s:I}",
+			    "meter", pricing_meter_name(q.lines[i].meter),
+			    "q", (json_int_t)q.lines[i].quantity,
+			    "l", (json_int_t)q.lines[i].list_nanos,
+			    "c", (json_int_t)q.lines[i].cost_nanos));
+	} else {
+		for (m = 0; m < PM_COUNT; m++)
+			if (e->u.q[m] > 0)
+				json_array_append_new(ms, json_pack(
+				    "{s:s, s:I, s:i, s:i}", "meter",
+				    pricing_meter_name(m), "q",
+				    (json_int_t)e->u.q[m], "l", 0, "c", 0));
+	}
+	ledger_time_format(e->at_us, tbuf);
+	row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:O?, s:s, "
+	    "s:I, s:I, s:s, s:o, s:o}",
+	    "key", e->id, "hash", hex, "occurred_at", tbuf, "cc", e->cc,
+	    "provider", e->provider, "model", e->model,
+	    "tier", pricing_tier_name(e->tier), "user", e->user,
+	    "tags", e->tags, "key_id", r->key.id,
+	    "list_cost", (json_int_t)q.list_nanos,
+	    "cost", (json_int_t)q.cost_nanos, "status", e->status,
+	    "q", qs, "m", ms);
+	if (unpriced != NULL)
+		json_object_set_new(row, "unpriced", json_string(unpriced));
+	else
+		json_object_set_new(row, "pv", json_integer(version));
+	if (e->reservation != NULL)
+		json_object_set_new(row, "reservation_id",
+		    json_string(e->reservation));
+	if (e->has_latency)
+		json_object_set_new(row, "latency_ms", json_integer(e->latency));
+	if (e->has_reported)
+		json_object_set_new(row, "reported_cost",
+		    json_integer(e->reported));
+	s = json_dumps(row, JSON_COMPACT);
+	json_decref(row);
+	if (s == NULL)
+		return NULL;
+	/* Drop the leading '{': flush() writes {"n":N, in front. */
+	out = strdup(s + 1);
+	free(s);
+	return out;
+}
+
+static void
+batch_cb(void *arg, const struct db_result *res)
+{
+	struct ingest *in = arg;
+	struct ureq *u, *best;
+	const char *status, *code;
+	json_t *slot;
+	size_t n, ev;
+	int i;
+
+	if (res->status != DB_OK) {
+		/* A statement error is ours, not the client's: say so on
+		 * every request of the batch (nothing was booked). */
+		while (res->status == DB_ERROR &&
+		    (u = TAILQ_FIRST(&in->flight)) != NULL) {
+			TAILQ_REMOVE(&in->flight, u, link);
+			http_reply_db_failure(u->r, res);
+			ureq_free(u);
+		}
+		fail_list(&in->flight);
+		flush(in);
+		return;
+	}
+	for (i = 0; i < PQntuples(res->res); i++) {
+		n = (size_t)atoll(PQgetvalue(res->res, i, 0));
+		best = NULL;
+		TAILQ_FOREACH(u, &in->flight, link)
+			if (n >= u->base)
+				best = u;
+		if (best == NULL)
+			continue;
+		/* Row k of a request is its k-th event with a row. */
+		for (ev = 0, n -= best->base; ev < best->n; ev++)
+			if (best->rows[ev] != NULL && n-- == 0)
+				break;
+		if (ev == best->n)
+			continue;
+		status = PQgetvalue(res->res, i, 1);
+		slot = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)ev,
+		    "id", json_string_value(json_object_get(json_array_get(
+		    best->results, ev), "id")), "status", status);
+		if (strcmp(status, "recorded") == 0 ||
+		    strcmp(status, "duplicate") == 0) {
+			json_object_set_new(slot, "transaction_id",
+			    json_string(PQgetvalue(res->res, i, 2)));
+			json_object_set_new(slot, "cost",
+			    money(atoll(PQgetvalue(res->res, i, 3))));
+			json_object_set_new(slot, "currency", json_string("USD"));
+			if (*PQgetvalue(res->res, i, 4) != '\0')
+				json_object_set_new(slot, "unpriced",
+				    json_string(PQgetvalue(res->res, i, 4)));
+		} else if (strcmp(status, "conflict") == 0) {
+			json_object_set_new(slot, "transaction_id",
+			    json_string(PQgetvalue(res->res, i, 2)));
+			json_object_set_new(slot, "error", json_pack(
+			    "{s:s, s:s, s:s}", "code", "idempotency_conflict",
+			    "message", "this id was booked with other content",
+			    "field", "id"));
+		} else {
+			code = status;
+			json_object_set_new(slot, "status", json_string("rejected"));
+			json_object_set_new(slot, "error", json_pack(
+			    "{s:s, s:s, s:s}", "code", "unknown_cost_center",
+			    "message", strcmp(code, "archived_cost_center") == 0 ?
+			    "the cost center is archived" :
+			    "no such cost center", "field", "cost_center"));
+		}
+		json_array_set_new(best->results, ev, slot);
+	}
+	while ((u = TAILQ_FIRST(&in->flight)) != NULL) {
+		TAILQ_REMOVE(&in->flight, u, link);
+		reply(u);
+	}
+	flush(in);
+}
+
+static void
+flush(struct ingest *in)
+{
+	struct evbuffer *buf;
+	struct ureq *u;
+	size_t total = 0, i;
+	const char *params[1];
+	const char *text;
+
+	if (in->stopping || !TAILQ_EMPTY(&in->flight) || TAILQ_EMPTY(&in->queue))
+		return;
+	if ((buf = evbuffer_new()) == NULL) {
+		fail_list(&in->queue);
+		return;
+	}
+	evbuffer_add(buf, "[", 1);
+	while ((u = TAILQ_FIRST(&in->queue)) != NULL &&
+	    (total == 0 || total + u->nrows <=
+	    (size_t)in->srv->cfg.ingest_batch)) {
+		TAILQ_REMOVE(&in->queue, u, link);
+		TAILQ_INSERT_TAIL(&in->flight, u, link);
+		u->base = total;
+		for (i = 0; i < u->n; i++) {
+			if (u->rows[i] == NULL)
+				continue;
+			evbuffer_add_printf(buf, "%s{\"n\":%zu,%s",
+			    total > 0 ? "," : "", total, u->rows[i]);
+			total++;
+		}
+	}
+	evbuffer_add(buf, "]", 2);
+	text = (const char *)evbuffer_pullup(buf, -1);
+	params[0] = text;
+	if (text == NULL || db_query(in->srv->db, "usage_ingest", 1, params,
+	    batch_cb, in) != 0)
+		fail_list(&in->flight);
+	evbuffer_free(buf);
+}
+
+/* The events of the body: one object, an array, or NDJSON lines. Returns
+ * the events array (new reference) or NULL having replied. *bad gets, per
+ * event, null or why its NDJSON line is not JSON. */
+static json_t *
+read_events(struct tg_req *r, int *single, json_t **bad)
+{
+	struct evbuffer *body = evhttp_request_get_input_buffer(r->ev);
+	const char *ct = evhttp_find_header(
+	    evhttp_request_get_input_headers(r->ev), "Content-Type");
+	size_t len = evbuffer_get_length(body), i;
+	const char *data, *line, *end, *nl;
+	json_error_t jerr;
+	json_t *doc, *events;
+	char msg[300];
+
+	*single = 0;
+	*bad = json_array();
+	if (len == 0) {
+		http_reply_error(r, 400, "missing_body", NULL,
+		    "a usage event, an array of them, or NDJSON is required");
+		return NULL;
+	}
+	data = (const char *)evbuffer_pullup(body, -1);
+	if (ct != NULL && strncasecmp(ct, "application/x-ndjson", 20) == 0) {
+		events = json_array();
+		for (line = data, end = data + len, i = 0; line < end;
+		    line = nl + 1) {
+			nl = memchr(line, '\n', (size_t)(end - line));
+			if (nl == NULL)
+				nl = end;
+			if (nl == line || (nl - line == 1 && *line == '\r'))
+				continue;
+			doc = json_loadb(line, (size_t)(nl - line),
+			    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+			if (doc == NULL) {
+				snprintf(msg, sizeof msg, "line %zu: malformed "
+				    "JSON: %s", i + 1, jerr.text);
+				json_array_append_new(*bad, json_string(msg));
+				doc = json_null();
+			} else
+				json_array_append_new(*bad, json_null());
+			json_array_append_new(events, doc);
+			i++;
+		}
+		return events;
+	}
+	if (ct != NULL && strncasecmp(ct, "application/json", 16) != 0) {
+		http_reply_error(r, 415, "unsupported_media_type", NULL,
+		    "the body must be application/json or application/x-ndjson");
+		return NULL;
+	}
+	doc = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &jerr);
+	if (doc == NULL) {
+		http_reply_error(r, 400, "malformed_json", NULL,
+		    "malformed JSON at line %d column %d: %s", jerr.line,
+		    jerr.column, jerr.text);
+		return NULL;
+	}
+	if (json_is_object(doc)) {
+		*single = 1;
+		events = json_array();
+		json_array_append_new(events, doc);
+		return events;
+	}
+	if (!json_is_array(doc)) {
+		json_decref(doc);
+		http_reply_error(r, 400, "invalid_body", NULL, "the body must be "
+		    "a usage event object or an array of them");
+		return NULL;
+	}
+	return doc;
+}
+
+void
+api_usage(struct tg_req *r)
+{
+	struct ingest *in = r->srv->ingest;
+	struct ureq *u;
+	struct event e;
+	json_t *events, *ev, *res, *bad;
+	size_t i;
+	int single;
+
+	if ((events = read_events(r, &single, &bad)) == NULL) {
+		json_decref(bad);
+		return;
+	}
+	if (json_array_size(events) == 0 || json_array_size(events) >
+	    (size_t)r->srv->cfg.ingest_max_events) {
+		json_decref(events);
+		json_decref(bad);
+		http_reply_error(r, 400, "invalid_body", NULL, "a request carries "
+		    "1 to %d events", r->srv->cfg.ingest_max_events);
+		return;
+	}
+	if ((u = calloc(1, sizeof *u)) == NULL ||
+	    (u->rows = calloc(json_array_size(events), sizeof *u->rows)) ==
+	    NULL) {
+		free(u);
+		json_decref(events);
+		json_decref(bad);
+		http_reply_error(r, 500, "internal_error", NULL, "out of memory");
+		return;
+	}
+	u->r = r;
+	u->single = single;
+	u->n = json_array_size(events);
+	u->results = json_array();
+	json_array_foreach(events, i, ev) {
+		const char *malformed = json_string_value(json_array_get(bad, i));
+
+		res = NULL;
+		if (malformed != NULL)
+			res = rejected(i, NULL, "malformed_json", NULL, malformed);
+		else if (check_event(r, ev, i, &e, &res) == 0) {
+			u->rows[i] = event_row(r, ev, &e);
+			u->nrows++;
+			res = json_pack("{s:I, s:s}", "index", (json_int_t)i, "id",
+			    e.id);
+		}
+		json_array_append_new(u->results, res);
+	}
+	json_decref(events);
+	json_decref(bad);
+	if (u->nrows == 0) {
+		reply(u);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&in->queue, u, link);
+	flush(in);
+}

@@ -1,0 +1,302 @@
+-- Cost centers, the audit log, and usage events with their daily rollups.
+--
+-- A cost center's id is its path (eng, eng/search, eng/search/ranker); its
+-- parent is the path's prefix and must exist. Usage events are ledger
+-- transactions of kind 'usage' (debit expense:<cost center>, credit
+-- payable:<provider>); usage_events keeps each event's dimensions and
+-- quantities beside its transaction, and the rollups are maintained in the
+-- same transaction as the postings so that reports never scan raw rows.
+
+CREATE TABLE cost_centers (
+	id         text PRIMARY KEY CHECK (length(id) <= 190 AND
+	               id ~ '^[a-z0-9][a-z0-9_.-]{0,63}(/[a-z0-9][a-z0-9_.-]{0,63})*$'),
+	parent     text REFERENCES cost_centers (id),
+	name       text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+	owner      text NOT NULL DEFAULT '' CHECK (length(owner) <= 200),
+	tags       jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(tags) = 'object'),
+	archived   boolean NOT NULL DEFAULT false,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	CHECK (parent IS NOT DISTINCT FROM
+	    nullif(regexp_replace(id, '/?[^/]*$', ''), ''))
+);
+
+-- The cost center a gateway key books to when an event names none.
+ALTER TABLE api_keys ADD COLUMN cost_center text REFERENCES cost_centers (id);
+
+-- Who changed what, when, before and after. Append-only.
+CREATE TABLE audit_log (
+	id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	at        timestamptz NOT NULL DEFAULT now(),
+	key_id    text,
+	action    text NOT NULL,
+	entity    text NOT NULL,
+	entity_id text NOT NULL,
+	before    jsonb,
+	after     jsonb
+);
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+	FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
+
+-- A usage transaction of an unpriced event has no postings (its cost is
+-- zero until repricing books a correction); every other transaction still
+-- needs at least two, summing to zero.
+CREATE OR REPLACE FUNCTION ledger_check_balanced(p_tx bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_n bigint;
+	v_bad text;
+	v_kind text;
+BEGIN
+	SELECT count(*) INTO v_n FROM postings WHERE transaction_id = p_tx;
+	IF v_n < 2 THEN
+		SELECT kind INTO v_kind FROM transactions WHERE id = p_tx;
+		IF NOT (v_n = 0 AND v_kind = 'usage') THEN
+			RAISE EXCEPTION 'transaction % has % postings; at least 2 are needed', p_tx, v_n
+			    USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_balanced';
+		END IF;
+	END IF;
+	SELECT a.currency INTO v_bad
+	FROM postings p JOIN accounts a ON a.id = p.account_id
+	WHERE p.transaction_id = p_tx
+	GROUP BY a.currency HAVING sum(p.amount) <> 0
+	LIMIT 1;
+	IF v_bad IS NOT NULL THEN
+		RAISE EXCEPTION 'postings of transaction % do not sum to zero in %', p_tx, v_bad
+		    USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_balanced';
+	END IF;
+END $$;
+
+CREATE TABLE usage_events (
+	transaction_id bigint PRIMARY KEY REFERENCES transactions (id),
+	occurred_at    timestamptz NOT NULL,
+	cost_center    text NOT NULL REFERENCES cost_centers (id),
+	provider       text NOT NULL,
+	model          text NOT NULL,
+	service_tier   text NOT NULL,
+	user_id        text,
+	tags           jsonb NOT NULL DEFAULT '{}',
+	key_id         text REFERENCES api_keys (id),
+	price_version  bigint REFERENCES price_versions (id),
+	unpriced       text,		-- why, when the event could not be priced
+	list_cost      bigint NOT NULL DEFAULT 0,
+	cost           bigint NOT NULL DEFAULT 0,
+	reported_cost  bigint,
+	status         text NOT NULL DEFAULT 'ok'
+	                   CHECK (status IN ('ok', 'error', 'cancelled')),
+	latency_ms     bigint,
+	reservation_id text,
+	quantities     bigint[] NOT NULL	-- per meter, in tollgate's meter order
+);
+CREATE INDEX usage_events_unpriced ON usage_events (occurred_at)
+	WHERE unpriced IS NOT NULL;
+CREATE INDEX usage_events_cost_center ON usage_events (cost_center, occurred_at);
+
+-- Per day (UTC) x cost center x provider x model: events and costs, and
+-- per meter: quantities and costs.
+CREATE TABLE usage_daily (
+	day         date NOT NULL,
+	cost_center text NOT NULL,
+	provider    text NOT NULL,
+	model       text NOT NULL,
+	events      bigint NOT NULL,
+	unpriced    bigint NOT NULL,
+	list_cost   bigint NOT NULL,
+	cost        bigint NOT NULL,
+	PRIMARY KEY (day, cost_center, provider, model)
+);
+
+CREATE TABLE usage_daily_meters (
+	day         date NOT NULL,
+	cost_center text NOT NULL,
+	provider    text NOT NULL,
+	model       text NOT NULL,
+	meter       text NOT NULL,
+	quantity    bigint NOT NULL,
+	list_cost   bigint NOT NULL,
+	cost        bigint NOT NULL,
+	PRIMARY KEY (day, cost_center, provider, model, meter)
+);
+
+-- Book a batch of usage events, each exactly once per idempotency key.
+-- p is a JSON array of events already validated and priced by the server:
+--   n (position), key, hash (hex of the request hash), occurred_at, cc,
+--   provider, model, tier, user, tags, key_id, pv (price version), unpriced
+--   (why, or null), list_cost, cost, reported_cost, status, latency_ms,
+--   reservation_id, q (quantities per meter), m ([{meter, q, l, c}] for the
+--   meters with a quantity).
+-- Returns each event's outcome: recorded (the first copy of a new key),
+-- duplicate (the key is booked with the same content) or conflict (with
+-- other content), with the booked transaction and its cost; or
+-- unknown_cost_center / archived_cost_center, and then nothing is written
+-- for that event.
+CREATE FUNCTION usage_ingest(p jsonb)
+RETURNS TABLE (n int, status text, transaction_id bigint, cost bigint,
+    unpriced text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_new text[];
+BEGIN
+	INSERT INTO accounts (name, kind)
+	SELECT DISTINCT a, split_part(a, ':', 1)
+	FROM jsonb_to_recordset(p) AS e (cc text, provider text, cost bigint),
+	    LATERAL (VALUES ('expense:' || e.cc), ('payable:' || e.provider))
+	        AS x (a)
+	WHERE e.cost <> 0 AND EXISTS (SELECT 1 FROM cost_centers c
+	    WHERE c.id = e.cc AND NOT c.archived)
+	ORDER BY 1
+	ON CONFLICT (name, currency) DO NOTHING;
+
+	WITH ev AS (
+		SELECT DISTINCT ON (e.key) e.*
+		FROM jsonb_to_recordset(p) AS e (n int, key text, hash text,
+		    occurred_at timestamptz, cc text, provider text, model text,
+		    tier text, "user" text, tags jsonb, key_id text, pv bigint,
+		    unpriced text, list_cost bigint, cost bigint,
+		    reported_cost bigint, status text, latency_ms bigint,
+		    reservation_id text, q bigint[], m jsonb)
+		WHERE EXISTS (SELECT 1 FROM cost_centers c
+		    WHERE c.id = e.cc AND NOT c.archived)
+		ORDER BY e.key, e.n
+	), ins AS (
+		INSERT INTO transactions AS t (kind, idempotency_key,
+		    request_hash, occurred_at, created_by)
+		SELECT 'usage', ev.key, decode(ev.hash, 'hex'), ev.occurred_at,
+		    ev.key_id
+		FROM ev ORDER BY ev.key
+		ON CONFLICT (kind, idempotency_key) DO NOTHING
+		RETURNING t.id, t.idempotency_key
+	), new AS (
+		SELECT ins.id, ev.* FROM ins JOIN ev ON ev.key = ins.idempotency_key
+	), ue AS (
+		INSERT INTO usage_events (transaction_id, occurred_at, cost_center,
+		    provider, model, service_tier, user_id, tags, key_id,
+		    price_version, unpriced, list_cost, cost, reported_cost, status,
+		    latency_ms, reservation_id, quantities)
+		SELECT id, occurred_at, cc, provider, model, tier, "user",
+		    coalesce(tags, '{}'), key_id, pv, unpriced, list_cost, new.cost,
+		    reported_cost, coalesce(new.status, 'ok'), latency_ms,
+		    reservation_id, q
+		FROM new
+	), po AS (
+		INSERT INTO postings (transaction_id, seq, account_id, amount)
+		SELECT new.id, 0, a.id, new.cost
+		FROM new JOIN accounts a ON a.name = 'expense:' || new.cc
+		    AND a.currency = 'USD'
+		WHERE new.cost <> 0
+		UNION ALL
+		SELECT new.id, 1, a.id, -new.cost
+		FROM new JOIN accounts a ON a.name = 'payable:' || new.provider
+		    AND a.currency = 'USD'
+		WHERE new.cost <> 0
+	), rd AS (
+		INSERT INTO usage_daily AS d (day, cost_center, provider, model,
+		    events, unpriced, list_cost, cost)
+		SELECT (occurred_at AT TIME ZONE 'UTC')::date, cc, provider, model,
+		    count(*), count(new.unpriced), sum(list_cost), sum(new.cost)
+		FROM new GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+		ON CONFLICT (day, cost_center, provider, model) DO UPDATE SET
+		    events = d.events + excluded.events,
+		    unpriced = d.unpriced + excluded.unpriced,
+		    list_cost = d.list_cost + excluded.list_cost,
+		    cost = d.cost + excluded.cost
+	), rm AS (
+		INSERT INTO usage_daily_meters AS d (day, cost_center, provider,
+		    model, meter, quantity, list_cost, cost)
+		SELECT (new.occurred_at AT TIME ZONE 'UTC')::date, new.cc,
+		    new.provider, new.model, l.meter, sum(l.q), sum(l.l), sum(l.c)
+		FROM new, jsonb_to_recordset(new.m) AS l (meter text, q bigint,
+		    l bigint, c bigint)
+		GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+		ON CONFLICT (day, cost_center, provider, model, meter) DO UPDATE
+		SET quantity = d.quantity + excluded.quantity,
+		    list_cost = d.list_cost + excluded.list_cost,
+		    cost = d.cost + excluded.cost
+	)
+	SELECT coalesce(array_agg(new.key), '{}') INTO v_new FROM new;
+
+	RETURN QUERY
+	SELECT e.n,
+	    CASE WHEN c.id IS NULL THEN 'unknown_cost_center'
+	        WHEN c.archived THEN 'archived_cost_center'
+	        WHEN e.key = ANY (v_new) AND e.n = min(e.n) FILTER (WHERE c.id IS
+	            NOT NULL AND NOT c.archived) OVER (PARTITION BY e.key)
+	        THEN 'recorded'
+	        WHEN t.request_hash = decode(e.hash, 'hex') THEN 'duplicate'
+	        ELSE 'conflict' END,
+	    CASE WHEN c.id IS NOT NULL AND NOT c.archived THEN t.id END,
+	    CASE WHEN c.id IS NOT NULL AND NOT c.archived THEN u.cost END,
+	    CASE WHEN c.id IS NOT NULL AND NOT c.archived THEN u.unpriced END
+	FROM jsonb_to_recordset(p) AS e (n int, key text, hash text, cc text)
+	LEFT JOIN cost_centers c ON c.id = e.cc
+	LEFT JOIN transactions t ON t.kind = 'usage' AND t.idempotency_key = e.key
+	LEFT JOIN usage_events u ON u.transaction_id = t.id
+	ORDER BY e.n;
+END $$;
+
+CREATE FUNCTION cost_center_json(c cost_centers) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('id', c.id, 'parent', c.parent, 'name', c.name,
+	    'owner', c.owner, 'tags', c.tags, 'archived', c.archived,
+	    'created_at', tg_rfc3339(c.created_at),
+	    'updated_at', tg_rfc3339(c.updated_at))
+$$;
+
+-- Create a cost center and its audit record. Returns 'created' with the
+-- new center, or 'exists' / 'no_parent' and NULL.
+CREATE FUNCTION cost_center_create(p_id text, p_name text, p_owner text,
+    p_tags jsonb, p_key text)
+RETURNS TABLE (status text, center jsonb)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_parent text := nullif(regexp_replace(p_id, '/?[^/]*$', ''), '');
+	v_row cost_centers;
+BEGIN
+	IF v_parent IS NOT NULL AND NOT EXISTS (SELECT 1 FROM cost_centers
+	    WHERE id = v_parent) THEN
+		RETURN QUERY SELECT 'no_parent'::text, NULL::jsonb;
+		RETURN;
+	END IF;
+	INSERT INTO cost_centers (id, parent, name, owner, tags)
+	VALUES (p_id, v_parent, p_name, p_owner, p_tags)
+	ON CONFLICT (id) DO NOTHING
+	RETURNING * INTO v_row;
+	IF v_row.id IS NULL THEN
+		RETURN QUERY SELECT 'exists'::text, NULL::jsonb;
+		RETURN;
+	END IF;
+	INSERT INTO audit_log (key_id, action, entity, entity_id, after)
+	VALUES (p_key, 'create', 'cost_center', p_id, cost_center_json(v_row));
+	RETURN QUERY SELECT 'created'::text, cost_center_json(v_row);
+END $$;
+
+-- Change the fields given (NULL: unchanged). Returns 'updated' with the
+-- center, or 'not_found'.
+CREATE FUNCTION cost_center_update(p_id text, p_name text, p_owner text,
+    p_tags jsonb, p_archived boolean, p_key text)
+RETURNS TABLE (status text, center jsonb)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_before cost_centers;
+	v_after cost_centers;
+BEGIN
+	SELECT * INTO v_before FROM cost_centers WHERE id = p_id FOR UPDATE;
+	IF v_before.id IS NULL THEN
+		RETURN QUERY SELECT 'not_found'::text, NULL::jsonb;
+		RETURN;
+	END IF;
+	UPDATE cost_centers SET name = coalesce(p_name, name),
+	    owner = coalesce(p_owner, owner), tags = coalesce(p_tags, tags),
+	    archived = coalesce(p_archived, archived), updated_at = now()
+	WHERE id = p_id
+	RETURNING * INTO v_after;
+	INSERT INTO audit_log (key_id, action, entity, entity_id, before, after)
+	VALUES (p_key, 'update', 'cost_center', p_id,
+	    cost_center_json(v_before), cost_center_json(v_after));
+	RETURN QUERY SELECT 'updated'::text, cost_center_json(v_after);
+END $$;

@@ -1,0 +1,3 @@
+-- $1 the batch, see usage_ingest() in 0003_usage.sql
+SELECT n, status, transaction_id, cost, coalesce(unpriced, '')
+FROM usage_ingest($1::jsonb)
