@@ -230,6 +230,9 @@ int pricing_book_add(struct pricing_book *b, int64_t version_id,
 const struct pricing_table *pricing_book_at(const struct pricing_book *b,
     int64_t at_us, int64_t *version_id);
 size_t pricing_book_count(const struct pricing_book *b);
+/* The i-th version by effective_from (0 is the oldest); NULL past the end. */
+const struct pricing_table *pricing_book_get(const struct pricing_book *b,
+    size_t i, int64_t *version_id, int64_t *effective_from_us);
 
 /*
  * Usage normalisation: the providers' own usage objects, as numbers

@@ -581,3 +581,16 @@ pricing_book_count(const struct pricing_book *b)
 {
 	return (b == NULL ? 0 : b->n);
 }
+
+const struct pricing_table *
+pricing_book_get(const struct pricing_book *b, size_t i, int64_t *version_id,
+    int64_t *effective_from_us)
+{
+	if (b == NULL || i >= b->n)
+		return (NULL);
+	if (version_id != NULL)
+		*version_id = b->v[i].version_id;
+	if (effective_from_us != NULL)
+		*effective_from_us = b->v[i].from_us;
+	return (b->v[i].table);
+}

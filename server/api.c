@@ -47,6 +47,10 @@ const struct tg_route tg_routes[] = {
 	  ROLE_ADMIN, BODY_JSON_OBJECT, NULL },
 	{ EVHTTP_REQ_POST, "/v1/usage", api_usage, ROLE_GATEWAY | ROLE_ADMIN,
 	  BODY_RAW, NULL },
+	{ EVHTTP_REQ_GET, "/v1/usage/unpriced", api_usage_unpriced,
+	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, "from to after limit" },
+	{ EVHTTP_REQ_POST, "/v1/ledger/reprice", api_ledger_reprice, ROLE_ADMIN,
+	  BODY_NONE, "from to after limit" },
 };
 const size_t tg_nroutes = sizeof(tg_routes) / sizeof(tg_routes[0]);
 

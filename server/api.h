@@ -20,6 +20,8 @@ void api_cost_center_list(struct tg_req *r);
 void api_cost_center_get(struct tg_req *r);
 void api_cost_center_update(struct tg_req *r);
 void api_usage(struct tg_req *r);
+void api_usage_unpriced(struct tg_req *r);
+void api_ledger_reprice(struct tg_req *r);
 
 /* A tags object: at most 50 string values, keys 1..64 bytes, values at
  * most 256; 0 or replied. */

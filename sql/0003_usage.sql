@@ -41,8 +41,9 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 	FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
 
 -- A usage transaction of an unpriced event has no postings (its cost is
--- zero until repricing books a correction); every other transaction still
--- needs at least two, summing to zero.
+-- zero until repricing books a correction), nor has a correction that only
+-- changes the list cost; every other transaction still needs at least two,
+-- summing to zero.
 CREATE OR REPLACE FUNCTION ledger_check_balanced(p_tx bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -53,7 +54,7 @@ BEGIN
 	SELECT count(*) INTO v_n FROM postings WHERE transaction_id = p_tx;
 	IF v_n < 2 THEN
 		SELECT kind INTO v_kind FROM transactions WHERE id = p_tx;
-		IF NOT (v_n = 0 AND v_kind = 'usage') THEN
+		IF NOT (v_n = 0 AND v_kind IN ('usage', 'correction')) THEN
 			RAISE EXCEPTION 'transaction % has % postings; at least 2 are needed', p_tx, v_n
 			    USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_balanced';
 		END IF;
@@ -299,4 +300,94 @@ BEGIN
 	VALUES (p_key, 'update', 'cost_center', p_id,
 	    cost_center_json(v_before), cost_center_json(v_after));
 	RETURN QUERY SELECT 'updated'::text, cost_center_json(v_after);
+END $$;
+
+-- Repricing books corrections, never edits: a correction transaction
+-- (kind 'correction', corrects = the usage transaction) carries the
+-- difference between what the event should cost now and what it has cost
+-- so far, and the rollups move by the same difference.
+CREATE TABLE usage_corrections (
+	transaction_id bigint PRIMARY KEY REFERENCES transactions (id),
+	corrects       bigint NOT NULL REFERENCES usage_events (transaction_id),
+	price_version  bigint NOT NULL REFERENCES price_versions (id),
+	list_delta     bigint NOT NULL,
+	cost_delta     bigint NOT NULL,
+	was_unpriced   boolean NOT NULL
+);
+CREATE INDEX usage_corrections_corrects ON usage_corrections (corrects);
+
+-- p: [{tx, key, cc, provider, model, day, pv, was_unpriced, list_delta,
+-- cost_delta, m: [{meter, q, l, c}] (per-meter deltas; q is the quantity
+-- newly priced, 0 when only the price changed)}]. Returns how many
+-- corrections were booked (a key seen before is not booked again).
+CREATE FUNCTION usage_reprice(p jsonb) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_n bigint;
+BEGIN
+	INSERT INTO accounts (name, kind)
+	SELECT DISTINCT a, split_part(a, ':', 1)
+	FROM jsonb_to_recordset(p) AS e (cc text, provider text, cost_delta bigint),
+	    LATERAL (VALUES ('expense:' || e.cc), ('payable:' || e.provider))
+	        AS x (a)
+	WHERE e.cost_delta <> 0
+	ORDER BY 1
+	ON CONFLICT (name, currency) DO NOTHING;
+
+	WITH ev AS (
+		SELECT * FROM jsonb_to_recordset(p) AS e (tx bigint, key text,
+		    cc text, provider text, model text, day date, pv bigint,
+		    was_unpriced boolean, list_delta bigint, cost_delta bigint,
+		    m jsonb)
+	), ins AS (
+		INSERT INTO transactions AS t (kind, idempotency_key,
+		    request_hash, occurred_at, corrects, memo)
+		SELECT 'correction', ev.key, '\x'::bytea, u.occurred_at, ev.tx,
+		    'repriced with price version ' || ev.pv
+		FROM ev JOIN usage_events u ON u.transaction_id = ev.tx
+		ORDER BY ev.key
+		ON CONFLICT (kind, idempotency_key) DO NOTHING
+		RETURNING t.id, t.idempotency_key
+	), new AS (
+		SELECT ins.id, ev.* FROM ins JOIN ev ON ev.key = ins.idempotency_key
+	), uc AS (
+		INSERT INTO usage_corrections (transaction_id, corrects,
+		    price_version, list_delta, cost_delta, was_unpriced)
+		SELECT id, tx, pv, list_delta, cost_delta, was_unpriced FROM new
+	), po AS (
+		INSERT INTO postings (transaction_id, seq, account_id, amount)
+		SELECT new.id, 0, a.id, new.cost_delta
+		FROM new JOIN accounts a ON a.name = 'expense:' || new.cc
+		    AND a.currency = 'USD'
+		WHERE new.cost_delta <> 0
+		UNION ALL
+		SELECT new.id, 1, a.id, -new.cost_delta
+		FROM new JOIN accounts a ON a.name = 'payable:' || new.provider
+		    AND a.currency = 'USD'
+		WHERE new.cost_delta <> 0
+	), rd AS (
+		UPDATE usage_daily d SET
+		    unpriced = d.unpriced - x.unpriced,
+		    list_cost = d.list_cost + x.list_delta,
+		    cost = d.cost + x.cost_delta
+		FROM (SELECT day, cc, provider, model,
+		    count(*) FILTER (WHERE was_unpriced) AS unpriced,
+		    sum(list_delta) AS list_delta, sum(cost_delta) AS cost_delta
+		    FROM new GROUP BY 1, 2, 3, 4) x
+		WHERE (d.day, d.cost_center, d.provider, d.model) =
+		    (x.day, x.cc, x.provider, x.model)
+	), rm AS (
+		INSERT INTO usage_daily_meters AS d (day, cost_center, provider,
+		    model, meter, quantity, list_cost, cost)
+		SELECT new.day, new.cc, new.provider, new.model, l.meter, 0,
+		    sum(l.l), sum(l.c)
+		FROM new, jsonb_to_recordset(new.m) AS l (meter text, q bigint,
+		    l bigint, c bigint)
+		GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+		ON CONFLICT (day, cost_center, provider, model, meter) DO UPDATE
+		SET list_cost = d.list_cost + excluded.list_cost,
+		    cost = d.cost + excluded.cost
+	)
+	SELECT count(*) INTO v_n FROM new;
+	RETURN v_n;
 END $$;

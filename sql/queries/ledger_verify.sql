@@ -12,7 +12,8 @@ SELECT
 		LEFT JOIN accounts a ON a.id = p.account_id
 		GROUP BY t.id, t.kind, a.currency
 		HAVING (count(p.seq) < 2 AND NOT (count(p.seq) = 0 AND
-		    t.kind = 'usage')) OR coalesce(sum(p.amount), 0) <> 0
+		    t.kind IN ('usage', 'correction'))) OR
+		    coalesce(sum(p.amount), 0) <> 0
 		ORDER BY t.id LIMIT 100) bad) AS unbalanced,
 	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
 		SELECT coalesce(d.day, e.day) AS day,
@@ -23,11 +24,22 @@ SELECT
 		    d.cost AS rollup_cost, e.cost
 		FROM usage_daily d
 		FULL JOIN (
-			SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
-			    cost_center, provider, model, count(*) AS events,
-			    count(unpriced) AS unpriced, sum(list_cost) AS list_cost,
-			    sum(cost) AS cost
-			FROM usage_events GROUP BY 1, 2, 3, 4) e
+			SELECT day, cost_center, provider, model,
+			    sum(events) AS events, sum(unpriced) AS unpriced,
+			    sum(list_cost) AS list_cost, sum(cost) AS cost
+			FROM (
+				SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
+				    cost_center, provider, model, 1 AS events,
+				    (unpriced IS NOT NULL)::int AS unpriced,
+				    list_cost, cost
+				FROM usage_events
+				UNION ALL
+				SELECT (u.occurred_at AT TIME ZONE 'UTC')::date,
+				    u.cost_center, u.provider, u.model, 0,
+				    -c.was_unpriced::int, c.list_delta, c.cost_delta
+				FROM usage_corrections c
+				JOIN usage_events u ON u.transaction_id = c.corrects
+			) all_rows GROUP BY 1, 2, 3, 4) e
 		    USING (day, cost_center, provider, model)
 		WHERE d.events IS DISTINCT FROM e.events
 		    OR d.unpriced IS DISTINCT FROM e.unpriced
@@ -37,14 +49,19 @@ SELECT
 	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
 		SELECT coalesce(u.cost_center, p.cost_center) AS cost_center,
 		    u.cost AS usage_cost, p.cost AS posted_cost
-		FROM (SELECT cost_center, sum(cost) AS cost FROM usage_events
+		FROM (SELECT cost_center, sum(cost) AS cost FROM (
+			SELECT cost_center, cost FROM usage_events
+			UNION ALL
+			SELECT u.cost_center, c.cost_delta FROM usage_corrections c
+			JOIN usage_events u ON u.transaction_id = c.corrects) x
 		    GROUP BY 1) u
 		FULL JOIN (
 			SELECT substr(a.name, 9) AS cost_center, sum(p.amount) AS cost
 			FROM postings p
 			JOIN transactions t ON t.id = p.transaction_id
 			JOIN accounts a ON a.id = p.account_id
-			WHERE t.kind = 'usage' AND a.name LIKE 'expense:%'
+			WHERE t.kind IN ('usage', 'correction')
+			    AND a.name LIKE 'expense:%'
 			GROUP BY 1) p USING (cost_center)
 		WHERE coalesce(u.cost, 0) <> coalesce(p.cost, 0)
 		LIMIT 100) x) AS posting_differences
