@@ -51,6 +51,12 @@ const struct tg_route tg_routes[] = {
 	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, "from to after limit" },
 	{ EVHTTP_REQ_POST, "/v1/ledger/reprice", api_ledger_reprice, ROLE_ADMIN,
 	  BODY_NONE, "from to after limit" },
+	{ EVHTTP_REQ_POST, "/v1/allocation-rules", api_rule_create, ROLE_ADMIN,
+	  BODY_JSON_OBJECT, NULL },
+	{ EVHTTP_REQ_GET, "/v1/allocation-rules", api_rule_list,
+	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, NULL },
+	{ EVHTTP_REQ_DELETE, "/v1/allocation-rules/*", api_rule_delete,
+	  ROLE_ADMIN, BODY_NONE, NULL },
 };
 const size_t tg_nroutes = sizeof(tg_routes) / sizeof(tg_routes[0]);
 

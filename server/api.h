@@ -22,6 +22,9 @@ void api_cost_center_update(struct tg_req *r);
 void api_usage(struct tg_req *r);
 void api_usage_unpriced(struct tg_req *r);
 void api_ledger_reprice(struct tg_req *r);
+void api_rule_create(struct tg_req *r);
+void api_rule_delete(struct tg_req *r);
+void api_rule_list(struct tg_req *r);
 
 /* A tags object: at most 50 string values, keys 1..64 bytes, values at
  * most 256; 0 or replied. */

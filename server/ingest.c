@@ -180,8 +180,7 @@ struct event {
 
 /* Check one event into e; -1 with *result set to its rejection. */
 static int
-check_event(struct tg_req *r, json_t *ev, size_t index, struct event *e,
-    json_t **result)
+check_event(json_t *ev, size_t index, struct event *e, json_t **result)
 {
 	static const char *const fields[] = { "id", "occurred_at", "provider",
 	    "model", "service_tier", "usage", "usage_openai", "usage_anthropic",
@@ -307,11 +306,8 @@ check_event(struct tg_req *r, json_t *ev, size_t index, struct event *e,
 			    "must be a decimal string of money");
 		e->has_reported = 1;
 	}
-	if (e->cc == NULL && r->key.cost_center[0] != '\0')
-		e->cc = r->key.cost_center;
-	if (e->cc == NULL)
-		REJECT("unknown_cost_center", "cost_center", "the event names no "
-		    "cost_center and the key has no default one");
+	/* Without a cost center of its own, the database applies the
+	 * allocation rules, then the key's default. */
 	return 0;
 }
 
@@ -401,9 +397,10 @@ event_row(struct tg_req *r, json_t *ev, const struct event *e)
 				    (json_int_t)e->u.q[m], "l", 0, "c", 0));
 	}
 	ledger_time_format(e->at_us, tbuf);
-	row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:O?, s:s, "
-	    "s:I, s:I, s:s, s:o, s:o}",
+	row = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:O?, "
+	    "s:s, s:I, s:I, s:s, s:o, s:o}",
 	    "key", e->id, "hash", hex, "occurred_at", tbuf, "cc", e->cc,
+	    "kcc", r->key.cost_center[0] != '\0' ? r->key.cost_center : NULL,
 	    "provider", e->provider, "model", e->model,
 	    "tier", pricing_tier_name(e->tier), "user", e->user,
 	    "tags", e->tags, "key_id", r->key.id,
@@ -496,8 +493,10 @@ batch_cb(void *arg, const struct db_result *res)
 			json_object_set_new(slot, "error", json_pack(
 			    "{s:s, s:s, s:s}", "code", "unknown_cost_center",
 			    "message", strcmp(code, "archived_cost_center") == 0 ?
-			    "the cost center is archived" :
-			    "no such cost center", "field", "cost_center"));
+			    "the cost center is archived" : "no such cost "
+			    "center; or the event names none and no allocation "
+			    "rule nor the key's default applies", "field",
+			    "cost_center"));
 		}
 		json_array_set_new(best->results, ev, slot);
 	}
@@ -662,7 +661,7 @@ api_usage(struct tg_req *r)
 		res = NULL;
 		if (malformed != NULL)
 			res = rejected(i, NULL, "malformed_json", NULL, malformed);
-		else if (check_event(r, ev, i, &e, &res) == 0) {
+		else if (check_event(ev, i, &e, &res) == 0) {
 			u->rows[i] = event_row(r, ev, &e);
 			u->nrows++;
 			res = json_pack("{s:I, s:s}", "index", (json_int_t)i, "id",

@@ -121,123 +121,6 @@ CREATE TABLE usage_daily_meters (
 	PRIMARY KEY (day, cost_center, provider, model, meter)
 );
 
--- Book a batch of usage events, each exactly once per idempotency key.
--- p is a JSON array of events already validated and priced by the server:
---   n (position), key, hash (hex of the request hash), occurred_at, cc,
---   provider, model, tier, user, tags, key_id, pv (price version), unpriced
---   (why, or null), list_cost, cost, reported_cost, status, latency_ms,
---   reservation_id, q (quantities per meter), m ([{meter, q, l, c}] for the
---   meters with a quantity).
--- Returns each event's outcome: recorded (the first copy of a new key),
--- duplicate (the key is booked with the same content) or conflict (with
--- other content), with the booked transaction and its cost; or
--- unknown_cost_center / archived_cost_center, and then nothing is written
--- for that event.
-CREATE FUNCTION usage_ingest(p jsonb)
-RETURNS TABLE (n int, status text, transaction_id bigint, cost bigint,
-    unpriced text)
-LANGUAGE plpgsql AS $$
-#variable_conflict use_column
-DECLARE
-	v_new text[];
-BEGIN
-	INSERT INTO accounts (name, kind)
-	SELECT DISTINCT a, split_part(a, ':', 1)
-	FROM jsonb_to_recordset(p) AS e (cc text, provider text, cost bigint),
-	    LATERAL (VALUES ('expense:' || e.cc), ('payable:' || e.provider))
-	        AS x (a)
-	WHERE e.cost <> 0 AND EXISTS (SELECT 1 FROM cost_centers c
-	    WHERE c.id = e.cc AND NOT c.archived)
-	ORDER BY 1
-	ON CONFLICT (name, currency) DO NOTHING;
-
-	WITH ev AS (
-		SELECT DISTINCT ON (e.key) e.*
-		FROM jsonb_to_recordset(p) AS e (n int, key text, hash text,
-		    occurred_at timestamptz, cc text, provider text, model text,
-		    tier text, "user" text, tags jsonb, key_id text, pv bigint,
-		    unpriced text, list_cost bigint, cost bigint,
-		    reported_cost bigint, status text, latency_ms bigint,
-		    reservation_id text, q bigint[], m jsonb)
-		WHERE EXISTS (SELECT 1 FROM cost_centers c
-		    WHERE c.id = e.cc AND NOT c.archived)
-		ORDER BY e.key, e.n
-	), ins AS (
-		INSERT INTO transactions AS t (kind, idempotency_key,
-		    request_hash, occurred_at, created_by)
-		SELECT 'usage', ev.key, decode(ev.hash, 'hex'), ev.occurred_at,
-		    ev.key_id
-		FROM ev ORDER BY ev.key
-		ON CONFLICT (kind, idempotency_key) DO NOTHING
-		RETURNING t.id, t.idempotency_key
-	), new AS (
-		SELECT ins.id, ev.* FROM ins JOIN ev ON ev.key = ins.idempotency_key
-	), ue AS (
-		INSERT INTO usage_events (transaction_id, occurred_at, cost_center,
-		    provider, model, service_tier, user_id, tags, key_id,
-		    price_version, unpriced, list_cost, cost, reported_cost, status,
-		    latency_ms, reservation_id, quantities)
-		SELECT id, occurred_at, cc, provider, model, tier, "user",
-		    coalesce(tags, '{}'), key_id, pv, unpriced, list_cost, new.cost,
-		    reported_cost, coalesce(new.status, 'ok'), latency_ms,
-		    reservation_id, q
-		FROM new
-	), po AS (
-		INSERT INTO postings (transaction_id, seq, account_id, amount)
-		SELECT new.id, 0, a.id, new.cost
-		FROM new JOIN accounts a ON a.name = 'expense:' || new.cc
-		    AND a.currency = 'USD'
-		WHERE new.cost <> 0
-		UNION ALL
-		SELECT new.id, 1, a.id, -new.cost
-		FROM new JOIN accounts a ON a.name = 'payable:' || new.provider
-		    AND a.currency = 'USD'
-		WHERE new.cost <> 0
-	), rd AS (
-		INSERT INTO usage_daily AS d (day, cost_center, provider, model,
-		    events, unpriced, list_cost, cost)
-		SELECT (occurred_at AT TIME ZONE 'UTC')::date, cc, provider, model,
-		    count(*), count(new.unpriced), sum(list_cost), sum(new.cost)
-		FROM new GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-		ON CONFLICT (day, cost_center, provider, model) DO UPDATE SET
-		    events = d.events + excluded.events,
-		    unpriced = d.unpriced + excluded.unpriced,
-		    list_cost = d.list_cost + excluded.list_cost,
-		    cost = d.cost + excluded.cost
-	), rm AS (
-		INSERT INTO usage_daily_meters AS d (day, cost_center, provider,
-		    model, meter, quantity, list_cost, cost)
-		SELECT (new.occurred_at AT TIME ZONE 'UTC')::date, new.cc,
-		    new.provider, new.model, l.meter, sum(l.q), sum(l.l), sum(l.c)
-		FROM new, jsonb_to_recordset(new.m) AS l (meter text, q bigint,
-		    l bigint, c bigint)
-		GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-		ON CONFLICT (day, cost_center, provider, model, meter) DO UPDATE
-		SET quantity = d.quantity + excluded.quantity,
-		    list_cost = d.list_cost + excluded.list_cost,
-		    cost = d.cost + excluded.cost
-	)
-	SELECT coalesce(array_agg(new.key), '{}') INTO v_new FROM new;
-
-	RETURN QUERY
-	SELECT e.n,
-	    CASE WHEN c.id IS NULL THEN 'unknown_cost_center'
-	        WHEN c.archived THEN 'archived_cost_center'
-	        WHEN e.key = ANY (v_new) AND e.n = min(e.n) FILTER (WHERE c.id IS
-	            NOT NULL AND NOT c.archived) OVER (PARTITION BY e.key)
-	        THEN 'recorded'
-	        WHEN t.request_hash = decode(e.hash, 'hex') THEN 'duplicate'
-	        ELSE 'conflict' END,
-	    CASE WHEN c.id IS NOT NULL AND NOT c.archived THEN t.id END,
-	    CASE WHEN c.id IS NOT NULL AND NOT c.archived THEN u.cost END,
-	    CASE WHEN c.id IS NOT NULL AND NOT c.archived THEN u.unpriced END
-	FROM jsonb_to_recordset(p) AS e (n int, key text, hash text, cc text)
-	LEFT JOIN cost_centers c ON c.id = e.cc
-	LEFT JOIN transactions t ON t.kind = 'usage' AND t.idempotency_key = e.key
-	LEFT JOIN usage_events u ON u.transaction_id = t.id
-	ORDER BY e.n;
-END $$;
-
 CREATE FUNCTION cost_center_json(c cost_centers) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object('id', c.id, 'parent', c.parent, 'name', c.name,
@@ -300,6 +183,211 @@ BEGIN
 	VALUES (p_key, 'update', 'cost_center', p_id,
 	    cost_center_json(v_before), cost_center_json(v_after));
 	RETURN QUERY SELECT 'updated'::text, cost_center_json(v_after);
+END $$;
+
+-- Allocation rules: an event that names no cost center goes to the cost
+-- center of the first rule (by position) that matches its user, its key,
+-- or one of its tags; failing that, to its key's default cost center.
+CREATE TABLE allocation_rules (
+	id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	position    int NOT NULL,
+	match       text NOT NULL CHECK (match IN ('user', 'key', 'tag')),
+	tag         text CHECK ((match = 'tag') = (tag IS NOT NULL)),
+	value       text NOT NULL,
+	cost_center text NOT NULL REFERENCES cost_centers (id),
+	created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX allocation_rules_position ON allocation_rules (position, id);
+
+CREATE FUNCTION allocation_rule_json(r allocation_rules) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT jsonb_strip_nulls(jsonb_build_object('id', r.id::text,
+	    'position', r.position, 'match', r.match, 'tag', r.tag,
+	    'value', r.value, 'cost_center', r.cost_center,
+	    'created_at', tg_rfc3339(r.created_at)))
+$$;
+
+CREATE FUNCTION allocation_rule_create(p_position int, p_match text,
+    p_tag text, p_value text, p_cc text, p_key text)
+RETURNS TABLE (status text, rule jsonb)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_row allocation_rules;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM cost_centers WHERE id = p_cc
+	    AND NOT archived) THEN
+		RETURN QUERY SELECT 'unknown_cost_center'::text, NULL::jsonb;
+		RETURN;
+	END IF;
+	INSERT INTO allocation_rules (position, match, tag, value, cost_center)
+	VALUES (p_position, p_match, p_tag, p_value, p_cc)
+	RETURNING * INTO v_row;
+	INSERT INTO audit_log (key_id, action, entity, entity_id, after)
+	VALUES (p_key, 'create', 'allocation_rule', v_row.id::text,
+	    allocation_rule_json(v_row));
+	RETURN QUERY SELECT 'created'::text, allocation_rule_json(v_row);
+END $$;
+
+CREATE FUNCTION allocation_rule_delete(p_id bigint, p_key text)
+RETURNS TABLE (status text, rule jsonb)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_row allocation_rules;
+BEGIN
+	DELETE FROM allocation_rules WHERE id = p_id RETURNING * INTO v_row;
+	IF v_row.id IS NULL THEN
+		RETURN QUERY SELECT 'not_found'::text, NULL::jsonb;
+		RETURN;
+	END IF;
+	INSERT INTO audit_log (key_id, action, entity, entity_id, before)
+	VALUES (p_key, 'delete', 'allocation_rule', p_id::text,
+	    allocation_rule_json(v_row));
+	RETURN QUERY SELECT 'deleted'::text, allocation_rule_json(v_row);
+END $$;
+
+-- Book a batch of usage events, each exactly once per idempotency key.
+-- p is a JSON array of events already validated and priced by the server:
+--   n (position), key, hash (hex of the request hash), occurred_at, cc
+--   (null when the event names none),
+--   provider, model, tier, user, tags, key_id, pv (price version), unpriced
+--   (why, or null), list_cost, cost, reported_cost, status, latency_ms,
+--   reservation_id, q (quantities per meter), m ([{meter, q, l, c}] for the
+--   meters with a quantity).
+--   kcc is the key's default cost center, used after allocation rules.
+-- Returns each event's outcome: recorded (the first copy of a new key),
+-- duplicate (the key is booked with the same content) or conflict (with
+-- other content), with the booked transaction and its cost; or
+-- unknown_cost_center / archived_cost_center, and then nothing is written
+-- for that event.
+CREATE FUNCTION usage_ingest(p jsonb)
+RETURNS TABLE (n int, status text, transaction_id bigint, cost bigint,
+    unpriced text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_new text[];
+BEGIN
+	-- The batch is read from JSON once, into a table of this session
+	-- that empties at every commit, with each event's cost center
+	-- resolved: its own, else the first matching allocation rule, else
+	-- its key's default.
+	CREATE TEMP TABLE IF NOT EXISTS ingest_batch (n int, key text,
+	    hash text, occurred_at timestamptz, cc text, provider text,
+	    model text, tier text, "user" text, tags jsonb, key_id text,
+	    pv bigint, unpriced text, list_cost bigint, cost bigint,
+	    reported_cost bigint, status text, latency_ms bigint,
+	    reservation_id text, q bigint[], m jsonb, cc_status text)
+	    ON COMMIT DELETE ROWS;
+	INSERT INTO ingest_batch
+	SELECT e.n, e.key, e.hash, e.occurred_at, c.id, e.provider, e.model,
+	    e.tier, e."user", e.tags, e.key_id, e.pv, e.unpriced, e.list_cost,
+	    e.cost, e.reported_cost, e.status, e.latency_ms, e.reservation_id,
+	    e.q, e.m,
+	    CASE WHEN c.id IS NULL THEN 'unknown_cost_center'
+	        WHEN c.archived THEN 'archived_cost_center' END
+	FROM jsonb_to_recordset(p) AS e (n int, key text, hash text,
+	    occurred_at timestamptz, cc text, kcc text, provider text,
+	    model text, tier text, "user" text, tags jsonb, key_id text,
+	    pv bigint, unpriced text, list_cost bigint, cost bigint,
+	    reported_cost bigint, status text, latency_ms bigint,
+	    reservation_id text, q bigint[], m jsonb)
+	LEFT JOIN LATERAL (
+		SELECT r.cost_center FROM allocation_rules r
+		WHERE e.cc IS NULL AND (
+		    (r.match = 'user' AND r.value = e."user") OR
+		    (r.match = 'key' AND r.value = e.key_id) OR
+		    (r.match = 'tag' AND e.tags ->> r.tag = r.value))
+		ORDER BY r.position, r.id LIMIT 1) ar ON true
+	LEFT JOIN cost_centers c ON c.id = coalesce(e.cc, ar.cost_center, e.kcc);
+
+	INSERT INTO accounts (name, kind)
+	SELECT DISTINCT a, split_part(a, ':', 1)
+	FROM ingest_batch AS e,
+	    LATERAL (VALUES ('expense:' || e.cc), ('payable:' || e.provider))
+	        AS x (a)
+	WHERE e.cost <> 0 AND e.cc_status IS NULL
+	ORDER BY 1
+	ON CONFLICT (name, currency) DO NOTHING;
+
+	WITH ev AS (
+		SELECT DISTINCT ON (e.key) e.*
+		FROM ingest_batch e
+		WHERE e.cc_status IS NULL
+		ORDER BY e.key, e.n
+	), ins AS (
+		INSERT INTO transactions AS t (kind, idempotency_key,
+		    request_hash, occurred_at, created_by)
+		SELECT 'usage', ev.key, decode(ev.hash, 'hex'), ev.occurred_at,
+		    ev.key_id
+		FROM ev ORDER BY ev.key
+		ON CONFLICT (kind, idempotency_key) DO NOTHING
+		RETURNING t.id, t.idempotency_key
+	), new AS (
+		SELECT ins.id, ev.* FROM ins JOIN ev ON ev.key = ins.idempotency_key
+	), ue AS (
+		INSERT INTO usage_events (transaction_id, occurred_at, cost_center,
+		    provider, model, service_tier, user_id, tags, key_id,
+		    price_version, unpriced, list_cost, cost, reported_cost, status,
+		    latency_ms, reservation_id, quantities)
+		SELECT id, occurred_at, cc, provider, model, tier, "user",
+		    coalesce(tags, '{}'), key_id, pv, unpriced, list_cost, new.cost,
+		    reported_cost, coalesce(new.status, 'ok'), latency_ms,
+		    reservation_id, q
+		FROM new
+	), po AS (
+		INSERT INTO postings (transaction_id, seq, account_id, amount)
+		SELECT new.id, 0, a.id, new.cost
+		FROM new JOIN accounts a ON a.name = 'expense:' || new.cc
+		    AND a.currency = 'USD'
+		WHERE new.cost <> 0
+		UNION ALL
+		SELECT new.id, 1, a.id, -new.cost
+		FROM new JOIN accounts a ON a.name = 'payable:' || new.provider
+		    AND a.currency = 'USD'
+		WHERE new.cost <> 0
+	), rd AS (
+		INSERT INTO usage_daily AS d (day, cost_center, provider, model,
+		    events, unpriced, list_cost, cost)
+		SELECT (occurred_at AT TIME ZONE 'UTC')::date, cc, provider, model,
+		    count(*), count(new.unpriced), sum(list_cost), sum(new.cost)
+		FROM new GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+		ON CONFLICT (day, cost_center, provider, model) DO UPDATE SET
+		    events = d.events + excluded.events,
+		    unpriced = d.unpriced + excluded.unpriced,
+		    list_cost = d.list_cost + excluded.list_cost,
+		    cost = d.cost + excluded.cost
+	), rm AS (
+		INSERT INTO usage_daily_meters AS d (day, cost_center, provider,
+		    model, meter, quantity, list_cost, cost)
+		SELECT (new.occurred_at AT TIME ZONE 'UTC')::date, new.cc,
+		    new.provider, new.model, l.meter, sum(l.q), sum(l.l), sum(l.c)
+		FROM new, jsonb_to_recordset(new.m) AS l (meter text, q bigint,
+		    l bigint, c bigint)
+		GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+		ON CONFLICT (day, cost_center, provider, model, meter) DO UPDATE
+		SET quantity = d.quantity + excluded.quantity,
+		    list_cost = d.list_cost + excluded.list_cost,
+		    cost = d.cost + excluded.cost
+	)
+	SELECT coalesce(array_agg(new.key), '{}') INTO v_new FROM new;
+
+	RETURN QUERY
+	SELECT e.n,
+	    CASE WHEN e.cc_status IS NOT NULL THEN e.cc_status
+	        WHEN e.key = ANY (v_new) AND e.n = min(e.n) FILTER (WHERE
+	            e.cc_status IS NULL) OVER (PARTITION BY e.key)
+	        THEN 'recorded'
+	        WHEN t.request_hash = decode(e.hash, 'hex') THEN 'duplicate'
+	        ELSE 'conflict' END,
+	    CASE WHEN e.cc_status IS NULL THEN t.id END,
+	    CASE WHEN e.cc_status IS NULL THEN u.cost END,
+	    CASE WHEN e.cc_status IS NULL THEN u.unpriced END
+	FROM ingest_batch e
+	LEFT JOIN transactions t ON t.kind = 'usage' AND t.idempotency_key = e.key
+	LEFT JOIN usage_events u ON u.transaction_id = t.id
+	ORDER BY e.n;
 END $$;
 
 -- Repricing books corrections, never edits: a correction transaction

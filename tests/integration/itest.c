@@ -401,7 +401,8 @@ log_is_clean(void)
 {
 	static const char *const bad[] = { "AddressSanitizer", "LeakSanitizer",
 	    "runtime error:", "definitely lost: [1-9]", "Invalid read",
-	    "Invalid write", "uninitialised", "Assertion", NULL };
+	    "Invalid write", "uninitialised", "Assertion", "db_prepare_failed",
+	    NULL };
 	char cmd[1024];
 	int i, clean = 1;
 
