@@ -43,6 +43,19 @@ bin/tollgate migrate >/dev/null
 bin/tollgate prices import --format litellm pricing/data/litellm-model-prices.json >/dev/null
 TG_KEY=$(bin/tollgate key create --role gateway --name bench | tail -n 1)
 export TG_KEY
+psql "$TOLLGATE_DATABASE_URL" -qc "INSERT INTO cost_centers (id, name) VALUES ('bench', 'Bench')"
+
+# The reference for ingest: a raw COPY of as many usage rows into a table
+# shaped like usage_events, committed, in the same database.
+copy_rows=200000
+awk -v n=$copy_rows 'BEGIN { for (i = 1; i <= n; i++)
+	printf "%d\t2026-10-05 12:00:00+00\tbench\topenai\tgpt-4o\tstandard\t\\N\t{}\t\\N\t1\t\\N\t4500000\t4500000\t\\N\tok\t\\N\t\\N\t{1000,0,0,0,200,0,0,0,0,0,0,0,1,0}\n", i }' \
+    >"$pgdir/copy.tsv"
+chmod 644 "$pgdir/copy.tsv"
+copy_ms=$(psql "$TOLLGATE_DATABASE_URL" -qAt -c "CREATE TABLE bench_copy (LIKE usage_events)" \
+    -c "\\timing on" -c "COPY bench_copy FROM '$pgdir/copy.tsv'" 2>&1 |
+    sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1)
+copy_rate=$(awk -v n=$copy_rows -v ms="$copy_ms" 'BEGIN { printf "%.0f", n / (ms / 1000) }')
 
 echo "== cost engine" >&2
 engine=$(bench/bench_pricing)
@@ -86,6 +99,17 @@ tg=$1 tg_cpu=$2
 echo "== tollgate POST /v1/quote (gpt-4o, 3 meters, key from the cache)" >&2
 set -- $(measure "$tg_pid" http://127.0.0.1:18091/v1/quote -s bench/quote.lua)
 tq=$1 tq_cpu=$2
+echo "== tollgate POST /v1/usage, 1000 events per request, 8 connections" >&2
+conns_saved=$conns
+conns=8
+set -- $(BATCH=1000 measure "$tg_pid" http://127.0.0.1:18091/v1/usage -s bench/usage_batch.lua)
+ub=$(awk -v r="$1" 'BEGIN { printf "%.0f", r * 1000 }')
+echo "== tollgate POST /v1/usage, 1 event per request, 64 connections" >&2
+conns=64
+set -- $(BATCH=1 measure "$tg_pid" http://127.0.0.1:18091/v1/usage -s bench/usage_batch.lua)
+us=$(awk -v r="$1" 'BEGIN { printf "%.0f", r }')
+conns=$conns_saved
+booked=$(psql "$TOLLGATE_DATABASE_URL" -qAt -c "SELECT count(*) FROM usage_events")
 
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
@@ -98,4 +122,9 @@ awk -v a="$tg" -v b="$ref" -v ca="$tg_cpu" -v cb="$ref_cpu" 'BEGIN {
 	printf "healthz ratio: %.2f by req/s, %.2f by server CPU (target >= 0.70)\n", a / b, cb / ca }'
 awk -v a="$tq" -v b="$ref" -v ca="$tq_cpu" -v cb="$ref_cpu" 'BEGIN {
 	printf "quote ratio:   %.2f by req/s, %.2f by server CPU\n", a / b, cb / ca }'
+printf 'usage, batches of 1000 (8 connections): %8s events/s\n' "$ub"
+printf 'usage, single events (64 connections):   %8s events/s\n' "$us"
+printf 'raw COPY of %d usage rows:            %8s rows/s\n' "$copy_rows" "$copy_rate"
+awk -v a="$ub" -v b="$copy_rate" 'BEGIN { printf "batched ingest / raw COPY: %.3f (targets: 50k events/s batched, 15k single)\n", a / b }'
+echo "events booked during the run: $booked (each acknowledged only after its commit)"
 echo "$engine"

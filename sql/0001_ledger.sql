@@ -3,8 +3,8 @@
 -- Money is bigint nano-units (1e-9 of the currency unit). History is
 -- append-only: transactions and postings are never updated or deleted;
 -- corrections are new transactions that reference the ones they correct.
--- Every transaction's postings sum to zero per currency, checked by deferred
--- constraint triggers at commit (and by the server before it sends them).
+-- Every transaction's postings sum to zero per currency, checked by
+-- triggers (and by the server before it sends them).
 
 -- Time stamps leave the database as RFC 3339 in UTC, whatever the session's
 -- TimeZone, with microseconds only when there are any (as the server
@@ -61,27 +61,22 @@ CREATE TABLE postings (
 );
 CREATE INDEX postings_account ON postings (account_id);
 
--- Zero-sum: checked once per transaction and once per posting, both at
--- commit, so neither a transaction without balancing postings nor a posting
--- added to an old transaction can get in.
+-- Zero-sum, checked twice over:
+-- - after every statement that inserts postings, for the transactions it
+--   touched (set-based, so a batch of events costs one check): each has
+--   at least two postings and they sum to zero per currency. A
+--   transaction's postings are therefore inserted by one statement.
+-- - at commit, for each new transaction other than usage and corrections
+--   (which are written together with their postings by one statement, and
+--   may have none when their cost is zero): it must have its postings.
 CREATE FUNCTION ledger_check_balanced(p_tx bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_n bigint;
-	v_bad text;
 BEGIN
 	SELECT count(*) INTO v_n FROM postings WHERE transaction_id = p_tx;
 	IF v_n < 2 THEN
 		RAISE EXCEPTION 'transaction % has % postings; at least 2 are needed', p_tx, v_n
-		    USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_balanced';
-	END IF;
-	SELECT a.currency INTO v_bad
-	FROM postings p JOIN accounts a ON a.id = p.account_id
-	WHERE p.transaction_id = p_tx
-	GROUP BY a.currency HAVING sum(p.amount) <> 0
-	LIMIT 1;
-	IF v_bad IS NOT NULL THEN
-		RAISE EXCEPTION 'postings of transaction % do not sum to zero in %', p_tx, v_bad
 		    USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_balanced';
 	END IF;
 END $$;
@@ -93,19 +88,33 @@ BEGIN
 	RETURN NULL;
 END $$;
 
-CREATE FUNCTION ledger_posting_balanced() RETURNS trigger
+CREATE FUNCTION ledger_postings_balanced() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+	v_bad record;
 BEGIN
-	PERFORM ledger_check_balanced(NEW.transaction_id);
+	SELECT p.transaction_id AS tx, a.currency, count(*) AS n,
+	    sum(p.amount) AS total INTO v_bad
+	FROM postings p JOIN accounts a ON a.id = p.account_id
+	WHERE p.transaction_id IN (SELECT DISTINCT transaction_id FROM new_rows)
+	GROUP BY p.transaction_id, a.currency
+	HAVING sum(p.amount) <> 0 OR count(*) < 2
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'postings of transaction % do not balance in %: % postings summing to %',
+		    v_bad.tx, v_bad.currency, v_bad.n, v_bad.total
+		    USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_balanced';
+	END IF;
 	RETURN NULL;
 END $$;
 
 CREATE CONSTRAINT TRIGGER transactions_balanced AFTER INSERT ON transactions
 	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+	WHEN (NEW.kind NOT IN ('usage', 'correction'))
 	EXECUTE FUNCTION ledger_tx_balanced();
-CREATE CONSTRAINT TRIGGER postings_balanced AFTER INSERT ON postings
-	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-	EXECUTE FUNCTION ledger_posting_balanced();
+CREATE TRIGGER postings_balanced AFTER INSERT ON postings
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+	EXECUTE FUNCTION ledger_postings_balanced();
 
 CREATE FUNCTION ledger_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -126,8 +135,8 @@ CREATE TRIGGER postings_no_truncate BEFORE TRUNCATE ON postings
 -- Post one balanced transaction, exactly once per (kind, idempotency key).
 -- A key seen before returns the original transaction: 'duplicate' when the
 -- request hash matches, 'conflict' when it does not. Accounts are created on
--- first use. One statement, so one round trip and one implicit transaction
--- at whose commit the deferred zero-sum triggers run.
+-- first use. One statement, so one round trip, one implicit transaction,
+-- and the postings inserted together, as the zero-sum check wants.
 CREATE FUNCTION ledger_post(p_kind text, p_key text, p_hash bytea,
     p_occurred_at timestamptz, p_memo text, p_created_by text,
     p_accounts text[], p_amounts bigint[])

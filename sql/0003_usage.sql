@@ -40,36 +40,6 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 	FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
 
--- A usage transaction of an unpriced event has no postings (its cost is
--- zero until repricing books a correction), nor has a correction that only
--- changes the list cost; every other transaction still needs at least two,
--- summing to zero.
-CREATE OR REPLACE FUNCTION ledger_check_balanced(p_tx bigint) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_n bigint;
-	v_bad text;
-	v_kind text;
-BEGIN
-	SELECT count(*) INTO v_n FROM postings WHERE transaction_id = p_tx;
-	IF v_n < 2 THEN
-		SELECT kind INTO v_kind FROM transactions WHERE id = p_tx;
-		IF NOT (v_n = 0 AND v_kind IN ('usage', 'correction')) THEN
-			RAISE EXCEPTION 'transaction % has % postings; at least 2 are needed', p_tx, v_n
-			    USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_balanced';
-		END IF;
-	END IF;
-	SELECT a.currency INTO v_bad
-	FROM postings p JOIN accounts a ON a.id = p.account_id
-	WHERE p.transaction_id = p_tx
-	GROUP BY a.currency HAVING sum(p.amount) <> 0
-	LIMIT 1;
-	IF v_bad IS NOT NULL THEN
-		RAISE EXCEPTION 'postings of transaction % do not sum to zero in %', p_tx, v_bad
-		    USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_balanced';
-	END IF;
-END $$;
-
 CREATE TABLE usage_events (
 	transaction_id bigint PRIMARY KEY REFERENCES transactions (id),
 	occurred_at    timestamptz NOT NULL,

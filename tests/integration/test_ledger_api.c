@@ -324,7 +324,7 @@ t_database_guards(void)
 	    "VALUES ('adjustment', 'guard-1', '\\x00', now()) RETURNING id INTO t; "
 	    "INSERT INTO postings VALUES (t, 0, a, 5); "
 	    "INSERT INTO postings VALUES (t, 1, a, -4); END $$") != 0 &&
-	    strstr(db_error(), "do not sum to zero") != NULL,
+	    strstr(db_error(), "do not balance") != NULL,
 	    "an unbalanced transaction was committed: %s", db_error());
 	CHECK(db_count("transactions") == tx, "count changed");
 	CHECK(db_exec("UPDATE postings SET amount = amount + 1") != 0 &&
