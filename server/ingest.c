@@ -325,14 +325,16 @@ event_hash(const struct event *e, json_t *ev, char hex[2 * SHA256_DIGEST_LENGTH 
 	for (m = 0; m < PM_COUNT; m++)
 		json_array_append_new(q, json_integer(e->u.q[m]));
 	ledger_time_format(e->at_us, tbuf);
+	/* Absent and empty are the same; null stands for absent. */
 	c = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:o, s:O?, s:s?, s:O?, "
-	    "s:s?, s:s, s:I, s:I}",
+	    "s:s?, s:s, s:o, s:o}",
 	    "id", e->id, "at", e->has_at ? tbuf : NULL, "p", e->provider,
 	    "m", e->model, "t", pricing_tier_name(e->tier), "q", q,
 	    "cc", json_object_get(ev, "cost_center"), "u", e->user,
-	    "tg", e->tags, "rs", e->reservation, "st", e->status,
-	    "lat", (json_int_t)(e->has_latency ? e->latency : -1),
-	    "rc", (json_int_t)(e->has_reported ? e->reported : -1));
+	    "tg", e->tags != NULL && json_object_size(e->tags) > 0 ?
+	    e->tags : NULL, "rs", e->reservation, "st", e->status,
+	    "lat", e->has_latency ? json_integer(e->latency) : json_null(),
+	    "rc", e->has_reported ? json_integer(e->reported) : json_null());
 	s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(c);
 	SHA256((const unsigned char *)(s != NULL ? s : ""), s != NULL ?
@@ -381,20 +383,21 @@ event_row(struct tg_req *r, json_t *ev, const struct event *e)
 	unpriced = price_event(r->srv, e, &q, &version);
 	for (m = 0; m < PM_COUNT; m++)
 		json_array_append_new(qs, json_integer(e->u.q[m]));
-	if (unpriced == NULL) {
-		for (i = 0; i < q.n; i++)
-			json_array_append_new(ms, json_pack("{s:s, s:I, s:I, s:I}",
-			    "meter", pricing_meter_name(q.lines[i].meter),
-			    "q", (json_int_t)q.lines[i].quantity,
-			    "l", (json_int_t)q.lines[i].list_nanos,
-			    "c", (json_int_t)q.lines[i].cost_nanos));
-	} else {
-		for (m = 0; m < PM_COUNT; m++)
-			if (e->u.q[m] > 0)
-				json_array_append_new(ms, json_pack(
-				    "{s:s, s:I, s:i, s:i}", "meter",
-				    pricing_meter_name(m), "q",
-				    (json_int_t)e->u.q[m], "l", 0, "c", 0));
+	/* Every meter with a quantity is rolled up, priced or not (a
+	 * request without a per-request price still counts as a request). */
+	for (m = 0; m < PM_COUNT; m++) {
+		int64_t l = 0, c = 0;
+
+		if (e->u.q[m] == 0)
+			continue;
+		for (i = 0; unpriced == NULL && i < q.n; i++)
+			if (q.lines[i].meter == m) {
+				l = q.lines[i].list_nanos;
+				c = q.lines[i].cost_nanos;
+			}
+		json_array_append_new(ms, json_pack("{s:s, s:I, s:I, s:I}",
+		    "meter", pricing_meter_name(m), "q", (json_int_t)e->u.q[m],
+		    "l", (json_int_t)l, "c", (json_int_t)c));
 	}
 	ledger_time_format(e->at_us, tbuf);
 	row = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:O?, "
@@ -571,8 +574,10 @@ read_events(struct tg_req *r, int *single, json_t **bad)
 	data = (const char *)evbuffer_pullup(body, -1);
 	if (ct != NULL && strncasecmp(ct, "application/x-ndjson", 20) == 0) {
 		events = json_array();
+		/* i counts physical lines, so that an error names the line
+		 * an editor shows. */
 		for (line = data, end = data + len, i = 0; line < end;
-		    line = nl + 1) {
+		    line = nl + 1, i++) {
 			nl = memchr(line, '\n', (size_t)(end - line));
 			if (nl == NULL)
 				nl = end;
@@ -588,7 +593,6 @@ read_events(struct tg_req *r, int *single, json_t **bad)
 			} else
 				json_array_append_new(*bad, json_null());
 			json_array_append_new(events, doc);
-			i++;
 		}
 		return events;
 	}

@@ -131,7 +131,14 @@ http(const char *method, const char *path, const char *key, const char *body,
 		h = curl_slist_append(h, auth);
 	}
 	if (body != NULL) {
-		h = curl_slist_append(h, "Content-Type: application/json");
+		int typed = 0;
+		const char *const *x;
+
+		/* A Content-Type among the extra headers replaces ours. */
+		for (x = extra; x != NULL && *x != NULL; x++)
+			typed |= strncasecmp(*x, "Content-Type:", 13) == 0;
+		if (!typed)
+			h = curl_slist_append(h, "Content-Type: application/json");
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	}
@@ -483,6 +490,7 @@ main(void)
 	run_suite(server_tests, &passed, &failed);
 	run_suite(ledger_tests, &passed, &failed);
 	run_suite(price_tests, &passed, &failed);
+	run_suite(usage_tests, &passed, &failed);
 	if (server_stop() != 0 || !log_is_clean()) {
 		printf("FAIL clean server exit (see %s)\n", getenv("TG_LOG"));
 		failed++;

@@ -80,5 +80,6 @@ struct itest {
 extern const struct itest server_tests[];
 extern const struct itest ledger_tests[];
 extern const struct itest price_tests[];
+extern const struct itest usage_tests[];
 
 #endif
