@@ -402,6 +402,19 @@ server_stop(void)
 	return -1;
 }
 
+int
+server_kill(void)
+{
+	int st;
+
+	if (server_pid <= 0)
+		return -1;
+	kill(server_pid, SIGKILL);
+	waitpid(server_pid, &st, 0);
+	server_pid = 0;
+	return 0;
+}
+
 /* Sanitizer, valgrind and assertion reports in the server's log. */
 static int
 log_is_clean(void)
@@ -491,6 +504,7 @@ main(void)
 	run_suite(ledger_tests, &passed, &failed);
 	run_suite(price_tests, &passed, &failed);
 	run_suite(usage_tests, &passed, &failed);
+	run_suite(crash_tests, &passed, &failed);
 	if (server_stop() != 0 || !log_is_clean()) {
 		printf("FAIL clean server exit (see %s)\n", getenv("TG_LOG"));
 		failed++;

@@ -51,6 +51,7 @@ const char *db_error(void);
 
 int server_start(void);
 int server_stop(void);		/* 0 when it exited cleanly */
+int server_kill(void);		/* SIGKILL, and reap it */
 int pg_ctl(const char *what);	/* "stop" or "start" through scripts/pg.sh */
 /* Run a command, capture its standard output (at most outsz bytes). */
 int run_cmd(const char *cmd, char *out, size_t outsz);
@@ -81,5 +82,6 @@ extern const struct itest server_tests[];
 extern const struct itest ledger_tests[];
 extern const struct itest price_tests[];
 extern const struct itest usage_tests[];
+extern const struct itest crash_tests[];
 
 #endif
