@@ -59,6 +59,9 @@ static const struct setting settings[] = {
 	{ "TOLLGATE_INGEST_BATCH", SET_INT, "5000", 1, 100000,
 	  OFF(ingest_batch), 0,
 	  "most usage events committed together (requests waiting while a commit runs share the next one)" },
+	{ "TOLLGATE_INGEST_PARALLEL", SET_INT, "1", 1, 16,
+	  OFF(ingest_parallel), 0,
+	  "usage commits running at once, each on its own connection (at most the pool size is useful)" },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 

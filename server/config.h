@@ -24,6 +24,7 @@ struct tg_config {
 	int key_cache_ttl_s;
 	int ingest_max_events;		/* per request */
 	int ingest_batch;		/* events per commit */
+	int ingest_parallel;		/* commits at once */
 };
 
 /*

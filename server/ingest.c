@@ -5,7 +5,7 @@
  * gets its own "rejected" result and the good ones beside it go on. The
  * good ones become rows for usage_ingest() (sql/0003_usage.sql), which
  * books each new id once and answers duplicate or conflict for ids it has
- * seen, whenever and however they came. Requests queue while a batch is
+ * seen, whenever and however they came. Requests queue while batches are
  * committing and are committed together next; a request's events are
  * never split across batches, so a request either gets every outcome or,
  * when the database fails, a 503 to retry the whole of it (the ids make
@@ -42,10 +42,16 @@ struct ureq {
 };
 TAILQ_HEAD(ureq_list, ureq);
 
+/* One commit's worth of requests. */
+struct batch {
+	struct ingest *in;
+	struct ureq_list reqs;
+};
+
 struct ingest {
 	struct tg_server *srv;
 	struct ureq_list queue;
-	struct ureq_list flight;	/* the batch being committed */
+	int inflight;			/* batches being committed */
 	int stopping;
 };
 
@@ -60,7 +66,6 @@ ingest_new(struct tg_server *srv)
 		return NULL;
 	in->srv = srv;
 	TAILQ_INIT(&in->queue);
-	TAILQ_INIT(&in->flight);
 	return in;
 }
 
@@ -435,7 +440,8 @@ event_row(struct tg_req *r, json_t *ev, const struct event *e)
 static void
 batch_cb(void *arg, const struct db_result *res)
 {
-	struct ingest *in = arg;
+	struct batch *b = arg;
+	struct ingest *in = b->in;
 	struct ureq *u, *best;
 	const char *status, *code;
 	json_t *slot;
@@ -446,19 +452,21 @@ batch_cb(void *arg, const struct db_result *res)
 		/* A statement error is ours, not the client's: say so on
 		 * every request of the batch (nothing was booked). */
 		while (res->status == DB_ERROR &&
-		    (u = TAILQ_FIRST(&in->flight)) != NULL) {
-			TAILQ_REMOVE(&in->flight, u, link);
+		    (u = TAILQ_FIRST(&b->reqs)) != NULL) {
+			TAILQ_REMOVE(&b->reqs, u, link);
 			http_reply_db_failure(u->r, res);
 			ureq_free(u);
 		}
-		fail_list(&in->flight);
+		fail_list(&b->reqs);
+		free(b);
+		in->inflight--;
 		flush(in);
 		return;
 	}
 	for (i = 0; i < PQntuples(res->res); i++) {
 		n = (size_t)atoll(PQgetvalue(res->res, i, 0));
 		best = NULL;
-		TAILQ_FOREACH(u, &in->flight, link)
+		TAILQ_FOREACH(u, &b->reqs, link)
 			if (n >= u->base)
 				best = u;
 		if (best == NULL)
@@ -503,50 +511,71 @@ batch_cb(void *arg, const struct db_result *res)
 		}
 		json_array_set_new(best->results, ev, slot);
 	}
-	while ((u = TAILQ_FIRST(&in->flight)) != NULL) {
-		TAILQ_REMOVE(&in->flight, u, link);
+	while ((u = TAILQ_FIRST(&b->reqs)) != NULL) {
+		TAILQ_REMOVE(&b->reqs, u, link);
 		reply(u);
 	}
+	free(b);
+	in->inflight--;
 	flush(in);
 }
 
+/*
+ * Send waiting requests as batches while fewer than TOLLGATE_INGEST_PARALLEL
+ * are being committed. Concurrent batches are safe: a key inserted by one
+ * and not yet committed makes the other wait for it, then see it, and
+ * answer duplicate or conflict; rows are written in key order so that two
+ * batches never wait on each other in a circle.
+ */
 static void
 flush(struct ingest *in)
 {
 	struct evbuffer *buf;
+	struct batch *b;
 	struct ureq *u;
-	size_t total = 0, i;
+	size_t total, i;
 	const char *params[1];
 	const char *text;
 
-	if (in->stopping || !TAILQ_EMPTY(&in->flight) || TAILQ_EMPTY(&in->queue))
-		return;
-	if ((buf = evbuffer_new()) == NULL) {
-		fail_list(&in->queue);
-		return;
-	}
-	evbuffer_add(buf, "[", 1);
-	while ((u = TAILQ_FIRST(&in->queue)) != NULL &&
-	    (total == 0 || total + u->nrows <=
-	    (size_t)in->srv->cfg.ingest_batch)) {
-		TAILQ_REMOVE(&in->queue, u, link);
-		TAILQ_INSERT_TAIL(&in->flight, u, link);
-		u->base = total;
-		for (i = 0; i < u->n; i++) {
-			if (u->rows[i] == NULL)
-				continue;
-			evbuffer_add_printf(buf, "%s{\"n\":%zu,%s",
-			    total > 0 ? "," : "", total, u->rows[i]);
-			total++;
+	while (!in->stopping && in->inflight < in->srv->cfg.ingest_parallel &&
+	    !TAILQ_EMPTY(&in->queue)) {
+		if ((buf = evbuffer_new()) == NULL ||
+		    (b = calloc(1, sizeof *b)) == NULL) {
+			if (buf != NULL)
+				evbuffer_free(buf);
+			fail_list(&in->queue);
+			return;
 		}
+		b->in = in;
+		TAILQ_INIT(&b->reqs);
+		total = 0;
+		evbuffer_add(buf, "[", 1);
+		while ((u = TAILQ_FIRST(&in->queue)) != NULL &&
+		    (total == 0 || total + u->nrows <=
+		    (size_t)in->srv->cfg.ingest_batch)) {
+			TAILQ_REMOVE(&in->queue, u, link);
+			TAILQ_INSERT_TAIL(&b->reqs, u, link);
+			u->base = total;
+			for (i = 0; i < u->n; i++) {
+				if (u->rows[i] == NULL)
+					continue;
+				evbuffer_add_printf(buf, "%s{\"n\":%zu,%s",
+				    total > 0 ? "," : "", total, u->rows[i]);
+				total++;
+			}
+		}
+		evbuffer_add(buf, "]", 2);
+		text = (const char *)evbuffer_pullup(buf, -1);
+		params[0] = text;
+		in->inflight++;
+		if (text == NULL || db_query(in->srv->db, "usage_ingest", 1,
+		    params, batch_cb, b) != 0) {
+			fail_list(&b->reqs);
+			free(b);
+			in->inflight--;
+		}
+		evbuffer_free(buf);
 	}
-	evbuffer_add(buf, "]", 2);
-	text = (const char *)evbuffer_pullup(buf, -1);
-	params[0] = text;
-	if (text == NULL || db_query(in->srv->db, "usage_ingest", 1, params,
-	    batch_cb, in) != 0)
-		fail_list(&in->flight);
-	evbuffer_free(buf);
 }
 
 /* The events of the body: one object, an array, or NDJSON lines. Returns
