@@ -108,6 +108,18 @@ api_metrics(struct tg_req *r)
 	evbuffer_free(buf);
 }
 
+void
+api_reply_column(struct tg_req *r, const struct db_result *res,
+    const char *key)
+{
+	if (res->status != DB_OK) {
+		http_reply_db_failure(r, res);
+		return;
+	}
+	http_reply_json(r, 200, json_pack("{s:o}", key,
+	    json_loads(PQgetvalue(res->res, 0, 0), 0, NULL)));
+}
+
 int
 api_reject_unknown(struct tg_req *r, json_t *obj, const char *prefix,
     const char *const *known)

@@ -26,6 +26,10 @@ void api_rule_create(struct tg_req *r);
 void api_rule_delete(struct tg_req *r);
 void api_rule_list(struct tg_req *r);
 
+/* Reply 200 {key: <the JSON text of column 0, row 0>}, or the failure. */
+void api_reply_column(struct tg_req *r, const struct db_result *res,
+    const char *key);
+
 /* A tags object: at most 50 string values, keys 1..64 bytes, values at
  * most 256; 0 or replied. */
 int api_check_tags(struct tg_req *r, json_t *tags, const char *field);

@@ -161,14 +161,7 @@ api_cost_center_update(struct tg_req *r)
 static void
 list_cb(void *arg, const struct db_result *res)
 {
-	struct tg_req *r = arg;
-
-	if (res->status != DB_OK) {
-		http_reply_db_failure(r, res);
-		return;
-	}
-	http_reply_json(r, 200, json_pack("{s:o}", "cost_centers",
-	    json_loads(PQgetvalue(res->res, 0, 0), 0, NULL)));
+	api_reply_column(arg, res, "cost_centers");
 }
 
 void

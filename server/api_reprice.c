@@ -77,6 +77,19 @@ page_params(struct tg_req *r, char from[LEDGER_TIME_BUFSZ],
 	return 0;
 }
 
+/* The cursor for the next page: the last transaction id of a full page,
+ * NULL after the last page. */
+static const char *
+next_after(struct tg_req *r, PGresult *res)
+{
+	const char *l = http_param(r, "limit");
+	int n = PQntuples(res);
+
+	if (n == 0 || n < (l != NULL ? atoi(l) : PAGE_DEFAULT))
+		return NULL;
+	return PQgetvalue(res, n - 1, 0);
+}
+
 static json_t *
 quantities_json(const struct pricing_usage *u)
 {
@@ -119,9 +132,7 @@ unpriced_cb(void *arg, const struct db_result *res)
 		    "quantities", quantities_json(&u)));
 	}
 	http_reply_json(r, 200, json_pack("{s:o, s:s?}", "events", rows,
-	    "next_after", n > 0 && n == atoi(http_param(r, "limit") != NULL ?
-	    http_param(r, "limit") : "1000") ? PQgetvalue(res->res, n - 1, 0) :
-	    NULL));
+	    "next_after", next_after(r, res->res)));
 }
 
 void
@@ -293,9 +304,7 @@ candidates_cb(void *arg, const struct db_result *res)
 	}
 	r->draft = json_pack("{s:i, s:i, s:i, s:s?}", "examined", n,
 	    "corrected", 0, "still_unpriced", unpriced, "next_after",
-	    n > 0 && n == atoi(http_param(r, "limit") != NULL ?
-	    http_param(r, "limit") : "1000") ? PQgetvalue(res->res, n - 1, 0) :
-	    NULL);
+	    next_after(r, res->res));
 	if (json_array_size(rows) == 0) {
 		json_decref(rows);
 		http_reply_json(r, 200, r->draft);

@@ -20,6 +20,14 @@ struct resp {
 	char allow[64];
 };
 
+/* A growing NUL-terminated buffer, and the libcurl write callback that
+ * fills one. */
+struct buf {
+	char *p;
+	size_t n;
+};
+size_t itest_collect(char *data, size_t size, size_t nmemb, void *arg);
+
 extern char admin_key[128], gateway_key[128], finance_key[128];
 extern int test_failed;
 

@@ -36,26 +36,6 @@
 
 /* ---- helpers ---- */
 
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t
-collect(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct buf *b = arg;
-	size_t n = size * nmemb;
-	char *p = realloc(b->p, b->n + n + 1);
-
-	if (p == NULL)
-		return 0;
-	memcpy(p + b->n, data, n);
-	b->p = p;
-	b->n += n;
-	p[b->n] = '\0';
-	return n;
-}
 
 /* POST /v1/usage with exactly one Content-Type (ctype) and len bytes of
  * data; http() always says application/json, and NDJSON and raw bytes
@@ -80,7 +60,7 @@ post_as(const char *key, const char *ctype, const char *data, size_t len)
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, itest_collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
@@ -940,7 +920,7 @@ t_concurrent_retries(void)
 		curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
 		curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 60L);
-		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, itest_collect);
 		curl_easy_setopt(e[i], CURLOPT_WRITEDATA, &out[i]);
 		curl_multi_add_handle(m, e[i]);
 	}
