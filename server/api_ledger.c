@@ -355,7 +355,7 @@ verify_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
 	const char *list;
-	json_t *bad, *rollups, *posted;
+	json_t *bad, *rollups, *posted, *meters;
 	int64_t tb;
 	int tb_ok;
 	char *end;
@@ -378,16 +378,20 @@ verify_cb(void *arg, const struct db_result *res)
 	}
 	rollups = json_loads(PQgetvalue(res->res, 0, 4), 0, NULL);
 	posted = json_loads(PQgetvalue(res->res, 0, 5), 0, NULL);
-	http_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:o, s:o, s:o, s:o}",
+	meters = json_loads(PQgetvalue(res->res, 0, 6), 0, NULL);
+	http_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:o, s:o, s:o, s:o, "
+	    "s:o}",
 	    "ok", tb_ok && tb == 0 && json_array_size(bad) == 0 &&
-	    json_array_size(rollups) == 0 && json_array_size(posted) == 0,
+	    json_array_size(rollups) == 0 && json_array_size(posted) == 0 &&
+	    json_array_size(meters) == 0,
 	    "transactions", (json_int_t)atoll(PQgetvalue(res->res, 0, 0)),
 	    "postings", (json_int_t)atoll(PQgetvalue(res->res, 0, 1)),
 	    "trial_balance", tb_ok ? money_json(tb) :
 	    json_string(PQgetvalue(res->res, 0, 2)),
 	    "unbalanced_transactions", bad,
 	    "rollup_differences", rollups != NULL ? rollups : json_array(),
-	    "posting_differences", posted != NULL ? posted : json_array()));
+	    "posting_differences", posted != NULL ? posted : json_array(),
+	    "meter_differences", meters != NULL ? meters : json_array()));
 }
 
 void

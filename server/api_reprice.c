@@ -241,7 +241,7 @@ candidates_cb(void *arg, const struct db_result *res)
 	struct pricing_usage u;
 	json_t *rows = json_array(), *meters;
 	int64_t version, cur_version, list_delta, cost_delta, cur_list, cur_cost;
-	int i, n, tier, was_unpriced, unpriced = 0;
+	int i, n, tier, was_unpriced, unpriced = 0, split_known;
 	const char *params[1];
 	const struct pricing_table *t;
 	const struct pricing_entry *e;
@@ -279,8 +279,9 @@ candidates_cb(void *arg, const struct db_result *res)
 		    PT_STANDARD : tier, NULL)) != NULL &&
 		    pricing_cost(e, &u, at, tz_offset, NULL, &old, &why) != 0)
 			memset(&old, 0, sizeof old);
-		if (old.list_nanos != cur_list || old.cost_nanos != cur_cost) {
-			/* The per-meter split is unknown; move totals only. */
+		split_known = old.list_nanos == cur_list &&
+		    old.cost_nanos == cur_cost;
+		if (!split_known) {
 			old.n = 0;
 			old.list_nanos = cur_list;
 			old.cost_nanos = cur_cost;
@@ -288,10 +289,18 @@ candidates_cb(void *arg, const struct db_result *res)
 		if (!was_unpriced && new.list_nanos == cur_list &&
 		    new.cost_nanos == cur_cost)
 			continue;
-		snprintf(key, sizeof key, "reprice:%lld:%lld:%lld:%lld",
-		    (long long)tx, (long long)version, (long long)new.cost_nanos,
-		    (long long)new.list_nanos);
+		/* Named by the state it corrects from: two repricings racing
+		 * from the same state book one correction, never two. */
+		snprintf(key, sizeof key, "reprice:%lld:%s", (long long)tx,
+		    PQgetvalue(res->res, i, 12));
 		meters = meter_deltas(&old, &new, &list_delta, &cost_delta);
+		if (!split_known) {
+			/* Without the old per-meter split the meter rollups
+			 * cannot move correctly; leave them, and verify will
+			 * show the difference rather than hide it. */
+			json_decref(meters);
+			meters = json_array();
+		}
 		json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:s, s:s, "
 		    "s:s, s:I, s:b, s:o, s:I, s:I}",
 		    "tx", (json_int_t)tx, "key", key,
@@ -306,9 +315,11 @@ candidates_cb(void *arg, const struct db_result *res)
 	    "corrected", 0, "still_unpriced", unpriced, "next_after",
 	    next_after(r, res->res));
 	if (json_array_size(rows) == 0) {
+		json_t *reply = r->draft;
+
 		json_decref(rows);
-		http_reply_json(r, 200, r->draft);
 		r->draft = NULL;
+		http_reply_json(r, 200, reply);
 		return;
 	}
 	text = json_dumps(rows, JSON_COMPACT);

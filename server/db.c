@@ -406,9 +406,13 @@ static void
 conn_start(struct db_conn *c)
 {
 	struct db_pool *pool = c->pool;
-	const char *keys[] = { "dbname", "application_name", "options", NULL };
+	/* TCP keepalives and a user timeout notice a peer that vanished
+	 * without a reset, so an in-flight query cannot hang for ever. */
+	const char *keys[] = { "dbname", "application_name", "options",
+	    "keepalives_idle", "keepalives_interval", "keepalives_count",
+	    "tcp_user_timeout", NULL };
 	const char *vals[] = { pool->cfg->database_url, "tollgate",
-	    pool->options, NULL };
+	    pool->options, "10", "5", "3", "30000", NULL };
 
 	c->pg = PQconnectStartParams(keys, vals, 1);
 	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {

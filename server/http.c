@@ -183,6 +183,20 @@ http_reply_db_failure(struct tg_req *r, const struct db_result *res)
 
 	switch (res->status) {
 	case DB_ERROR:
+		/* Transient: lock and serialization conflicts (class 40), a
+		 * statement timeout, too many connections (53), a connection
+		 * failure (08). The client should retry, not give up. */
+		if (strncmp(res->sqlstate, "40", 2) == 0 ||
+		    strcmp(res->sqlstate, "57014") == 0 ||
+		    strncmp(res->sqlstate, "53", 2) == 0 ||
+		    strncmp(res->sqlstate, "08", 2) == 0) {
+			log_warn("req=%s event=db_transient sqlstate=%s", r->id,
+			    res->sqlstate);
+			http_reply_error(r, 503, "database_busy", NULL,
+			    "the database could not finish the request in time "
+			    "(SQLSTATE %s); retry later", res->sqlstate);
+			return;
+		}
 		log_error("req=%s event=db_error sqlstate=%s error=%s", r->id,
 		    res->sqlstate, log_escape(res->message, esc, sizeof esc));
 		http_reply_error(r, 500, "internal_error", NULL,

@@ -52,6 +52,7 @@ struct ingest {
 	struct tg_server *srv;
 	struct ureq_list queue;
 	int inflight;			/* batches being committed */
+	size_t queued;			/* events waiting in queue */
 	int stopping;
 };
 
@@ -102,6 +103,7 @@ ingest_stop(struct ingest *in)
 		return;
 	in->stopping = 1;
 	fail_list(&in->queue);
+	in->queued = 0;
 }
 
 void
@@ -319,7 +321,8 @@ check_event(json_t *ev, size_t index, struct event *e, json_t **result)
 /* The request hash covers what the event says, normalised: the same event
  * sent again, however spelt, is a duplicate; anything else is a conflict. */
 static void
-event_hash(const struct event *e, json_t *ev, char hex[2 * SHA256_DIGEST_LENGTH + 1])
+event_hash(const struct event *e, json_t *ev, const char *kcc,
+    char hex[2 * SHA256_DIGEST_LENGTH + 1])
 {
 	unsigned char digest[SHA256_DIGEST_LENGTH];
 	char tbuf[LEDGER_TIME_BUFSZ];
@@ -331,11 +334,16 @@ event_hash(const struct event *e, json_t *ev, char hex[2 * SHA256_DIGEST_LENGTH 
 		json_array_append_new(q, json_integer(e->u.q[m]));
 	ledger_time_format(e->at_us, tbuf);
 	/* Absent and empty are the same; null stands for absent. */
-	c = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:o, s:O?, s:s?, s:O?, "
-	    "s:s?, s:s, s:o, s:o}",
+	/* The key's default cost center is part of what the event says
+	 * when it names none: two gateways sending one id with different
+	 * defaults conflict instead of merging into one cost center. */
+	c = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:o, s:O?, s:s?, s:s?, "
+	    "s:O?, s:s?, s:s, s:o, s:o}",
 	    "id", e->id, "at", e->has_at ? tbuf : NULL, "p", e->provider,
 	    "m", e->model, "t", pricing_tier_name(e->tier), "q", q,
-	    "cc", json_object_get(ev, "cost_center"), "u", e->user,
+	    "cc", json_object_get(ev, "cost_center"),
+	    "kcc", e->cc == NULL && kcc != NULL && *kcc != '\0' ? kcc : NULL,
+	    "u", e->user,
 	    "tg", e->tags != NULL && json_object_size(e->tags) > 0 ?
 	    e->tags : NULL, "rs", e->reservation, "st", e->status,
 	    "lat", e->has_latency ? json_integer(e->latency) : json_null(),
@@ -384,7 +392,7 @@ event_row(struct tg_req *r, json_t *ev, const struct event *e)
 	char *s, *out;
 	int m, i;
 
-	event_hash(e, ev, hex);
+	event_hash(e, ev, r->key.cost_center, hex);
 	unpriced = price_event(r->srv, e, &q, &version);
 	for (m = 0; m < PM_COUNT; m++)
 		json_array_append_new(qs, json_integer(e->u.q[m]));
@@ -544,6 +552,7 @@ flush(struct ingest *in)
 			if (buf != NULL)
 				evbuffer_free(buf);
 			fail_list(&in->queue);
+			in->queued = 0;
 			return;
 		}
 		b->in = in;
@@ -554,6 +563,7 @@ flush(struct ingest *in)
 		    (total == 0 || total + u->nrows <=
 		    (size_t)in->srv->cfg.ingest_batch)) {
 			TAILQ_REMOVE(&in->queue, u, link);
+			in->queued -= u->nrows;
 			TAILQ_INSERT_TAIL(&b->reqs, u, link);
 			u->base = total;
 			for (i = 0; i < u->n; i++) {
@@ -708,6 +718,15 @@ api_usage(struct tg_req *r)
 		reply(u);
 		return;
 	}
+	/* Back-pressure: past this many events waiting, say so now rather
+	 * than let waiting requests and memory grow without end. */
+	if (in->queued + u->nrows > (size_t)r->srv->cfg.ingest_batch * 20) {
+		ureq_free(u);
+		http_reply_error(r, 503, "database_busy", NULL, "too many usage "
+		    "events are waiting to be committed; retry later");
+		return;
+	}
+	in->queued += u->nrows;
 	TAILQ_INSERT_TAIL(&in->queue, u, link);
 	flush(in);
 }

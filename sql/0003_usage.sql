@@ -265,6 +265,7 @@ BEGIN
 	    reservation_id text, q bigint[], m jsonb)
 	LEFT JOIN LATERAL (
 		SELECT r.cost_center FROM allocation_rules r
+		JOIN cost_centers rc ON rc.id = r.cost_center AND NOT rc.archived
 		WHERE e.cc IS NULL AND (
 		    (r.match = 'user' AND r.value = e."user") OR
 		    (r.match = 'key' AND r.value = e.key_id) OR
@@ -343,17 +344,23 @@ BEGIN
 	)
 	SELECT coalesce(array_agg(new.key), '{}') INTO v_new FROM new;
 
+	-- A key already booked answers duplicate or conflict whatever its
+	-- cost center resolves to now (archived since, rule removed): a
+	-- retry must learn that its event is in the ledger. The cost given
+	-- back includes the corrections booked since.
 	RETURN QUERY
 	SELECT e.n,
-	    CASE WHEN e.cc_status IS NOT NULL THEN e.cc_status
-	        WHEN e.key = ANY (v_new) AND e.n = min(e.n) FILTER (WHERE
+	    CASE WHEN e.key = ANY (v_new) AND e.n = min(e.n) FILTER (WHERE
 	            e.cc_status IS NULL) OVER (PARTITION BY e.key)
 	        THEN 'recorded'
-	        WHEN t.request_hash = decode(e.hash, 'hex') THEN 'duplicate'
-	        ELSE 'conflict' END,
-	    CASE WHEN e.cc_status IS NULL THEN t.id END,
-	    CASE WHEN e.cc_status IS NULL THEN u.cost END,
-	    CASE WHEN e.cc_status IS NULL THEN u.unpriced END
+	        WHEN t.id IS NOT NULL AND t.request_hash = decode(e.hash, 'hex')
+	        THEN 'duplicate'
+	        WHEN t.id IS NOT NULL THEN 'conflict'
+	        ELSE e.cc_status END,
+	    t.id,
+	    (u.cost + coalesce((SELECT sum(c.cost_delta) FROM usage_corrections c
+	        WHERE c.corrects = t.id), 0))::bigint,
+	    u.unpriced
 	FROM ingest_batch e
 	LEFT JOIN transactions t ON t.kind = 'usage' AND t.idempotency_key = e.key
 	LEFT JOIN usage_events u ON u.transaction_id = t.id

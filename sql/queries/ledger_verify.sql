@@ -1,7 +1,8 @@
 -- The trial balance: every posting ever made sums to zero per currency;
 -- every transaction is balanced with at least two postings (a usage
 -- transaction of an unpriced event has none); and the usage rollups equal
--- what the events and postings say.
+-- what the events and postings say, and the per-meter rollups add up to
+-- the daily ones.
 SELECT
 	(SELECT count(*) FROM transactions) AS transactions,
 	(SELECT count(*) FROM postings) AS postings,
@@ -64,4 +65,20 @@ SELECT
 			    AND a.name LIKE 'expense:%'
 			GROUP BY 1) p USING (cost_center)
 		WHERE coalesce(u.cost, 0) <> coalesce(p.cost, 0)
-		LIMIT 100) x) AS posting_differences
+		LIMIT 100) x) AS posting_differences,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT coalesce(d.day, m.day) AS day,
+		    coalesce(d.cost_center, m.cost_center) AS cost_center,
+		    coalesce(d.provider, m.provider) AS provider,
+		    coalesce(d.model, m.model) AS model,
+		    d.cost AS daily_cost, m.cost AS meters_cost,
+		    d.list_cost AS daily_list_cost, m.list_cost AS meters_list_cost
+		FROM usage_daily d
+		FULL JOIN (
+			SELECT day, cost_center, provider, model, sum(cost) AS cost,
+			    sum(list_cost) AS list_cost
+			FROM usage_daily_meters GROUP BY 1, 2, 3, 4) m
+		    USING (day, cost_center, provider, model)
+		WHERE coalesce(d.cost, 0) <> coalesce(m.cost, 0)
+		    OR coalesce(d.list_cost, 0) <> coalesce(m.list_cost, 0)
+		LIMIT 100) x) AS meter_differences

@@ -91,5 +91,6 @@ extern const struct itest ledger_tests[];
 extern const struct itest price_tests[];
 extern const struct itest usage_tests[];
 extern const struct itest crash_tests[];
+extern const struct itest reprice_tests[];
 
 #endif
