@@ -542,7 +542,7 @@ flush(struct ingest *in)
 	struct batch *b;
 	struct ureq *u;
 	size_t total, i;
-	const char *params[1];
+	const char *params[2];
 	const char *text;
 
 	while (!in->stopping && in->inflight < in->srv->cfg.ingest_parallel &&
@@ -577,8 +577,10 @@ flush(struct ingest *in)
 		evbuffer_add(buf, "]", 2);
 		text = (const char *)evbuffer_pullup(buf, -1);
 		params[0] = text;
+		params[1] = in->srv->cfg.auto_create_cost_centers ? "true" :
+		    "false";
 		in->inflight++;
-		if (text == NULL || db_query(in->srv->db, "usage_ingest", 1,
+		if (text == NULL || db_query(in->srv->db, "usage_ingest", 2,
 		    params, batch_cb, b) != 0) {
 			fail_list(&b->reqs);
 			free(b);

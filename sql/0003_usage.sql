@@ -231,7 +231,7 @@ END $$;
 -- other content), with the booked transaction and its cost; or
 -- unknown_cost_center / archived_cost_center, and then nothing is written
 -- for that event.
-CREATE FUNCTION usage_ingest(p jsonb)
+CREATE FUNCTION usage_ingest(p jsonb, p_auto_create boolean)
 RETURNS TABLE (n int, status text, transaction_id bigint, cost bigint,
     unpriced text)
 LANGUAGE plpgsql AS $$
@@ -239,6 +239,30 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	v_new text[];
 BEGIN
+	-- Where the deployment allows it, a cost center an event names is
+	-- created (with its missing ancestors, parents first) on first use,
+	-- and audited.
+	IF p_auto_create THEN
+		WITH paths AS (
+			SELECT DISTINCT array_to_string(parts[1:i], '/') AS path, i
+			FROM (SELECT string_to_array(e.cc, '/') AS parts
+			    FROM jsonb_to_recordset(p) AS e (cc text)
+			    WHERE e.cc IS NOT NULL) x,
+			    generate_subscripts(parts, 1) AS i
+		), made AS (
+			INSERT INTO cost_centers AS c (id, parent, name)
+			SELECT path, nullif(regexp_replace(path, '/?[^/]*$', ''), ''),
+			    path
+			FROM paths ORDER BY i, path
+			ON CONFLICT (id) DO NOTHING
+			RETURNING c.*
+		)
+		INSERT INTO audit_log (action, entity, entity_id, after)
+		SELECT 'auto_create', 'cost_center', made.id,
+		    cost_center_json(made.*)
+		FROM made;
+	END IF;
+
 	-- The batch is read from JSON once, into a table of this session
 	-- that empties at every commit, with each event's cost center
 	-- resolved: its own, else the first matching allocation rule, else

@@ -221,7 +221,40 @@ t_unpriced_then_repriced(void)
 	resp_free(r);
 }
 
+/* TOLLGATE_AUTO_CREATE_COST_CENTERS=1 makes the server pass true here;
+ * the suite's server runs with the default, so the booking function is
+ * called directly, as the server would call it, with the event priced as
+ * the server prices it (1 gpt-4o input token at 2.5e-06 = 2500 nanos,
+ * price version 1: the snapshot). */
+static void
+t_auto_create(void)
+{
+	long long audit = db_count("audit_log");
+	const char *batch = "'[{\"n\":0,\"key\":\"ac-1\",\"hash\":\"00\","
+	    "\"occurred_at\":\"2026-10-09T00:00:00Z\",\"cc\":\"auto/x/y\","
+	    "\"provider\":\"openai\",\"model\":\"gpt-4o\",\"tier\":\"standard\","
+	    "\"pv\":1,\"list_cost\":2500,\"cost\":2500,\"q\":[1],\"m\":"
+	    "[{\"meter\":\"input\",\"q\":1,\"l\":2500,\"c\":2500}]}]'";
+	char sql[1024];
+
+	snprintf(sql, sizeof sql, "SELECT status FROM usage_ingest(%s, false)",
+	    batch);
+	CHECK(strcmp(db_value(sql), "unknown_cost_center") == 0,
+	    "without auto-creation the event is refused");
+	CHECK(strcmp(db_value("SELECT count(*) FROM cost_centers WHERE id "
+	    "LIKE 'auto%'"), "0") == 0, "nothing created");
+	snprintf(sql, sizeof sql, "SELECT status FROM usage_ingest(%s, true)",
+	    batch);
+	CHECK(strcmp(db_value(sql), "recorded") == 0, "auto-created");
+	CHECK(strcmp(db_value("SELECT string_agg(id || '<' || coalesce(parent, "
+	    "'-'), ' ' ORDER BY id) FROM cost_centers WHERE id LIKE 'auto%'"),
+	    "auto<- auto/x<auto auto/x/y<auto/x") == 0, "the path with parents");
+	CHECK(db_count("audit_log") == audit + 3, "each creation is audited");
+}
+
 const struct itest reprice_tests[] = {
+	{ "unknown cost centers are created on use only when allowed",
+	  t_auto_create },
 	{ "allocation rules route events, skip archived targets, audit changes",
 	  t_allocation_rules },
 	{ "an unpriced event is listed, then repriced by a correction once",
