@@ -62,6 +62,8 @@ static const struct setting settings[] = {
 	{ "TOLLGATE_AUTO_CREATE_COST_CENTERS", SET_INT, "0", 0, 1,
 	  OFF(auto_create_cost_centers), 0,
 	  "1: a cost center a usage event names is created on first use (with its parents, audited); 0: such events are rejected with unknown_cost_center" },
+	{ "TOLLGATE_SPOOL_DIR", SET_STRING, "", 0, 0, STR(spool_dir),
+	  "directory of the local write-ahead spool: usage events accepted while PostgreSQL is unreachable are kept there (fsync before the reply) and booked when it returns; empty: such requests get 503" },
 	{ "TOLLGATE_INGEST_PARALLEL", SET_INT, "1", 1, 16,
 	  OFF(ingest_parallel), 0,
 	  "usage commits running at once, each on its own connection (at most the pool size is useful)" },

@@ -26,6 +26,7 @@ struct tg_config {
 	int ingest_batch;		/* events per commit */
 	int ingest_parallel;		/* commits at once */
 	int auto_create_cost_centers;	/* 0 or 1 */
+	char spool_dir[900];		/* "": no spool */
 };
 
 /*

@@ -379,7 +379,8 @@ authenticate(struct tg_req *r)
 		return;
 	}
 	keys_hash(auth + 7, len - 7, r->key_hash);
-	ki = key_cache_get(r->srv->keys, r->key_hash, (int64_t)time(NULL));
+	ki = key_cache_get(r->srv->keys, r->key_hash, (int64_t)time(NULL),
+	    !db_pool_up(r->srv->db));
 	if (ki != NULL) {
 		r->key = *ki;
 		run_handler(r);

@@ -38,6 +38,7 @@ struct tg_server {
 	int64_t prices_count, prices_max_id;	/* what the book was built from */
 	struct event *prices_poll;
 	struct ingest *ingest;
+	struct spool *spool;		/* NULL unless TOLLGATE_SPOOL_DIR */
 	int prices_polling;
 	int inflight;
 	int draining;

@@ -23,6 +23,7 @@
 #include "server/api.h"
 #include "server/ingest.h"
 #include "server/log.h"
+#include "server/spool.h"
 #include "server/tz.h"
 #include "server/usage_json.h"
 
@@ -39,6 +40,7 @@ struct ureq {
 	char **rows;		/* row text without its "n", per event or NULL */
 	size_t nrows;
 	size_t base;		/* ordinal of this request's first row */
+	int spooled;		/* its rows are in the spool, not booked yet */
 };
 TAILQ_HEAD(ureq_list, ureq);
 
@@ -149,8 +151,8 @@ reply(struct ureq *u)
 		    json_string_value(json_object_get(err, "field")), "%s",
 		    json_string_value(json_object_get(err, "message")));
 	} else {
-		http_reply_json(u->r, 200, json_pack("{s:O}", "results",
-		    u->results));
+		http_reply_json(u->r, u->spooled ? 202 : 200, json_pack("{s:O}",
+		    "results", u->results));
 	}
 	ureq_free(u);
 }
@@ -445,6 +447,40 @@ event_row(struct tg_req *r, json_t *ev, const struct event *e)
 	return out;
 }
 
+/*
+ * PostgreSQL cannot be reached: with a spool, the batch's rows go to it
+ * (durably) and each request hears "spooled" (202); without one, or when
+ * the spool cannot take them, 503. Either way the batch is done.
+ */
+static void
+spool_or_fail(struct ingest *in, struct ureq_list *reqs)
+{
+	struct ureq *u;
+	size_t i;
+	json_t *slot;
+
+	if (in->srv->spool == NULL) {
+		fail_list(reqs);
+		return;
+	}
+	TAILQ_FOREACH(u, reqs, link)
+		if (spool_append(in->srv->spool, u->rows, u->n) != 0) {
+			fail_list(reqs);
+			return;
+		}
+	while ((u = TAILQ_FIRST(reqs)) != NULL) {
+		TAILQ_REMOVE(reqs, u, link);
+		for (i = 0; i < u->n; i++) {
+			if (u->rows[i] == NULL)
+				continue;
+			slot = json_array_get(u->results, i);
+			json_object_set_new(slot, "status", json_string("spooled"));
+		}
+		u->spooled = 1;
+		reply(u);
+	}
+}
+
 static void
 batch_cb(void *arg, const struct db_result *res)
 {
@@ -465,7 +501,10 @@ batch_cb(void *arg, const struct db_result *res)
 			http_reply_db_failure(u->r, res);
 			ureq_free(u);
 		}
-		fail_list(&b->reqs);
+		/* Unreachable mid-batch: it may have committed or not; a
+		 * spooled copy is safe either way, since replaying a booked
+		 * id only finds its duplicate. */
+		spool_or_fail(in, &b->reqs);
 		free(b);
 		in->inflight--;
 		flush(in);
@@ -582,7 +621,7 @@ flush(struct ingest *in)
 		in->inflight++;
 		if (text == NULL || db_query(in->srv->db, "usage_ingest", 2,
 		    params, batch_cb, b) != 0) {
-			fail_list(&b->reqs);
+			spool_or_fail(in, &b->reqs);
 			free(b);
 			in->inflight--;
 		}

@@ -186,7 +186,7 @@ slot_of(const unsigned char *hash)
 
 const struct key_info *
 key_cache_get(struct key_cache *kc, const unsigned char hash[KEY_HASH_LEN],
-    int64_t now_s)
+    int64_t now_s, int stale_ok)
 {
 	size_t i, s = slot_of(hash);
 	struct cache_entry *e;
@@ -196,7 +196,8 @@ key_cache_get(struct key_cache *kc, const unsigned char hash[KEY_HASH_LEN],
 		if (!e->used)
 			return NULL;
 		if (CRYPTO_memcmp(e->hash, hash, KEY_HASH_LEN) == 0)
-			return now_s - e->stored_s < kc->ttl_s ? &e->info : NULL;
+			return stale_ok || now_s - e->stored_s < kc->ttl_s ?
+			    &e->info : NULL;
 	}
 	return NULL;
 }

@@ -54,9 +54,11 @@ struct key_cache;
 
 struct key_cache *key_cache_new(int ttl_s);
 void key_cache_free(struct key_cache *kc);
-/* The cached key for hash, or NULL when absent or older than the TTL. */
+/* The cached key for hash, or NULL when absent or older than the TTL
+ * (with stale_ok, also when older: for when the database cannot be
+ * asked, so that a known key keeps working through an outage). */
 const struct key_info *key_cache_get(struct key_cache *kc,
-    const unsigned char hash[KEY_HASH_LEN], int64_t now_s);
+    const unsigned char hash[KEY_HASH_LEN], int64_t now_s, int stale_ok);
 void key_cache_put(struct key_cache *kc, const unsigned char hash[KEY_HASH_LEN],
     const struct key_info *info, int64_t now_s);
 

@@ -26,6 +26,7 @@
 #include "server/metrics.h"
 #include "server/migrate.h"
 #include "server/prices.h"
+#include "server/spool.h"
 #include "ledger/ledger.h"
 
 #define TOLLGATE_VERSION "0.1.0"
@@ -360,6 +361,12 @@ cmd_serve(void)
 		    "connection pool could not connect\n");
 		goto out;
 	}
+	if (srv.cfg.spool_dir[0] != '\0' &&
+	    (srv.spool = spool_open(&srv, srv.cfg.spool_dir, err,
+	    sizeof err)) == NULL) {
+		fprintf(stderr, "tollgate: %s\n", err);
+		goto out;
+	}
 	if (http_start(&srv, err, sizeof err) != 0) {
 		fprintf(stderr, "tollgate: %s\n", err);
 		goto out;
@@ -398,6 +405,7 @@ out:
 	ingest_stop(srv.ingest);
 	db_pool_free(srv.db);
 	ingest_free(srv.ingest);
+	spool_close(srv.spool);
 	pricing_book_free(srv.prices);
 	http_free(&srv);
 	key_cache_free(srv.keys);

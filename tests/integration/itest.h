@@ -92,5 +92,6 @@ extern const struct itest price_tests[];
 extern const struct itest usage_tests[];
 extern const struct itest crash_tests[];
 extern const struct itest reprice_tests[];
+extern const struct itest spool_tests[];
 
 #endif
