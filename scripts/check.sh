@@ -97,7 +97,8 @@ if [ "${f:-1}" != 0 ]; then
 	echo "--- server log: reports and the last lines ---"
 	grep -v ' level=info ' "$log" | tail -n 60
 fi
-rm -f "$out" "$log"
+rm -f "$out"
+[ "${f:-1}" = 0 ] && rm -f "$log" || echo "server log kept: $log"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

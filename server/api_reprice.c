@@ -46,7 +46,7 @@ page_params(struct tg_req *r, char from[LEDGER_TIME_BUFSZ],
     char limit[16])
 {
 	const char *a = http_param(r, "after"), *l = http_param(r, "limit");
-	int64_t from_us, to_us;
+	int64_t from_us = 0, to_us = 0;
 	int has_from, has_to;
 	long n = PAGE_DEFAULT;
 
