@@ -399,7 +399,7 @@ valid_request_id(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") == n;
 }
 
-/* Whether route rt serves r's path; sets r->arg for prefix routes (ending in a slash and a star). */
+/* Whether route rt serves r's path; sets r->arg for prefix routes. */
 static int
 route_matches(const struct tg_route *rt, struct tg_req *r)
 {

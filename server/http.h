@@ -52,8 +52,9 @@ enum route_body { BODY_NONE, BODY_JSON_OBJECT, BODY_RAW };
 
 struct tg_route {
 	enum evhttp_cmd_type method;
-	/* Exact, or ending in "/ *" (written without the space): the prefix, then the rest of the path
-	 * is the request's `arg` (e.g. a cost center id with slashes). */
+	/* Exact, or a prefix route ending in a slash and a star: then the
+	 * rest of the path is the request's `arg` (a cost center id, with
+	 * its slashes). */
 	const char *path;
 	tg_handler fn;
 	int roles;		/* enum key_role bits; 0 = no key needed */
