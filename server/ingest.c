@@ -17,6 +17,7 @@
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <openssl/sha.h>
 
 #include "ledger/ledger.h"
@@ -52,6 +53,7 @@ struct batch {
 
 struct ingest {
 	struct tg_server *srv;
+	struct event *linger;		/* a short wait to gather a batch */
 	struct ureq_list queue;
 	int inflight;			/* batches being committed */
 	size_t queued;			/* events waiting in queue */
@@ -59,6 +61,14 @@ struct ingest {
 };
 
 static void flush(struct ingest *in);
+
+static void
+linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flush(arg);
+}
 
 struct ingest *
 ingest_new(struct tg_server *srv)
@@ -69,6 +79,10 @@ ingest_new(struct tg_server *srv)
 		return NULL;
 	in->srv = srv;
 	TAILQ_INIT(&in->queue);
+	if ((in->linger = evtimer_new(srv->base, linger_cb, in)) == NULL) {
+		free(in);
+		return NULL;
+	}
 	return in;
 }
 
@@ -114,6 +128,8 @@ ingest_free(struct ingest *in)
 	if (in == NULL)
 		return;
 	fail_list(&in->queue);
+	if (in->linger != NULL)
+		event_free(in->linger);
 	free(in);
 }
 
@@ -619,6 +635,8 @@ flush(struct ingest *in)
 		params[1] = in->srv->cfg.auto_create_cost_centers ? "true" :
 		    "false";
 		in->inflight++;
+		log_debug("event=ingest_batch events=%zu waiting=%zu inflight=%d",
+		    total, in->queued, in->inflight);
 		if (text == NULL || db_query(in->srv->db, "usage_ingest", 2,
 		    params, batch_cb, b) != 0) {
 			spool_or_fail(in, &b->reqs);
@@ -769,5 +787,19 @@ api_usage(struct tg_req *r)
 	}
 	in->queued += u->nrows;
 	TAILQ_INSERT_TAIL(&in->queue, u, link);
-	flush(in);
+	/*
+	 * With nothing committing, wait a moment before committing: clients
+	 * answered by the last commit are sending their next events right
+	 * now, and one commit for all of them beats one for the first and
+	 * another for the rest. A full batch goes at once; requests that
+	 * arrive while a commit runs go when it ends.
+	 */
+	if (in->queued >= (size_t)r->srv->cfg.ingest_batch ||
+	    r->srv->cfg.ingest_linger_us == 0)
+		flush(in);
+	else if (in->inflight == 0 && !evtimer_pending(in->linger, NULL)) {
+		struct timeval tv = { 0, r->srv->cfg.ingest_linger_us };
+
+		evtimer_add(in->linger, &tv);
+	}
 }
