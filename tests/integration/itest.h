@@ -63,6 +63,8 @@ int server_kill(void);		/* SIGKILL, and reap it */
 int pg_ctl(const char *what);	/* "stop" or "start" through scripts/pg.sh */
 /* Run a command, capture its standard output (at most outsz bytes). */
 int run_cmd(const char *cmd, char *out, size_t outsz);
+/* `tollgate key create ARGS`; the secret into out. 0 or -1. */
+int cli_key(const char *args, char *out, size_t outsz);
 
 #define CHECK(cond, ...) do { \
 	if (!(cond)) { \

@@ -277,26 +277,6 @@ list_ids(const struct resp *r, char *out, size_t outsz)
 	}
 }
 
-/* A new key from the command line, as itest.c's make_key does. */
-static int
-cli_key(const char *args, char *out, size_t outsz)
-{
-	char cmd[512], buf[1024], *last, *nl;
-
-	snprintf(cmd, sizeof cmd, "%s key create %s 2>/dev/null",
-	    getenv("TG_CLI"), args);
-	if (run_cmd(cmd, buf, sizeof buf) != 0)
-		return -1;
-	while ((nl = strrchr(buf, '\n')) != NULL && nl[1] == '\0')
-		*nl = '\0';
-	last = strrchr(buf, '\n');
-	last = last != NULL ? last + 1 : buf;
-	if (strncmp(last, "tg_", 3) != 0 || strlen(last) >= outsz)
-		return -1;
-	memcpy(out, last, strlen(last) + 1);
-	return 0;
-}
-
 static char *
 money_str(int64_t v, char buf[LEDGER_MONEY_BUFSZ])
 {
