@@ -55,8 +55,10 @@ int db_pool_up(const struct db_pool *pool);
 /*
  * Run the prepared statement `name` with text parameters (NULL for SQL
  * NULL; the values are copied). Returns 0 when queued: cb is then called
- * exactly once, later, from the event loop. Returns -1 when refused at once
- * (no connection up, unknown statement): cb is never called.
+ * exactly once, usually later from the event loop, but before db_query
+ * returns when sending fails at once (so set any "waiting" state before
+ * calling). Returns -1 when refused at once (no connection up, unknown
+ * statement): cb is never called.
  */
 int db_query(struct db_pool *pool, const char *name, int nparams,
     const char *const *values, db_cb cb, void *arg)

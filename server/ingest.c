@@ -479,12 +479,13 @@ spool_or_fail(struct ingest *in, struct ureq_list *reqs)
 		fail_list(reqs);
 		return;
 	}
-	TAILQ_FOREACH(u, reqs, link)
+	/* Request by request: those on disk hear 202, the first that
+	 * cannot be written and all after it hear 503. */
+	while ((u = TAILQ_FIRST(reqs)) != NULL) {
 		if (spool_append(in->srv->spool, u->rows, u->n) != 0) {
 			fail_list(reqs);
 			return;
 		}
-	while ((u = TAILQ_FIRST(reqs)) != NULL) {
 		TAILQ_REMOVE(reqs, u, link);
 		for (i = 0; i < u->n; i++) {
 			if (u->rows[i] == NULL)

@@ -24,6 +24,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include <jansson.h>
+
 #include "server/http.h"
 #include "server/log.h"
 #include "server/spool.h"
@@ -47,16 +49,6 @@ struct spool {
 };
 
 static int
-open_append(struct spool *sp)
-{
-	char path[1000];
-
-	snprintf(path, sizeof path, "%s/spool.ndjson", sp->dir);
-	sp->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	return sp->fd < 0 ? -1 : 0;
-}
-
-static int
 sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
@@ -68,15 +60,46 @@ sync_dir(const char *dir)
 	return rc;
 }
 
+/* Cut a file back to its last complete line: what follows was never
+ * acknowledged (its append failed, or the machine stopped mid-write). */
+static void
+cut_torn_tail(int fd)
+{
+	off_t end = lseek(fd, 0, SEEK_END), pos = end;
+	char c;
+
+	while (pos > 0 && pread(fd, &c, 1, pos - 1) == 1 && c != '\n')
+		pos--;
+	if (pos != end && ftruncate(fd, pos) == 0)
+		fdatasync(fd);
+}
+
+static int
+open_append(struct spool *sp)
+{
+	char path[1000];
+
+	snprintf(path, sizeof path, "%s/spool.ndjson", sp->dir);
+	sp->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (sp->fd < 0)
+		return -1;
+	cut_torn_tail(sp->fd);
+	/* The file's name must survive a power loss as well as its rows. */
+	return sync_dir(sp->dir);
+}
+
 int
 spool_append(struct spool *sp, char *const *rows, size_t n)
 {
 	struct evbuffer *buf = evbuffer_new();
 	size_t i, len, done = 0;
 	const char *data;
+	off_t start;
 	ssize_t w;
 
-	if (buf == NULL || sp->fd < 0)
+	if (sp->fd < 0 && open_append(sp) != 0)
+		goto fail;
+	if (buf == NULL || (start = lseek(sp->fd, 0, SEEK_END)) < 0)
 		goto fail;
 	for (i = 0; i < n; i++)
 		if (rows[i] != NULL)
@@ -88,15 +111,19 @@ spool_append(struct spool *sp, char *const *rows, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			goto fail;
+			goto torn;
 		done += (size_t)w;
 	}
 	if (fdatasync(sp->fd) != 0)
-		goto fail;
+		goto torn;
 	for (i = 0; i < n; i++)
 		sp->pending += rows[i] != NULL;
 	evbuffer_free(buf);
 	return 0;
+torn:
+	/* Not acknowledged: take back what part of it was written. */
+	if (ftruncate(sp->fd, start) == 0)
+		fdatasync(sp->fd);
 fail:
 	log_error("event=spool_write_failed error=\"%s\"", strerror(errno));
 	if (buf != NULL)
@@ -108,6 +135,19 @@ size_t
 spool_pending(const struct spool *sp)
 {
 	return sp != NULL ? sp->pending : 0;
+}
+
+/* n of a "replay-<n>.ndjson" name, exactly; -1 for any other name. */
+static long
+replay_number(const char *name)
+{
+	unsigned n;
+	int end = 0;
+
+	if (sscanf(name, "replay-%u.ndjson%n", &n, &end) != 1 ||
+	    end == 0 || name[end] != '\0')
+		return -1;
+	return (long)n;
 }
 
 static void
@@ -132,14 +172,14 @@ load_next(struct spool *sp)
 	struct stat st;
 	FILE *fp;
 	size_t i;
-	char *p;
+	char *p, *nl;
 
 	if (d == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL)
-		if (sscanf(de->d_name, "replay-%u.ndjson", &n) == 1 &&
-		    (best[0] == '\0' || n < best_n)) {
-			best_n = n;
+		if (replay_number(de->d_name) >= 0 && (best[0] == '\0' ||
+		    (unsigned)replay_number(de->d_name) < best_n)) {
+			best_n = (unsigned)replay_number(de->d_name);
 			snprintf(best, sizeof best, "%s", de->d_name);
 		}
 	closedir(d);
@@ -162,17 +202,46 @@ load_next(struct spool *sp)
 	sp->data[st.st_size] = '\0';
 	for (i = 0, n = 0; i < (size_t)st.st_size; i++)
 		n += sp->data[i] == '\n';
-	sp->lines = calloc(n + 1, sizeof *sp->lines);
-	for (p = strtok(sp->data, "\n"); p != NULL && sp->lines != NULL;
-	    p = strtok(NULL, "\n"))
-		/* A torn last line (a crash mid-write, never acknowledged)
-		 * is not a row. */
-		if (p[strlen(p) - 1] == '}')
+	if ((sp->lines = calloc(n + 1, sizeof *sp->lines)) == NULL) {
+		replay_reset(sp);
+		return -1;
+	}
+	/* Only whole lines that are JSON objects are rows: anything else
+	 * (a torn tail, zeros after a power loss) was never acknowledged. */
+	for (p = sp->data; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		json_t *row;
+
+		*nl = '\0';
+		row = json_loads(p, 0, NULL);
+		if (json_is_object(row))
 			sp->lines[sp->nlines++] = p;
+		json_decref(row);
+	}
 	return 1;
 }
 
 static void send_batch(struct spool *sp);
+
+/* Keep the rows of the batch in flight in rejected.ndjson, with why. */
+static void
+set_aside(struct spool *sp, const char *why)
+{
+	char path[1000];
+	size_t i;
+	int fd;
+
+	log_error("event=spool_batch_refused sqlstate=%s rows=%zu", why,
+	    sp->sent);
+	snprintf(path, sizeof path, "%s/rejected.ndjson", sp->dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) < 0)
+		return;
+	for (i = 0; i < sp->sent && sp->next + i < sp->nlines; i++)
+		dprintf(fd, "{\"status\":\"sqlstate %s\",\"row\":%s}\n", why,
+		    sp->lines[sp->next + i]);
+	fdatasync(fd);
+	close(fd);
+}
 
 static void
 replay_cb(void *arg, const struct db_result *res)
@@ -183,8 +252,20 @@ replay_cb(void *arg, const struct db_result *res)
 	int fd;
 
 	sp->busy = 0;
+	if (res->status == DB_ERROR && strncmp(res->sqlstate, "40", 2) != 0 &&
+	    strcmp(res->sqlstate, "57014") != 0 &&
+	    strncmp(res->sqlstate, "53", 2) != 0 &&
+	    strncmp(res->sqlstate, "08", 2) != 0) {
+		/* The database refuses this batch itself: set its rows aside
+		 * (kept, and logged) rather than retry them for ever. */
+		set_aside(sp, res->sqlstate);
+		sp->next += sp->sent;
+		sp->sent = 0;
+		send_batch(sp);
+		return;
+	}
 	if (res->status != DB_OK) {
-		/* Still unreachable: try again on the next tick. */
+		/* Unreachable or busy: try again on the next tick. */
 		sp->sent = 0;
 		return;
 	}
@@ -209,10 +290,16 @@ replay_cb(void *arg, const struct db_result *res)
 	sp->next += sp->sent;
 	sp->sent = 0;
 	if (sp->next >= sp->nlines) {
-		if (unlink(sp->file) == 0)
+		if (unlink(sp->file) == 0) {
 			sync_dir(sp->dir);
-		log_info("event=spool_replayed rows=%zu", sp->nlines);
+			log_info("event=spool_replayed rows=%zu", sp->nlines);
+		} else {
+			/* Replaying it again books nothing twice, but say so. */
+			log_error("event=spool_unlink_failed error=\"%s\"",
+			    strerror(errno));
+		}
 		replay_reset(sp);
+		return;
 	}
 	send_batch(sp);
 }
@@ -239,11 +326,14 @@ send_batch(struct spool *sp)
 	text = (const char *)evbuffer_pullup(buf, -1);
 	params[0] = text;
 	params[1] = sp->srv->cfg.auto_create_cost_centers ? "true" : "false";
-	if (text != NULL && db_query(sp->srv->db, "usage_ingest", 2, params,
-	    replay_cb, sp) == 0)
-		sp->busy = 1;
-	else
+	/* Busy before the query: its callback may run before db_query
+	 * returns (a send that fails at once), and it clears the flag. */
+	sp->busy = 1;
+	if (text == NULL || db_query(sp->srv->db, "usage_ingest", 2, params,
+	    replay_cb, sp) != 0) {
+		sp->busy = 0;
 		sp->sent = 0;
+	}
 	evbuffer_free(buf);
 }
 
@@ -266,6 +356,7 @@ tick(evutil_socket_t fd, short what, void *arg)
 		if (rename(from, to) == 0) {
 			sync_dir(sp->dir);
 			close(sp->fd);
+			/* On failure spool_append tries again. */
 			if (open_append(sp) != 0)
 				log_error("event=spool_reopen_failed");
 		}
@@ -280,7 +371,6 @@ spool_open(struct tg_server *srv, const char *dir, char *err, size_t errsz)
 	struct timeval tv = { 0, REPLAY_EVERY_MS * 1000 };
 	DIR *d;
 	struct dirent *de;
-	unsigned n;
 
 	if (sp == NULL) {
 		snprintf(err, errsz, "out of memory");
@@ -297,9 +387,8 @@ spool_open(struct tg_server *srv, const char *dir, char *err, size_t errsz)
 	/* Replay files left by an earlier run keep their numbers. */
 	if ((d = opendir(dir)) != NULL) {
 		while ((de = readdir(d)) != NULL)
-			if (sscanf(de->d_name, "replay-%u.ndjson", &n) == 1 &&
-			    n >= sp->seq)
-				sp->seq = n + 1;
+			if (replay_number(de->d_name) >= (long)sp->seq)
+				sp->seq = (unsigned)replay_number(de->d_name) + 1;
 		closedir(d);
 	}
 	sp->timer = event_new(srv->base, -1, EV_PERSIST, tick, sp);

@@ -89,6 +89,33 @@ t_spool(void)
 	CHECK(strcmp(db_value("SELECT count(*) FROM transactions WHERE "
 	    "idempotency_key LIKE 'sp-%'"), "3") == 0, "booked once each");
 
+	/* A spool left by a crash mid-append: the whole row is booked, the
+	 * torn one (never acknowledged) is dropped, other files are left. */
+	CHECK(server_stop() == 0, "stop");
+	{
+		FILE *fp = fopen(SPOOL_DIR "/spool.ndjson", "a");
+		FILE *bak = fopen(SPOOL_DIR "/replay-7.ndjson.bak", "w");
+
+		CHECK(fp != NULL && bak != NULL, "spool files");
+		if (fp != NULL) {
+			fputs("{\"key\":\"torn-1\",\"hash\":\"00\",\"occurred_at\":"
+			    "\"2026-10-10T00:00:00Z\",\"cc\":\"spool\",\"provider\":"
+			    "\"openai\",\"model\":\"gpt-4o\",\"tier\":\"standard\","
+			    "\"pv\":1,\"list_cost\":2500,\"cost\":2500,\"q\":[1],"
+			    "\"m\":[{\"meter\":\"input\",\"q\":1,\"l\":2500,"
+			    "\"c\":2500}]}\n{\"key\":\"torn-2\",\"ha", fp);
+			fclose(fp);
+		}
+		if (bak != NULL)
+			fclose(bak);
+	}
+	CHECK(server_start() == 0, "start");
+	CHECK(wait_booked("'torn-1'", 1) == 1, "the whole row was not booked");
+	CHECK(strcmp(db_value("SELECT count(*) FROM transactions WHERE "
+	    "idempotency_key = 'torn-2'"), "0") == 0, "a torn row was booked");
+	CHECK(run_cmd("test -f " SPOOL_DIR "/replay-7.ndjson.bak", NULL, 0) == 0,
+	    "a file not the spool's own was touched");
+
 	unsetenv("TOLLGATE_SPOOL_DIR");
 	CHECK(server_stop() == 0 && server_start() == 0, "restart without");
 	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
