@@ -74,6 +74,12 @@ center_cb(void *arg, const struct db_result *res)
 		    json_object_get(r->body, "id")));
 		return;
 	}
+	if (strcmp(status, "parent_archived") == 0) {
+		http_reply_error(r, 400, "unknown_parent", "id", "the parent of "
+		    "%s is archived", json_string_value(json_object_get(r->body,
+		    "id")));
+		return;
+	}
 	if (strcmp(status, "not_found") == 0) {
 		http_reply_error(r, 404, "unknown_cost_center", NULL,
 		    "no cost center %s", r->arg);

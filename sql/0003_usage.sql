@@ -100,7 +100,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Create a cost center and its audit record. Returns 'created' with the
--- new center, or 'exists' / 'no_parent' and NULL.
+-- new center, or 'exists' / 'no_parent' / 'parent_archived' and NULL.
 CREATE FUNCTION cost_center_create(p_id text, p_name text, p_owner text,
     p_tags jsonb, p_key text)
 RETURNS TABLE (status text, center jsonb)
@@ -113,6 +113,11 @@ BEGIN
 	IF v_parent IS NOT NULL AND NOT EXISTS (SELECT 1 FROM cost_centers
 	    WHERE id = v_parent) THEN
 		RETURN QUERY SELECT 'no_parent'::text, NULL::jsonb;
+		RETURN;
+	END IF;
+	IF EXISTS (SELECT 1 FROM cost_centers WHERE id = v_parent AND archived)
+	THEN
+		RETURN QUERY SELECT 'parent_archived'::text, NULL::jsonb;
 		RETURN;
 	END IF;
 	INSERT INTO cost_centers (id, parent, name, owner, tags)

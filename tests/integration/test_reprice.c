@@ -90,6 +90,11 @@ t_allocation_rules(void)
 	    "{\"archived\":true}", NULL);
 	CHECK(r->status == 200, "%s", r->body);
 	resp_free(r);
+	/* ... and an archived center takes no new children. */
+	r = post("/v1/cost-centers", admin_key,
+	    "{\"id\":\"rr/old/new\",\"name\":\"New\"}");
+	CHECK_ERR(r, 400, "unknown_parent", "id");
+	resp_free(r);
 	r = post("/v1/usage", gateway_key, "[{\"id\":\"rr-1\",\"tags\":{\"feature\":"
 	    "\"legacy\"},\"provider\":\"openai\",\"model\":\"gpt-4o\",\"occurred_at\":"
 	    "\"2026-10-07T00:00:00Z\",\"usage\":{\"input_tokens\":1000}},"
