@@ -17,8 +17,11 @@ fi
 
 bin/tollgate migrate
 bin/tollgate key create --role admin --name local-admin --if-none
+# The sample prices apply from 2025 on, so that events a user replays from
+# the past are priced too.
 bin/tollgate prices import --format litellm pricing/data/litellm-model-prices.json \
-    --note "LiteLLM snapshot (pricing/data)" --if-empty
+    --effective-from 2025-01-01T00:00:00Z --note "LiteLLM snapshot (pricing/data)" \
+    --if-empty
 
 status=0
 trap '' INT TERM
