@@ -350,15 +350,29 @@ api_ledger_balances(struct tg_req *r)
 	(void)http_query(r, "ledger_balances", 4, params, balances_cb);
 }
 
+/* PostgreSQL's array text of ids, {1,2,3}, appended as strings. */
+static void
+parse_id_list(const char *list, json_t *out)
+{
+	char *end;
+
+	if (*list == '{')
+		list++;
+	while (*list >= '0' && *list <= '9') {
+		strtoll(list, &end, 10);
+		json_array_append_new(out, json_stringn(list,
+		    (size_t)(end - list)));
+		list = *end == ',' ? end + 1 : end;
+	}
+}
+
 static void
 verify_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
-	const char *list;
-	json_t *bad, *rollups, *posted, *meters;
+	json_t *bad, *rollups, *posted, *meters, *orphans;
 	int64_t tb;
 	int tb_ok;
-	char *end;
 
 	if (res->status != DB_OK) {
 		http_reply_db_failure(r, res);
@@ -366,24 +380,17 @@ verify_cb(void *arg, const struct db_result *res)
 	}
 	tb_ok = parse_int64(PQgetvalue(res->res, 0, 2), &tb) == 0;
 	bad = json_array();
-	/* PostgreSQL's array text: {1,2,3} */
-	list = PQgetvalue(res->res, 0, 3);
-	if (*list == '{')
-		list++;
-	while (*list >= '0' && *list <= '9') {
-		strtoll(list, &end, 10);
-		json_array_append_new(bad, json_stringn(list,
-		    (size_t)(end - list)));
-		list = *end == ',' ? end + 1 : end;
-	}
+	parse_id_list(PQgetvalue(res->res, 0, 3), bad);
 	rollups = json_loads(PQgetvalue(res->res, 0, 4), 0, NULL);
 	posted = json_loads(PQgetvalue(res->res, 0, 5), 0, NULL);
 	meters = json_loads(PQgetvalue(res->res, 0, 6), 0, NULL);
+	orphans = json_array();
+	parse_id_list(PQgetvalue(res->res, 0, 7), orphans);
 	http_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:o, s:o, s:o, s:o, "
-	    "s:o}",
+	    "s:o, s:o}",
 	    "ok", tb_ok && tb == 0 && json_array_size(bad) == 0 &&
 	    json_array_size(rollups) == 0 && json_array_size(posted) == 0 &&
-	    json_array_size(meters) == 0,
+	    json_array_size(meters) == 0 && json_array_size(orphans) == 0,
 	    "transactions", (json_int_t)atoll(PQgetvalue(res->res, 0, 0)),
 	    "postings", (json_int_t)atoll(PQgetvalue(res->res, 0, 1)),
 	    "trial_balance", tb_ok ? money_json(tb) :
@@ -391,7 +398,8 @@ verify_cb(void *arg, const struct db_result *res)
 	    "unbalanced_transactions", bad,
 	    "rollup_differences", rollups != NULL ? rollups : json_array(),
 	    "posting_differences", posted != NULL ? posted : json_array(),
-	    "meter_differences", meters != NULL ? meters : json_array()));
+	    "meter_differences", meters != NULL ? meters : json_array(),
+	    "orphan_events", orphans));
 }
 
 void

@@ -81,4 +81,16 @@ SELECT
 		    USING (day, cost_center, provider, model)
 		WHERE coalesce(d.cost, 0) <> coalesce(m.cost, 0)
 		    OR coalesce(d.list_cost, 0) <> coalesce(m.list_cost, 0)
-		LIMIT 100) x) AS meter_differences
+		LIMIT 100) x) AS meter_differences,
+	(SELECT coalesce(array_agg(transaction_id ORDER BY transaction_id),
+	    '{}')::text FROM (
+		SELECT u.transaction_id FROM usage_events u
+		WHERE NOT EXISTS (SELECT 1 FROM transactions t
+		    WHERE t.id = u.transaction_id AND t.kind = 'usage')
+		   OR NOT EXISTS (SELECT 1 FROM cost_centers c
+		    WHERE c.id = u.cost_center)
+		   OR (u.price_version IS NOT NULL AND NOT EXISTS (SELECT 1
+		    FROM price_versions v WHERE v.id = u.price_version))
+		   OR (u.key_id IS NOT NULL AND NOT EXISTS (SELECT 1
+		    FROM api_keys k WHERE k.id = u.key_id))
+		ORDER BY 1 LIMIT 100) o) AS orphan_events
