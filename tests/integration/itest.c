@@ -367,6 +367,8 @@ server_start(void)
 		usleep(20000);
 	}
 	fprintf(stderr, "server did not become healthy\n");
+	/* Leave no server behind for the next run to trip over. */
+	server_kill();
 	return -1;
 }
 
