@@ -5,7 +5,8 @@
 set -eu
 
 PKGS="gcc make libc6-dev libpq-dev libevent-dev libjansson-dev
-libcurl4-openssl-dev libssl-dev libcmocka-dev postgresql wrk valgrind"
+libcurl4-openssl-dev libssl-dev libcmocka-dev postgresql wrk valgrind
+tzdata curl"
 
 missing=""
 for p in $PKGS; do
