@@ -16,7 +16,8 @@ srv_cpu=0
 cli_cpu=$((ncpu > 1 ? 1 : 0))
 
 scripts/pg.sh reap
-pgdir=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-pg.XXXXXX")
+# Under /tmp whatever TMPDIR says: the postgres user must reach it.
+pgdir=$(mktemp -d /tmp/tollgate-pg.XXXXXX)
 chmod 755 "$pgdir"
 echo $$ >"$pgdir/owner.pid"
 pids=""

@@ -41,7 +41,8 @@ fi
 # The throwaway PostgreSQL: a private directory and socket; any left by a
 # killed run whose owner is gone is reaped first.
 scripts/pg.sh reap
-pgdir=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-pg.XXXXXX")
+# Under /tmp whatever TMPDIR says: the postgres user must reach it.
+pgdir=$(mktemp -d /tmp/tollgate-pg.XXXXXX)
 chmod 755 "$pgdir"
 echo $$ >"$pgdir/owner.pid"
 cleanup() {

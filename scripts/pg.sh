@@ -16,9 +16,11 @@ set -eu
 BINDIR=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$BINDIR/initdb" ] || { echo "pg.sh: no PostgreSQL server found (apt-get install postgresql)" >&2; exit 1; }
 
+# From /, so that the tools need not be able to enter the caller's
+# directory (a checkout under /root, say); paths given here are absolute.
 as_owner() {
 	if [ "$(id -u)" = 0 ]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
@@ -82,7 +84,7 @@ stop() {
 }
 
 reap() {
-	for d in "${TMPDIR:-/tmp}"/tollgate-pg.*; do
+	for d in /tmp/tollgate-pg.*; do
 		[ -d "$d" ] || continue
 		owner=$(cat "$d/owner.pid" 2>/dev/null || echo "")
 		if [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null; then
@@ -93,10 +95,14 @@ reap() {
 	done
 }
 
+abs() {
+	(cd "$1" 2>/dev/null && pwd) || echo "$1"
+}
+
 case "${1:-}" in
 start) start "$2" ;;
-stop) stop "$2" fast ;;
-kill) stop "$2" immediate ;;
+stop) stop "$(abs "$2")" fast ;;
+kill) stop "$(abs "$2")" immediate ;;
 url) url "$(cd "$2" && pwd)" ;;
 reap) reap ;;
 *) echo "usage: pg.sh start|stop|kill|url DIR | reap" >&2; exit 2 ;;
