@@ -44,13 +44,16 @@ bin/tollgate-asan: $(APP_SRC) $(HEADERS)
 
 # Unit tests link only the pure modules they test, once plainly and once
 # under the sanitizers.
-build/unit/%: tests/unit/%.c $(LEDGER_SRC) $(PRICING_SRC) $(HEADERS)
-	@mkdir -p build/unit
-	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(LEDGER_SRC) $(PRICING_SRC) $(TESTLIBS)
+# (server/config.c is pure too: the environment and a file, nothing else.)
+UNIT_SRC := $(LEDGER_SRC) $(PRICING_SRC) server/config.c
 
-build/unit-asan/%: tests/unit/%.c $(LEDGER_SRC) $(PRICING_SRC) $(HEADERS)
+build/unit/%: tests/unit/%.c $(UNIT_SRC) $(HEADERS)
+	@mkdir -p build/unit
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(UNIT_SRC) $(TESTLIBS)
+
+build/unit-asan/%: tests/unit/%.c $(UNIT_SRC) $(HEADERS)
 	@mkdir -p build/unit-asan
-	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< $(LEDGER_SRC) $(PRICING_SRC) $(TESTLIBS)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< $(UNIT_SRC) $(TESTLIBS)
 
 build/itest: $(ITEST_SRC) $(wildcard tests/integration/*.h) $(LEDGER_SRC) ledger/ledger.h
 	@mkdir -p build
