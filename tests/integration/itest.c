@@ -434,6 +434,38 @@ log_is_clean(void)
 	return clean;
 }
 
+struct resp *
+import_and_wait(const char *doc, const char *effective_from,
+    const char *quote_body)
+{
+	const char *path = "build/itest-import.json";
+	char cmd[512], out[1024];
+	struct resp *r = NULL;
+	FILE *fp = fopen(path, "w");
+	int i;
+
+	if (fp == NULL || fputs(doc, fp) < 0 || fclose(fp) != 0) {
+		fprintf(stderr, "    cannot write %s\n", path);
+		return NULL;
+	}
+	snprintf(cmd, sizeof cmd, "%s prices import --format native %s "
+	    "--effective-from %s", getenv("TG_CLI"), path, effective_from);
+	if (run_cmd(cmd, out, sizeof out) != 0) {
+		fprintf(stderr, "    %s: %s\n", cmd, out);
+		return NULL;
+	}
+	/* The server learns of the version by polling: wait for it, not
+	 * for a fixed time. */
+	for (i = 0; i < 300; i++) {
+		resp_free(r);
+		r = http("POST", "/v1/quote", gateway_key, quote_body, NULL);
+		if (r->status == 200)
+			break;
+		usleep(50000);
+	}
+	return r;
+}
+
 int
 cli_key(const char *args, char *out, size_t outsz)
 {

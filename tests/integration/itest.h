@@ -63,6 +63,14 @@ int server_kill(void);		/* SIGKILL, and reap it */
 int pg_ctl(const char *what);	/* "stop" or "start" through scripts/pg.sh */
 /* Run a command, capture its standard output (at most outsz bytes). */
 int run_cmd(const char *cmd, char *out, size_t outsz);
+/*
+ * Store a native price document through the command line, as another
+ * instance would, then quote quote_body until it prices (the server's
+ * poll loaded the version) or 15 s pass. The last quote's reply, or NULL
+ * when the import failed.
+ */
+struct resp *import_and_wait(const char *doc, const char *effective_from,
+    const char *quote_body);
 /* `tollgate key create ARGS`; the secret into out. 0 or -1. */
 int cli_key(const char *args, char *out, size_t outsz);
 

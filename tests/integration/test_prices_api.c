@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ledger/ledger.h"
 #include "tests/integration/itest.h"
@@ -425,33 +424,17 @@ t_versions_windows_discounts(void)
 static void
 t_reload_from_elsewhere(void)
 {
-	const char *doc = "{\"models\":[{\"provider\":\"acme\",\"model\":"
-	    "\"rocket-1\",\"prices\":{\"input\":\"0.000001\"}}]}";
-	char cmd[512], out[1024];
-	FILE *fp = fopen("build/itest-rocket.json", "w");
-	struct resp *r;
-	int i, ok = 0;
+	struct resp *r = import_and_wait("{\"models\":[{\"provider\":\"acme\","
+	    "\"model\":\"rocket-1\",\"prices\":{\"input\":\"0.000001\"}}]}",
+	    "2031-01-01T00:00:00Z", "{\"provider\":\"acme\",\"model\":"
+	    "\"rocket-1\",\"occurred_at\":\"2031-02-01T00:00:00Z\",\"usage\":"
+	    "{\"input_tokens\":1000}}");
 
-	CHECK(fp != NULL, "cannot write a temp file");
-	if (fp == NULL)
-		return;
-	fputs(doc, fp);
-	fclose(fp);
-	snprintf(cmd, sizeof cmd, "%s prices import --format native "
-	    "build/itest-rocket.json --effective-from 2031-01-01T00:00:00Z",
-	    getenv("TG_CLI"));
-	CHECK(run_cmd(cmd, out, sizeof out) == 0, "%s", out);
-	for (i = 0; i < 300 && !ok; i++) {
-		r = quote("{\"provider\":\"acme\",\"model\":\"rocket-1\","
-		    "\"occurred_at\":\"2031-02-01T00:00:00Z\",\"usage\":"
-		    "{\"input_tokens\":1000}}");
-		ok = r->status == 200 && strcmp(jstr(r, "cost"),
-		    "0.001000000") == 0;
-		resp_free(r);
-		if (!ok)
-			usleep(50000);
-	}
-	CHECK(ok, "the server did not load the new version within 15 s");
+	/* 1000 x 1e-06 = 0.001 */
+	CHECK(r != NULL && r->status == 200 && strcmp(jstr(r, "cost"),
+	    "0.001000000") == 0, "the server did not load the new version "
+	    "within 15 s: %s", r != NULL ? r->body : "import failed");
+	resp_free(r);
 }
 
 /* LiteLLM entries with names tollgate cannot keep are skipped and

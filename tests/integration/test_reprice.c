@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "tests/integration/itest.h"
 
@@ -131,8 +130,6 @@ t_unpriced_then_repriced(void)
 	const char *doc = "{\"models\":[{\"provider\":\"zeta\",\"model\":\"z-1\","
 	    "\"prices\":{\"input\":\"0.000004\",\"output\":\"0.00001\"}}]}";
 	struct resp *r;
-	char cmd[512], out[512];
-	FILE *fp;
 
 	resp_free(post("/v1/cost-centers", admin_key,
 	    "{\"id\":\"rp\",\"name\":\"Reprice\"}"));
@@ -154,33 +151,14 @@ t_unpriced_then_repriced(void)
 	resp_free(r);
 
 	/* The price becomes known later (a version effective after the
-	 * event), through the command line like another instance. */
-	fp = fopen("build/itest-zeta.json", "w");
-	CHECK(fp != NULL, "temp file");
-	if (fp == NULL)
-		return;
-	fputs(doc, fp);
-	fclose(fp);
-	snprintf(cmd, sizeof cmd, "%s prices import --format native "
-	    "build/itest-zeta.json --effective-from 2033-01-01T00:00:00Z",
-	    getenv("TG_CLI"));
-	CHECK(run_cmd(cmd, out, sizeof out) == 0, "%s", out);
-	/* The admin tells the server to reload through a reprice only after
-	 * it has the version: wait for a quote at 2033 to price. */
-	{
-		int i, ok = 0;
-
-		for (i = 0; i < 300 && !ok; i++) {
-			r = post("/v1/quote", gateway_key, "{\"provider\":\"zeta\","
-			    "\"model\":\"z-1\",\"occurred_at\":\"2033-02-01T00:00:00Z\","
-			    "\"usage\":{\"input_tokens\":1}}");
-			ok = r->status == 200;
-			resp_free(r);
-			if (!ok)
-				usleep(50000);
-		}
-		CHECK(ok, "the new version was not loaded within 15 s");
-	}
+	 * event), through the command line like another instance; reprice
+	 * once the server has loaded it. */
+	r = import_and_wait(doc, "2033-01-01T00:00:00Z", "{\"provider\":"
+	    "\"zeta\",\"model\":\"z-1\",\"occurred_at\":"
+	    "\"2033-02-01T00:00:00Z\",\"usage\":{\"input_tokens\":1}}");
+	CHECK(r != NULL && r->status == 200, "the new version was not loaded "
+	    "within 15 s: %s", r != NULL ? r->body : "import failed");
+	resp_free(r);
 	r = post("/v1/ledger/reprice", admin_key, NULL);
 	/* 1000 x 4e-06 + 100 x 1e-05 = 0.004 + 0.001 = 0.005 */
 	CHECK(r->status == 200 && json_integer_value(json_object_get(r->json,

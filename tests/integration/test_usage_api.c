@@ -176,33 +176,41 @@ expect_rejected(int line, const struct resp *r, size_t i, const char *code,
 #define REJECTED(r, i, code, field) \
 	expect_rejected(__LINE__, (r), (i), (code), (field))
 
-/* One value of a query built with printf formatting, or "(error)". */
 static const char *
-dbv(const char *fmt, ...)
+vdbv(const char *fmt, va_list ap)
 {
 	char sql[2048];
 	const char *v;
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
 	v = db_value(sql);
 	return v != NULL ? v : "(error)";
 }
 
-static long long
-dbn(const char *fmt, ...)
+/* One value of a query built with printf formatting, or "(error)". */
+static const char *
+dbv(const char *fmt, ...)
 {
-	char sql[2048];
 	const char *v;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
+	v = vdbv(fmt, ap);
 	va_end(ap);
-	v = db_value(sql);
-	return v != NULL ? atoll(v) : -1;
+	return v;
+}
+
+/* The same as a number, or -1. */
+static long long
+dbn(const char *fmt, ...)
+{
+	const char *v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	v = vdbv(fmt, ap);
+	va_end(ap);
+	return strcmp(v, "(error)") == 0 ? -1 : atoll(v);
 }
 
 /* An account's balance in nano-units through the API (with its subtree
