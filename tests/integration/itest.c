@@ -434,6 +434,49 @@ log_is_clean(void)
 	return clean;
 }
 
+void
+http_concurrent(const char *path, const char *key, const char *body, int n,
+    struct resp **out)
+{
+	CURLM *m = curl_multi_init();
+	CURL **e = calloc((size_t)n, sizeof *e);
+	struct buf *bufs = calloc((size_t)n, sizeof *bufs);
+	struct curl_slist *h = NULL;
+	char auth[200];
+	int i, running = 1;
+
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
+	h = curl_slist_append(h, auth);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	for (i = 0; i < n; i++) {
+		e[i] = curl_easy_init();
+		curl_easy_setopt(e[i], CURLOPT_URL, server_url(path));
+		curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 60L);
+		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, itest_collect);
+		curl_easy_setopt(e[i], CURLOPT_WRITEDATA, &bufs[i]);
+		curl_multi_add_handle(m, e[i]);
+	}
+	while (running) {
+		curl_multi_perform(m, &running);
+		if (running)
+			curl_multi_poll(m, NULL, 0, 1000, NULL);
+	}
+	for (i = 0; i < n; i++) {
+		out[i] = calloc(1, sizeof **out);
+		curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &out[i]->status);
+		out[i]->body = bufs[i].p != NULL ? bufs[i].p : strdup("");
+		out[i]->json = json_loads(out[i]->body, 0, NULL);
+		curl_multi_remove_handle(m, e[i]);
+		curl_easy_cleanup(e[i]);
+	}
+	curl_slist_free_all(h);
+	curl_multi_cleanup(m);
+	free(e);
+	free(bufs);
+}
+
 struct resp *
 import_and_wait(const char *doc, const char *effective_from,
     const char *quote_body)

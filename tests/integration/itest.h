@@ -63,6 +63,11 @@ int server_kill(void);		/* SIGKILL, and reap it */
 int pg_ctl(const char *what);	/* "stop" or "start" through scripts/pg.sh */
 /* Run a command, capture its standard output (at most outsz bytes). */
 int run_cmd(const char *cmd, char *out, size_t outsz);
+/* POST body to path n times at once, with key; out[i] gets each reply
+ * (free each with resp_free). */
+void http_concurrent(const char *path, const char *key, const char *body,
+    int n, struct resp **out);
+
 /*
  * Store a native price document through the command line, as another
  * instance would, then quote quote_body until it prices (the server's

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 
 #include "ledger/ledger.h"
 #include "tests/integration/itest.h"
@@ -86,14 +85,6 @@ t_adjust_records_once(void)
 	resp_free(r3);
 }
 
-static size_t
-discard(char *p, size_t size, size_t n, void *arg)
-{
-	(void)p;
-	(void)arg;
-	return size * n;
-}
-
 /* Many clients racing with one key book it once. */
 static void
 t_adjust_concurrent_retries(void)
@@ -102,40 +93,15 @@ t_adjust_concurrent_retries(void)
 	    "{\"account\":\"expense:race\",\"amount\":\"0.000000001\"},"
 	    "{\"account\":\"payable:anthropic\",\"amount\":\"-0.000000001\"}]}";
 	enum { N = 16 };
-	CURL *e[N];
-	CURLM *m = curl_multi_init();
-	struct curl_slist *h = NULL;
-	char auth[200];
-	long st;
-	int i, running = 1, created = 0, dup = 0;
+	struct resp *r[N];
+	int i, created = 0, dup = 0;
 
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", admin_key);
-	h = curl_slist_append(h, auth);
-	h = curl_slist_append(h, "Content-Type: application/json");
+	http_concurrent("/v1/ledger/adjustments", admin_key, body, N, r);
 	for (i = 0; i < N; i++) {
-		e[i] = curl_easy_init();
-		curl_easy_setopt(e[i], CURLOPT_URL,
-		    server_url("/v1/ledger/adjustments"));
-		curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 60L);
-		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
-		curl_multi_add_handle(m, e[i]);
+		created += r[i]->status == 201;
+		dup += r[i]->status == 200;
+		resp_free(r[i]);
 	}
-	while (running) {
-		curl_multi_perform(m, &running);
-		if (running)
-			curl_multi_poll(m, NULL, 0, 1000, NULL);
-	}
-	for (i = 0; i < N; i++) {
-		curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &st);
-		created += st == 201;
-		dup += st == 200;
-		curl_multi_remove_handle(m, e[i]);
-		curl_easy_cleanup(e[i]);
-	}
-	curl_slist_free_all(h);
-	curl_multi_cleanup(m);
 	CHECK(created == 1 && dup == N - 1, "created %d, duplicates %d", created,
 	    dup);
 	CHECK(strcmp(db_value("SELECT count(*) FROM transactions WHERE "

@@ -884,46 +884,21 @@ t_concurrent_retries(void)
 	static const char body[] = EV("ut-idem-race", "ut/idem", GPT4O
 	    ",\"usage\":{\"input_tokens\":4}");
 	enum { N = 16 };
-	CURL *e[N];
-	struct buf out[N];
-	CURLM *m = curl_multi_init();
-	struct curl_slist *h = NULL;
-	char auth[200], tx[32] = "";
+	struct resp *r[N];
+	char tx[32] = "";
 	const char *st, *t;
-	json_t *doc, *x;
-	long code;
-	int i, running = 1, recorded = 0, dup = 0, same = 0;
+	json_t *x;
+	int i, recorded = 0, dup = 0, same = 0;
 
 	if (!ensure_center("ut", "Usage tests") ||
 	    !ensure_center("ut/idem", "Idempotency"))
 		return;
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", gateway_key);
-	h = curl_slist_append(h, auth);
-	h = curl_slist_append(h, "Content-Type: application/json");
+	http_concurrent("/v1/usage", gateway_key, body, N, r);
 	for (i = 0; i < N; i++) {
-		out[i].p = NULL;
-		out[i].n = 0;
-		e[i] = curl_easy_init();
-		curl_easy_setopt(e[i], CURLOPT_URL, server_url("/v1/usage"));
-		curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 60L);
-		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, itest_collect);
-		curl_easy_setopt(e[i], CURLOPT_WRITEDATA, &out[i]);
-		curl_multi_add_handle(m, e[i]);
-	}
-	while (running) {
-		curl_multi_perform(m, &running);
-		if (running)
-			curl_multi_poll(m, NULL, 0, 1000, NULL);
-	}
-	for (i = 0; i < N; i++) {
-		curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &code);
-		doc = out[i].p != NULL ? json_loads(out[i].p, 0, NULL) : NULL;
-		x = json_array_get(json_object_get(doc, "results"), 0);
+		x = json_array_get(json_object_get(r[i]->json, "results"), 0);
 		st = json_string_value(json_object_get(x, "status"));
 		t = json_string_value(json_object_get(x, "transaction_id"));
-		if (code == 200 && st != NULL && t != NULL &&
+		if (r[i]->status == 200 && st != NULL && t != NULL &&
 		    json_is_string(json_object_get(x, "cost")) &&
 		    strcmp(json_string_value(json_object_get(x, "cost")),
 		    "0.000010000") == 0) {
@@ -933,15 +908,10 @@ t_concurrent_retries(void)
 				snprintf(tx, sizeof tx, "%s", t);
 			same += strcmp(tx, t) == 0;
 		} else
-			fprintf(stderr, "    request %d: %ld %s\n", i, code,
-			    out[i].p != NULL ? out[i].p : "");
-		json_decref(doc);
-		free(out[i].p);
-		curl_multi_remove_handle(m, e[i]);
-		curl_easy_cleanup(e[i]);
+			fprintf(stderr, "    request %d: %ld %s\n", i,
+			    r[i]->status, r[i]->body);
+		resp_free(r[i]);
 	}
-	curl_slist_free_all(h);
-	curl_multi_cleanup(m);
 	CHECK(recorded == 1 && dup == N - 1, "recorded %d, duplicates %d",
 	    recorded, dup);
 	CHECK(same == N, "%d of %d answers name the one transaction", same, N);
