@@ -59,9 +59,9 @@ build/itest: $(ITEST_SRC) $(wildcard tests/integration/*.h) $(LEDGER_SRC) ledger
 	@mkdir -p build
 	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $(ITEST_SRC) $(LEDGER_SRC) -lcurl -ljansson -lpq
 
-build/test_migrate: tests/integration/test_migrate.c server/migrate.c server/keys.c $(HEADERS)
+build/test_migrate: tests/integration/test_migrate.c server/migrate.c server/keys.c build/sql_embed.c $(HEADERS)
 	@mkdir -p build
-	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< server/migrate.c server/keys.c -lpq -lcrypto $(TESTLIBS)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< server/migrate.c server/keys.c build/sql_embed.c -lpq -lcrypto $(TESTLIBS)
 
 bench/refserver: bench/refserver.c
 	$(CC) $(BASEFLAGS) -O2 -o $@ $< -levent

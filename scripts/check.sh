@@ -59,7 +59,9 @@ if [ "$what" = all ]; then
 	echo "== build/test_migrate"
 	out=$(mktemp)
 	psql "$url" -qc "CREATE DATABASE migtest" >/dev/null
+	psql "$url" -qc "CREATE DATABASE upgradetest" >/dev/null
 	if ! TG_MIGRATE_DB=$(echo "$url" | sed 's/dbname=tollgate/dbname=migtest/') \
+	    TG_UPGRADE_DB=$(echo "$url" | sed 's/dbname=tollgate/dbname=upgradetest/') \
 	    build/test_migrate >"$out" 2>&1; then
 		cat "$out"
 		grep -q 'FAILED  \]' "$out" || failed=$((failed + 1))

@@ -473,6 +473,18 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Every session: the configured statement timeout, and no JIT, which
+ * compiles the larger statements (verify, a batch of usage) for seconds
+ * to save milliseconds.
+ */
+static void
+session_options(const struct tg_config *cfg, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "-c statement_timeout=%d -c jit=off "
+	    "-c client_min_messages=warning", cfg->db_statement_timeout_ms);
+}
+
 struct db_pool *
 db_pool_new(struct event_base *base, const struct tg_config *cfg)
 {
@@ -484,9 +496,7 @@ db_pool_new(struct event_base *base, const struct tg_config *cfg)
 		return NULL;
 	pool->base = base;
 	pool->cfg = cfg;
-	snprintf(pool->options, sizeof pool->options,
-	    "-c statement_timeout=%d -c client_min_messages=warning",
-	    cfg->db_statement_timeout_ms);
+	session_options(cfg, pool->options, sizeof pool->options);
 	TAILQ_INIT(&pool->queue);
 	pool->nconns = cfg->db_pool_size;
 	pool->conns = calloc((size_t)pool->nconns, sizeof *pool->conns);
@@ -548,15 +558,23 @@ db_pool_up(const struct db_pool *pool)
 	return pool_up_count(pool) > 0;
 }
 
-static const char *
+static const struct sql_file *
 find_statement(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < sql_queries_count; i++)
 		if (strcmp(sql_queries[i].name, name) == 0)
-			return sql_queries[i].name;
+			return &sql_queries[i];
 	return NULL;
+}
+
+const char *
+db_statement_text(const char *name)
+{
+	const struct sql_file *f = find_statement(name);
+
+	return f != NULL ? f->text : NULL;
 }
 
 int
@@ -564,6 +582,7 @@ db_query(struct db_pool *pool, const char *name, int nparams,
     const char *const *values, db_cb cb, void *arg)
 {
 	struct db_query *q;
+	const struct sql_file *f;
 	size_t need = 0, len;
 	char *p;
 	int i;
@@ -572,8 +591,9 @@ db_query(struct db_pool *pool, const char *name, int nparams,
 		pool->st.unavailable++;
 		return -1;
 	}
-	if ((name = find_statement(name)) == NULL)
+	if ((f = find_statement(name)) == NULL)
 		return -1;
+	name = f->name;	/* static: it outlives the caller's string */
 	for (i = 0; i < nparams; i++)
 		if (values[i] != NULL)
 			need += strlen(values[i]) + 1;
@@ -635,8 +655,7 @@ db_connect_sync(const struct tg_config *cfg, char *err, size_t errsz)
 	PGconn *conn;
 	char *nl;
 
-	snprintf(options, sizeof options, "-c statement_timeout=%d "
-	    "-c client_min_messages=warning", cfg->db_statement_timeout_ms);
+	session_options(cfg, options, sizeof options);
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (conn == NULL) {
 		snprintf(err, errsz, "out of memory");

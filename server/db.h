@@ -73,6 +73,9 @@ void db_pool_stats(const struct db_pool *pool, struct db_stats *st);
  */
 PGconn *db_connect_sync(const struct tg_config *cfg, char *err, size_t errsz);
 
+/* The SQL of a named statement of sql/queries/, or NULL. */
+const char *db_statement_text(const char *name);
+
 /* "dbname on host:port" (or socket directory), never the password. */
 void db_describe(PGconn *conn, char *buf, size_t bufsz);
 

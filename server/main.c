@@ -67,6 +67,7 @@ connect_and_migrate(const struct tg_config *cfg, int quiet)
 	char err[1024], where[512];
 	int applied, version;
 	PGconn *conn;
+	PGresult *res;
 
 	if ((conn = db_connect_sync(cfg, err, sizeof err)) == NULL) {
 		fprintf(stderr, "tollgate: TOLLGATE_DATABASE_URL: cannot "
@@ -79,6 +80,15 @@ connect_and_migrate(const struct tg_config *cfg, int quiet)
 		PQfinish(conn);
 		return NULL;
 	}
+	res = PQexec(conn, db_statement_text("ledger_partitions_ensure"));
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "tollgate: creating the ledger's partitions: "
+		    "%s", PQresultErrorMessage(res));
+		PQclear(res);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQclear(res);
 	db_describe(conn, where, sizeof where);
 	if (!quiet || applied > 0)
 		printf("database %s: schema at version %d (%d migration%s "
@@ -287,6 +297,27 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 static void
+partitions_done(void *arg, const struct db_result *res)
+{
+	(void)arg;
+	if (res->status != DB_OK)
+		log_warn("event=partitions_failed error=\"%s\"", res->message);
+}
+
+/* A server that runs for months keeps a year of partitions ahead. */
+static void
+partitions_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tg_server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (db_query(srv->db, "ledger_partitions_ensure", 0, NULL,
+	    partitions_done, NULL) != 0)
+		log_warn("event=partitions_failed error=\"no connection\"");
+}
+
+static void
 drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tg_server *srv = arg;
@@ -306,7 +337,8 @@ cmd_serve(void)
 	static const char *labels[64];
 	struct tg_server srv;
 	struct event *sigint = NULL, *sigterm = NULL, *drain = NULL;
-	struct timeval tick = { 0, 10000 };
+	struct event *partitions = NULL;
+	struct timeval tick = { 0, 10000 }, day = { 86400, 0 };
 	char err[512];
 	int64_t deadline;
 	size_t i;
@@ -378,9 +410,11 @@ cmd_serve(void)
 	sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
 	sigterm = evsignal_new(srv.base, SIGTERM, on_signal, &srv);
 	drain = event_new(srv.base, -1, EV_PERSIST, drain_cb, &srv);
+	partitions = event_new(srv.base, -1, EV_PERSIST, partitions_cb, &srv);
 	if (sigint == NULL || sigterm == NULL || drain == NULL ||
+	    partitions == NULL ||
 	    evsignal_add(sigint, NULL) != 0 || evsignal_add(sigterm, NULL) != 0 ||
-	    evtimer_add(drain, &tick) != 0) {
+	    evtimer_add(drain, &tick) != 0 || evtimer_add(partitions, &day) != 0) {
 		fprintf(stderr, "tollgate: cannot set up signals\n");
 		goto out;
 	}
@@ -399,6 +433,8 @@ out:
 		event_free(sigterm);
 	if (drain != NULL)
 		event_free(drain);
+	if (partitions != NULL)
+		event_free(partitions);
 	prices_watch_stop(&srv);
 	/* Waiting usage first, then the pool: failed queries still reply
 	 * on live requests. */

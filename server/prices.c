@@ -72,12 +72,8 @@ prices_load_sync(PGconn *conn, int64_t *count, int64_t *max_id, char *err,
 {
 	PGresult *res;
 	struct pricing_book *b;
-	size_t i;
 
-	for (i = 0; i < sql_queries_count; i++)
-		if (strcmp(sql_queries[i].name, "price_versions_load") == 0)
-			break;
-	res = PQexec(conn, sql_queries[i].text);
+	res = PQexec(conn, db_statement_text("price_versions_load"));
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		snprintf(err, errsz, "%s", PQresultErrorMessage(res));
 		PQclear(res);

@@ -14,9 +14,9 @@ SELECT m.name, m.currency,
 FROM matched m
 LEFT JOIN (
 	SELECT p.account_id, p.amount
-	FROM postings p JOIN transactions t ON t.id = p.transaction_id
-	WHERE ($3::timestamptz IS NULL OR t.occurred_at >= $3::timestamptz)
-	  AND ($4::timestamptz IS NULL OR t.occurred_at < $4::timestamptz)
+	FROM postings p
+	WHERE ($3::timestamptz IS NULL OR p.occurred_at >= $3::timestamptz)
+	  AND ($4::timestamptz IS NULL OR p.occurred_at < $4::timestamptz)
 ) w ON w.account_id = m.id
 GROUP BY m.name, m.currency
 ORDER BY m.name, m.currency

@@ -2,7 +2,9 @@
 -- every transaction is balanced with at least two postings (a usage
 -- transaction of an unpriced event has none); and the usage rollups equal
 -- what the events and postings say, and the per-meter rollups add up to
--- the daily ones.
+-- the daily ones; and no row points nowhere (events without their
+-- transaction, transactions without their key, postings without their
+-- transaction or account).
 SELECT
 	(SELECT count(*) FROM transactions) AS transactions,
 	(SELECT count(*) FROM postings) AS postings,
@@ -10,6 +12,7 @@ SELECT
 	(SELECT coalesce(array_agg(id ORDER BY id), '{}')::text FROM (
 		SELECT t.id FROM transactions t
 		LEFT JOIN postings p ON p.transaction_id = t.id
+		    AND p.occurred_at = t.occurred_at
 		LEFT JOIN accounts a ON a.id = p.account_id
 		GROUP BY t.id, t.kind, a.currency
 		HAVING (count(p.seq) < 2 AND NOT (count(p.seq) = 0 AND
@@ -60,6 +63,7 @@ SELECT
 			SELECT substr(a.name, 9) AS cost_center, sum(p.amount) AS cost
 			FROM postings p
 			JOIN transactions t ON t.id = p.transaction_id
+			    AND t.occurred_at = p.occurred_at
 			JOIN accounts a ON a.id = p.account_id
 			WHERE t.kind IN ('usage', 'correction')
 			    AND a.name LIKE 'expense:%'
@@ -86,11 +90,35 @@ SELECT
 	    '{}')::text FROM (
 		SELECT u.transaction_id FROM usage_events u
 		WHERE NOT EXISTS (SELECT 1 FROM transactions t
-		    WHERE t.id = u.transaction_id AND t.kind = 'usage')
+		    WHERE t.id = u.transaction_id AND t.kind = 'usage'
+		      AND t.occurred_at = u.occurred_at)
 		   OR NOT EXISTS (SELECT 1 FROM cost_centers c
 		    WHERE c.id = u.cost_center)
 		   OR (u.price_version IS NOT NULL AND NOT EXISTS (SELECT 1
 		    FROM price_versions v WHERE v.id = u.price_version))
 		   OR (u.key_id IS NOT NULL AND NOT EXISTS (SELECT 1
 		    FROM api_keys k WHERE k.id = u.key_id))
-		ORDER BY 1 LIMIT 100) o) AS orphan_events
+		ORDER BY 1 LIMIT 100) o) AS orphan_events,
+	(SELECT coalesce(array_agg(id ORDER BY id), '{}')::text FROM (
+		-- One anti-join per kind of orphan: an OR of NOT EXISTS would
+		-- be checked row by row.
+		SELECT t.id FROM transactions t
+		WHERE NOT EXISTS (SELECT 1 FROM ledger_keys k
+		    WHERE k.kind = t.kind AND k.idempotency_key = t.idempotency_key
+		      AND k.transaction_id = t.id AND k.occurred_at = t.occurred_at)
+		UNION
+		SELECT t.id FROM transactions t
+		WHERE t.created_by IS NOT NULL AND NOT EXISTS (SELECT 1
+		    FROM api_keys a WHERE a.id = t.created_by)
+		UNION
+		SELECT k.transaction_id FROM ledger_keys k
+		WHERE NOT EXISTS (SELECT 1 FROM transactions t
+		    WHERE t.id = k.transaction_id AND t.occurred_at = k.occurred_at)
+		UNION
+		SELECT p.transaction_id FROM postings p
+		WHERE NOT EXISTS (SELECT 1 FROM transactions t
+		    WHERE t.id = p.transaction_id AND t.occurred_at = p.occurred_at)
+		UNION
+		SELECT p.transaction_id FROM postings p
+		WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = p.account_id)
+		ORDER BY 1 LIMIT 100) o) AS orphan_transactions

@@ -4,6 +4,7 @@ SELECT u.transaction_id, t.idempotency_key, tg_rfc3339(u.occurred_at),
     u.cost_center, u.provider, u.model, u.service_tier, u.unpriced,
     u.quantities::text
 FROM usage_events u JOIN transactions t ON t.id = u.transaction_id
+    AND t.occurred_at = u.occurred_at
 WHERE u.unpriced IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM usage_corrections c
       WHERE c.corrects = u.transaction_id)

@@ -4,6 +4,9 @@
  * schema exactly as it was, a second run is a no-op, an edited migration and
  * a schema newer than the binary are refused. Runs in a database of its own
  * (TG_MIGRATE_DB, created by scripts/check.sh).
+ *
+ * Then tollgate's own migrations: a ledger written under an older schema
+ * comes through an upgrade unchanged and keeps working (TG_UPGRADE_DB).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,13 +19,7 @@
 
 #include "server/migrate.h"
 
-/* The runner is given its migrations; the embedded set is not used. */
-const struct sql_file sql_migrations[] = { { 0, "", "" } };
-const size_t sql_migrations_count = 0;
-const struct sql_file sql_queries[] = { { 0, "", "" } };
-const size_t sql_queries_count = 0;
-
-static PGconn *conn;
+static PGconn *conn, *up;
 
 static const struct sql_file good[] = {
 	{ 1, "0001_a", "CREATE TABLE a (x int);" },
@@ -39,15 +36,22 @@ static const struct sql_file edited[] = {
 };
 
 static const char *
-value(const char *sql)
+value_in(PGconn *c, const char *sql)
 {
-	static char out[256];
-	PGresult *res = PQexec(conn, sql);
+	static char out[4096];
+	PGresult *res = PQexec(c, sql);
 
-	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(res));
 	snprintf(out, sizeof out, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return out;
+}
+
+static const char *
+value(const char *sql)
+{
+	return value_in(conn, sql);
 }
 
 static void
@@ -111,6 +115,116 @@ test_newer_schema_is_refused(void **state)
 	assert_non_null(strstr(err, "newer than this build"));
 }
 
+/* Row by row, in columns every schema version has. */
+static const char digest_sql[] =
+    "SELECT (SELECT string_agg(concat_ws('|', id, kind, idempotency_key, "
+    "tg_rfc3339(occurred_at), tg_rfc3339(recorded_at), memo, created_by, "
+    "corrects), ',' ORDER BY id) FROM transactions) || ' / ' || "
+    "(SELECT string_agg(concat_ws('|', transaction_id, seq, account_id, "
+    "amount), ',' ORDER BY transaction_id, seq) FROM postings)";
+
+static const char seed_events[] =
+    "SELECT string_agg(status || ':' || coalesce(transaction_id::text, '-'),"
+    " ',' ORDER BY n) FROM usage_ingest('["
+    "{\"n\":1,\"key\":\"u-1\",\"hash\":\"aa\",\"occurred_at\":"
+    "\"2026-10-05T10:00:00Z\",\"cc\":\"eng\",\"provider\":\"openai\","
+    "\"model\":\"gpt-4o\",\"tier\":\"standard\",\"list_cost\":1200,"
+    "\"cost\":1000,\"q\":[1,2],\"m\":[{\"meter\":\"input\",\"q\":1,"
+    "\"l\":1200,\"c\":1000}]},"
+    "{\"n\":2,\"key\":\"u-2\",\"hash\":\"bb\",\"occurred_at\":"
+    "\"2026-11-01T00:00:00Z\",\"cc\":\"eng\",\"provider\":\"openai\","
+    "\"model\":\"gpt-4o\",\"tier\":\"standard\",\"list_cost\":700,"
+    "\"cost\":700,\"q\":[3],\"m\":[{\"meter\":\"input\",\"q\":3,"
+    "\"l\":700,\"c\":700}]},"
+    "{\"n\":3,\"key\":\"u-3\",\"hash\":\"cc\",\"occurred_at\":"
+    "\"2026-11-02T00:00:00Z\",\"cc\":\"eng\",\"provider\":\"acme\","
+    "\"model\":\"x\",\"tier\":\"standard\",\"unpriced\":\"no_price\","
+    "\"list_cost\":0,\"cost\":0,\"q\":[5],\"m\":[]}"
+    "]'::jsonb, false)";
+
+static const struct sql_file *
+query(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sql_queries_count; i++)
+		if (strcmp(sql_queries[i].name, name) == 0)
+			return &sql_queries[i];
+	fail_msg("no statement %s", name);
+	return NULL;
+}
+
+static void
+test_upgrade_keeps_the_ledger(void **state)
+{
+	char err[512], before[4096], after[4096], ids[256], expect[256];
+	int applied, version;
+	PGresult *res;
+
+	(void)state;
+	/* The ledger as the first release wrote it: migrations 1 to 3. */
+	assert_int_equal(migrate_run(up, sql_migrations, 3, &applied, &version,
+	    err, sizeof err), 0);
+	value_in(up, "INSERT INTO api_keys (id, role, secret_hash) VALUES "
+	    "('key_00000000000000a1', 'admin', sha256('s')) RETURNING id");
+	assert_string_equal(value_in(up, "SELECT string_agg(status, ',') FROM "
+	    "ledger_post('adjustment', 'adj-1', '\\x01', '2026-09-15T00:00:00Z',"
+	    " 'seed', 'key_00000000000000a1', ARRAY['credit:acme', "
+	    "'equity:opening'], ARRAY[5000000000, -5000000000])"), "recorded");
+	assert_string_equal(value_in(up, "SELECT status FROM cost_center_create("
+	    "'eng', 'Engineering', '', '{}', NULL)"), "created");
+	snprintf(ids, sizeof ids, "%s", value_in(up, seed_events));
+	snprintf(before, sizeof before, "%s", value_in(up, digest_sql));
+
+	assert_int_equal(migrate_run(up, sql_migrations, sql_migrations_count,
+	    &applied, &version, err, sizeof err), 0);
+	assert_int_equal(applied, (int)sql_migrations_count - 3);
+	snprintf(after, sizeof after, "%s", value_in(up, digest_sql));
+	assert_string_equal(after, before);
+
+	/* Every key is still known: the same events are duplicates of the
+	 * same transactions, and other content under a key is refused. */
+	snprintf(expect, sizeof expect, "%s", value_in(up, "SELECT "
+	    "string_agg('recorded:' || transaction_id, ',' ORDER BY "
+	    "idempotency_key) FROM ledger_keys WHERE kind = 'usage'"));
+	assert_string_equal(ids, expect);
+	snprintf(expect, sizeof expect, "%s", value_in(up, "SELECT "
+	    "string_agg('duplicate:' || transaction_id, ',' ORDER BY "
+	    "idempotency_key) FROM ledger_keys WHERE kind = 'usage'"));
+	assert_string_equal(value_in(up, seed_events), expect);
+	assert_string_equal(value_in(up, "SELECT string_agg(status, ',') FROM "
+	    "ledger_post('adjustment', 'adj-1', '\\x02', '2026-09-15T00:00:00Z',"
+	    " 'other', NULL, ARRAY['credit:acme', 'equity:opening'], "
+	    "ARRAY[1, -1])"), "conflict");
+	/* New transactions get new ids, in the month they belong to. */
+	assert_string_equal(value_in(up, "SELECT (transaction_id > (SELECT "
+	    "max(transaction_id) FROM ledger_keys WHERE idempotency_key <> "
+	    "'adj-2'))::text || status FROM ledger_post('adjustment', 'adj-2', "
+	    "'\\x03', '2026-10-20T00:00:00Z', '', NULL, ARRAY['credit:acme', "
+	    "'equity:opening'], ARRAY[7, -7])"), "truerecorded");
+	assert_string_equal(value_in(up, "SELECT string_agg(DISTINCT "
+	    "tableoid::regclass::text, ',') FROM postings WHERE occurred_at >= "
+	    "'2026-10-01Z' AND occurred_at < '2026-11-01Z'"), "postings_2026_10");
+
+	/* The ledger checks itself as before. */
+	res = PQexec(up, query("ledger_verify")->text);
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(res, 0, 2), "0");	/* trial balance */
+	assert_string_equal(PQgetvalue(res, 0, 3), "{}");	/* unbalanced */
+	assert_string_equal(PQgetvalue(res, 0, 4), "[]");	/* rollups */
+	assert_string_equal(PQgetvalue(res, 0, 5), "[]");	/* postings */
+	assert_string_equal(PQgetvalue(res, 0, 7), "{}");	/* orphans */
+	assert_string_equal(PQgetvalue(res, 0, 8), "{}");
+	PQclear(res);
+	res = PQexec(up, "INSERT INTO postings VALUES (1, 9, 1, 5, "
+	    "'2026-09-15T00:00:00Z')");
+	assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23514");
+	PQclear(res);
+	res = PQexec(up, "DELETE FROM accounts");
+	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	PQclear(res);
+}
+
 int
 main(void)
 {
@@ -119,21 +233,28 @@ main(void)
 		cmocka_unit_test(test_then_good_set_applies_once),
 		cmocka_unit_test(test_edited_migration_is_refused),
 		cmocka_unit_test(test_newer_schema_is_refused),
+		cmocka_unit_test(test_upgrade_keeps_the_ledger),
 	};
 	const char *url = getenv("TG_MIGRATE_DB");
+	const char *up_url = getenv("TG_UPGRADE_DB");
 	int rc;
 
-	if (url == NULL) {
-		fprintf(stderr, "test_migrate: TG_MIGRATE_DB is not set\n");
+	if (url == NULL || up_url == NULL) {
+		fprintf(stderr, "test_migrate: TG_MIGRATE_DB and TG_UPGRADE_DB "
+		    "must be set\n");
 		return 2;
 	}
 	conn = PQconnectdb(url);
-	if (PQstatus(conn) != CONNECTION_OK) {
-		fprintf(stderr, "test_migrate: %s", PQerrorMessage(conn));
+	up = PQconnectdb(up_url);
+	if (PQstatus(conn) != CONNECTION_OK || PQstatus(up) != CONNECTION_OK) {
+		fprintf(stderr, "test_migrate: %s%s", PQerrorMessage(conn),
+		    PQerrorMessage(up));
 		return 2;
 	}
 	PQclear(PQexec(conn, "SET client_min_messages = warning"));
+	PQclear(PQexec(up, "SET client_min_messages = warning"));
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	PQfinish(conn);
+	PQfinish(up);
 	return rc;
 }
