@@ -10,7 +10,7 @@ SANFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sa
 LIBS    := -lpq -levent -ljansson -lcrypto
 TESTLIBS := -lcmocka
 
-LEDGER_SRC := ledger/ledger.c
+LEDGER_SRC := $(wildcard ledger/*.c)
 PRICING_SRC := $(wildcard pricing/*.c)
 SERVER_SRC := $(wildcard server/*.c)
 APP_SRC    := $(SERVER_SRC) $(LEDGER_SRC) $(PRICING_SRC) build/sql_embed.c
@@ -45,7 +45,7 @@ bin/tollgate-asan: $(APP_SRC) $(HEADERS)
 # Unit tests link only the pure modules they test, once plainly and once
 # under the sanitizers.
 # (server/config.c is pure too: the environment and a file, nothing else.)
-UNIT_SRC := $(LEDGER_SRC) $(PRICING_SRC) server/config.c
+UNIT_SRC := $(LEDGER_SRC) $(PRICING_SRC) server/config.c server/tz.c
 
 build/unit/%: tests/unit/%.c $(UNIT_SRC) $(HEADERS)
 	@mkdir -p build/unit

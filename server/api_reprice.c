@@ -228,7 +228,7 @@ reprice_done_cb(void *arg, const struct db_result *res)
 	}
 	r->draft = NULL;
 	json_object_set_new(reply, "corrected",
-	    json_integer(atoll(PQgetvalue(res->res, 0, 0))));
+	    json_integer(PQntuples(res->res)));
 	http_reply_json(r, 200, reply);
 }
 
