@@ -10,6 +10,7 @@
 
 #include "ledger/ledger.h"
 #include "server/api.h"
+#include "server/budgets.h"
 #include "server/metrics.h"
 #include "server/migrate.h"
 
@@ -57,6 +58,22 @@ const struct tg_route tg_routes[] = {
 	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, NULL },
 	{ EVHTTP_REQ_DELETE, "/v1/allocation-rules/*", api_rule_delete,
 	  ROLE_ADMIN, BODY_NONE, NULL },
+	{ EVHTTP_REQ_POST, "/v1/budgets", api_budget_create, ROLE_ADMIN,
+	  BODY_JSON_OBJECT, NULL },
+	{ EVHTTP_REQ_GET, "/v1/budgets", api_budget_list,
+	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, NULL },
+	{ EVHTTP_REQ_GET, "/v1/budgets/*", api_budget_get,
+	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, NULL },
+	{ EVHTTP_REQ_PATCH, "/v1/budgets/*", api_budget_update, ROLE_ADMIN,
+	  BODY_JSON_OBJECT, NULL },
+	{ EVHTTP_REQ_DELETE, "/v1/budgets/*", api_budget_delete, ROLE_ADMIN,
+	  BODY_NONE, NULL },
+	{ EVHTTP_REQ_POST, "/v1/authorize", api_authorize,
+	  ROLE_GATEWAY | ROLE_ADMIN, BODY_JSON_OBJECT, NULL },
+	{ EVHTTP_REQ_GET, "/v1/reservations", api_reservations_list,
+	  ROLE_ANY, BODY_NONE, "budget" },
+	{ EVHTTP_REQ_POST, "/v1/reservations/*", api_reservation_release,
+	  ROLE_GATEWAY | ROLE_ADMIN, BODY_NONE, NULL },
 };
 const size_t tg_nroutes = sizeof(tg_routes) / sizeof(tg_routes[0]);
 
@@ -104,6 +121,7 @@ api_metrics(struct tg_req *r)
 	}
 	db_pool_stats(r->srv->db, &st);
 	metrics_render(r->srv->metrics, &st, buf);
+	budgets_render_metrics(r->srv->budgets, buf);
 	http_reply_buffer(r, 200, "text/plain; version=0.0.4", buf);
 	evbuffer_free(buf);
 }

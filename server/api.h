@@ -25,6 +25,14 @@ void api_ledger_reprice(struct tg_req *r);
 void api_rule_create(struct tg_req *r);
 void api_rule_delete(struct tg_req *r);
 void api_rule_list(struct tg_req *r);
+void api_budget_create(struct tg_req *r);
+void api_budget_list(struct tg_req *r);
+void api_budget_get(struct tg_req *r);
+void api_budget_update(struct tg_req *r);
+void api_budget_delete(struct tg_req *r);
+void api_authorize(struct tg_req *r);
+void api_reservations_list(struct tg_req *r);
+void api_reservation_release(struct tg_req *r);
 
 /* Reply 200 {key: <the JSON text of column 0, row 0>}, or the failure. */
 void api_reply_column(struct tg_req *r, const struct db_result *res,

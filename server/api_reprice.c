@@ -18,6 +18,7 @@
 #include "ledger/ledger.h"
 #include "pricing/pricing.h"
 #include "server/api.h"
+#include "server/budgets.h"
 #include "server/tz.h"
 
 #define PAGE_DEFAULT 1000
@@ -221,12 +222,15 @@ reprice_done_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
 	json_t *reply = r->draft;
+	int i;
 
 	if (res->status != DB_OK) {
 		http_reply_db_failure(r, res);
 		return;
 	}
 	r->draft = NULL;
+	for (i = 0; i < PQntuples(res->res); i++)
+		budgets_booked(r->srv->budgets, res->res, i, 1, 2);
 	json_object_set_new(reply, "corrected",
 	    json_integer(PQntuples(res->res)));
 	http_reply_json(r, 200, reply);

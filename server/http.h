@@ -23,6 +23,7 @@
 struct metrics;
 struct pricing_book;
 struct ingest;
+struct budgets;
 
 struct tg_server {
 	struct tg_config cfg;
@@ -38,6 +39,7 @@ struct tg_server {
 	int64_t prices_count, prices_max_id;	/* what the book was built from */
 	struct event *prices_poll;
 	struct ingest *ingest;
+	struct budgets *budgets;
 	struct spool *spool;		/* NULL unless TOLLGATE_SPOOL_DIR */
 	int prices_polling;
 	int inflight;

@@ -22,6 +22,7 @@
 
 #include "ledger/ledger.h"
 #include "server/api.h"
+#include "server/budgets.h"
 #include "server/ingest.h"
 #include "server/log.h"
 #include "server/spool.h"
@@ -545,6 +546,8 @@ batch_cb(void *arg, const struct db_result *res)
 		slot = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)ev,
 		    "id", json_string_value(json_object_get(json_array_get(
 		    best->results, ev), "id")), "status", status);
+		if (strcmp(status, "recorded") == 0)
+			budgets_booked(in->srv->budgets, res->res, i, 3, 5);
 		if (strcmp(status, "recorded") == 0 ||
 		    strcmp(status, "duplicate") == 0) {
 			json_object_set_new(slot, "transaction_id",

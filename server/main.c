@@ -24,6 +24,7 @@
 #include "server/keys.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/budgets.h"
 #include "server/migrate.h"
 #include "server/prices.h"
 #include "server/spool.h"
@@ -352,11 +353,21 @@ cmd_serve(void)
 		return 1;
 	srv.prices = prices_load_sync(conn, &srv.prices_count,
 	    &srv.prices_max_id, err, sizeof err);
-	PQfinish(conn);
 	if (srv.prices == NULL) {
 		fprintf(stderr, "tollgate: loading prices: %s\n", err);
+		PQfinish(conn);
 		return 1;
 	}
+	if ((srv.budgets = budgets_new(&srv)) == NULL ||
+	    budgets_load_sync(srv.budgets, conn, err, sizeof err) != 0) {
+		fprintf(stderr, "tollgate: loading budgets: %s\n",
+		    srv.budgets != NULL ? err : "out of memory");
+		PQfinish(conn);
+		budgets_free(srv.budgets);
+		pricing_book_free(srv.prices);
+		return 1;
+	}
+	PQfinish(conn);
 	printf("price book: %zu version%s\n", pricing_book_count(srv.prices),
 	    pricing_book_count(srv.prices) == 1 ? "" : "s");
 
@@ -403,8 +414,9 @@ cmd_serve(void)
 		fprintf(stderr, "tollgate: %s\n", err);
 		goto out;
 	}
-	if (prices_watch_start(&srv) != 0) {
-		fprintf(stderr, "tollgate: cannot start the price watch\n");
+	if (prices_watch_start(&srv) != 0 || budgets_start(srv.budgets) != 0) {
+		fprintf(stderr, "tollgate: cannot start the price and budget "
+		    "watches\n");
 		goto out;
 	}
 	sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
@@ -439,10 +451,12 @@ out:
 	/* Waiting usage first, then the pool: failed queries still reply
 	 * on live requests. */
 	ingest_stop(srv.ingest);
+	budgets_stop(srv.budgets);
 	db_pool_free(srv.db);
 	ingest_free(srv.ingest);
 	spool_close(srv.spool);
 	pricing_book_free(srv.prices);
+	budgets_free(srv.budgets);
 	http_free(&srv);
 	key_cache_free(srv.keys);
 	metrics_free(srv.metrics);

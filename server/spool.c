@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "server/budgets.h"
 #include "server/http.h"
 #include "server/log.h"
 #include "server/spool.h"
@@ -274,6 +275,8 @@ replay_cb(void *arg, const struct db_result *res)
 		size_t row = sp->next + (size_t)atoll(PQgetvalue(res->res,
 		    (int)i, 0));
 
+		if (strcmp(st, "recorded") == 0)
+			budgets_booked(sp->srv->budgets, res->res, (int)i, 3, 5);
 		if (strcmp(st, "recorded") == 0 || strcmp(st, "duplicate") == 0)
 			continue;
 		log_error("event=spool_row_refused status=%s", st);

@@ -324,6 +324,7 @@ END $$;
 CREATE FUNCTION usage_reprice(p jsonb)
 RETURNS TABLE (transaction_id bigint, corrects bigint, cost_delta bigint)
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
 	v_ids bigint[];
 	v_at timestamptz[];

@@ -1,0 +1,841 @@
+/*
+ * api_budgets.c - budgets (admin), POST /v1/authorize (the pre-call
+ * decision) and reservations.
+ *
+ * A budget change is one statement that writes the budget and its audit
+ * record; the reply waits until the budget's spend in its period is read,
+ * so that the first decision on a new budget is already exact. Decisions
+ * touch only memory (budgets.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/ledger.h"
+#include "pricing/pricing.h"
+#include "server/api.h"
+#include "server/budgets.h"
+#include "server/tz.h"
+
+#define TTL_DEFAULT_S 300
+#define TTL_MAX_S 86400
+#define REQUEST_ID_MAX 200
+
+static json_t *
+money(int64_t v)
+{
+	char buf[LEDGER_MONEY_BUFSZ];
+
+	ledger_money_format(v, buf);
+	return json_string(buf);
+}
+
+static json_t *
+stamp(int64_t us)
+{
+	char buf[LEDGER_TIME_BUFSZ];
+
+	ledger_time_format(us, buf);
+	return json_string(buf);
+}
+
+static int
+get_money(struct tg_req *r, json_t *obj, const char *name, const char *field,
+    int required, int positive, int64_t *out, int *present)
+{
+	json_t *v = json_object_get(obj, name);
+	const char *why;
+
+	*present = v != NULL && !json_is_null(v);
+	if (!*present) {
+		if (!required)
+			return 0;
+		http_reply_error(r, 400, "missing_field", field,
+		    "%s is required", field);
+		return -1;
+	}
+	if (!json_is_string(v) || ledger_money_parse(json_string_value(v),
+	    json_string_length(v), out, &why) != 0) {
+		http_reply_error(r, 400, "invalid_field", field,
+		    "%s must be a decimal string with at most 9 fractional "
+		    "digits", field);
+		return -1;
+	}
+	if (*out < 0 || (positive && *out == 0)) {
+		http_reply_error(r, 400, "invalid_field", field,
+		    "%s must be %s", field, positive ? "positive" :
+		    "zero or more");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+get_int(struct tg_req *r, json_t *obj, const char *name, const char *field,
+    int64_t min, int64_t max, int64_t *out, int *present)
+{
+	json_t *v = json_object_get(obj, name);
+
+	*present = v != NULL && !json_is_null(v);
+	if (!*present)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		http_reply_error(r, 400, "invalid_field", field,
+		    "%s must be an integer from %lld to %lld", field,
+		    (long long)min, (long long)max);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int
+one_of(struct tg_req *r, const char *field, const char *v,
+    const char *const *allowed)
+{
+	size_t i;
+
+	for (i = 0; allowed[i] != NULL; i++)
+		if (strcmp(v, allowed[i]) == 0)
+			return 0;
+	http_reply_error(r, 400, "invalid_field", field,
+	    "%s must be one of %s%s%s%s%s", field, allowed[0],
+	    allowed[1] ? ", " : "", allowed[1] ? allowed[1] : "",
+	    allowed[1] && allowed[2] ? ", ..." : "", "");
+	return -1;
+}
+
+/*
+ * Check a budget document (every field optional when patching) and turn
+ * it into budget_write()'s fields; replies 400 and returns NULL when bad.
+ */
+static json_t *
+budget_fields(struct tg_req *r, int create)
+{
+	static const char *const fields[] = { "name", "scope", "period",
+	    "time_zone", "amount", "mode", "reserve", "thresholds",
+	    "rate_limits", "on_database_unavailable", NULL };
+	static const char *const scope_fields[] = { "cost_center", "user",
+	    "provider", "model", "tags", NULL };
+	static const char *const limit_fields[] = { "cost_per_minute",
+	    "tokens_per_minute", NULL };
+	static const char *const periods[] = { "day", "week", "month",
+	    "quarter", "year", "total", NULL };
+	static const char *const modes[] = { "hard", "soft", NULL };
+	static const char *const reserves[] = { "strict", "estimate", NULL };
+	static const char *const policies[] = { "fail_closed", "fail_open",
+	    NULL };
+	json_t *body = r->body, *scope, *limits, *th, *v, *p = json_object();
+	const char *s;
+	int64_t amount, cpm, tpm;
+	int present;
+	size_t i;
+
+	if (api_reject_unknown(r, body, "", fields) != 0)
+		goto bad;
+	if (api_get_string(r, body, "name", "name", create, 200, &s) != 0)
+		goto bad;
+	if (s != NULL)
+		json_object_set_new(p, "name", json_string(s));
+	scope = json_object_get(body, "scope");
+	if (scope == NULL && create) {
+		http_reply_error(r, 400, "missing_field", "scope",
+		    "scope is required");
+		goto bad;
+	}
+	if (scope != NULL) {
+		if (!json_is_object(scope)) {
+			http_reply_error(r, 400, "invalid_field", "scope",
+			    "scope must be an object");
+			goto bad;
+		}
+		if (api_reject_unknown(r, scope, "scope.", scope_fields) != 0 ||
+		    api_get_string(r, scope, "cost_center", "scope.cost_center",
+		    create, 190, &s) != 0)
+			goto bad;
+		if (s != NULL)
+			json_object_set_new(p, "cost_center", json_string(s));
+		if (api_get_string(r, scope, "user", "scope.user", 0, 200,
+		    &s) != 0)
+			goto bad;
+		if (json_object_get(scope, "user") != NULL)
+			json_object_set_new(p, "user", s ? json_string(s) :
+			    json_null());
+		if (api_get_string(r, scope, "provider", "scope.provider", 0,
+		    PRICING_PROVIDER_MAX, &s) != 0)
+			goto bad;
+		if (json_object_get(scope, "provider") != NULL)
+			json_object_set_new(p, "provider", s ? json_string(s) :
+			    json_null());
+		if (api_get_string(r, scope, "model", "scope.model", 0,
+		    PRICING_MODEL_MAX, &s) != 0)
+			goto bad;
+		if (json_object_get(scope, "model") != NULL)
+			json_object_set_new(p, "model", s ? json_string(s) :
+			    json_null());
+		v = json_object_get(scope, "tags");
+		if (v != NULL && !json_is_null(v)) {
+			if (api_check_tags(r, v, "scope.tags") != 0)
+				goto bad;
+			if (json_object_size(v) > BUDGET_TAGS_MAX) {
+				http_reply_error(r, 400, "invalid_field",
+				    "scope.tags", "a budget's scope names at "
+				    "most %d tags", BUDGET_TAGS_MAX);
+				goto bad;
+			}
+			json_object_set(p, "tags", v);
+		} else if (v != NULL)
+			json_object_set_new(p, "tags", json_object());
+	}
+	if (api_get_string(r, body, "period", "period", create, 8, &s) != 0 ||
+	    (s != NULL && one_of(r, "period", s, periods) != 0))
+		goto bad;
+	if (s != NULL)
+		json_object_set_new(p, "period", json_string(s));
+	if (api_get_string(r, body, "time_zone", "time_zone", 0, 64, &s) != 0)
+		goto bad;
+	if (s != NULL && !tz_valid(s)) {
+		http_reply_error(r, 400, "invalid_field", "time_zone",
+		    "time_zone must be an IANA time zone name");
+		goto bad;
+	}
+	if (s != NULL)
+		json_object_set_new(p, "time_zone", json_string(s));
+	if (get_money(r, body, "amount", "amount", create, 0, &amount,
+	    &present) != 0)
+		goto bad;
+	if (present)
+		json_object_set_new(p, "amount", json_integer(amount));
+	if (api_get_string(r, body, "mode", "mode", 0, 8, &s) != 0 ||
+	    (s != NULL && one_of(r, "mode", s, modes) != 0))
+		goto bad;
+	if (s != NULL)
+		json_object_set_new(p, "mode", json_string(s));
+	if (api_get_string(r, body, "reserve", "reserve", 0, 8, &s) != 0 ||
+	    (s != NULL && one_of(r, "reserve", s, reserves) != 0))
+		goto bad;
+	if (s != NULL)
+		json_object_set_new(p, "reserve", json_string(s));
+	if (api_get_string(r, body, "on_database_unavailable",
+	    "on_database_unavailable", 0, 16, &s) != 0 ||
+	    (s != NULL && one_of(r, "on_database_unavailable", s,
+	    policies) != 0))
+		goto bad;
+	if (s != NULL)
+		json_object_set_new(p, "on_database_unavailable",
+		    json_string(s));
+	if ((th = json_object_get(body, "thresholds")) != NULL) {
+		if (!json_is_array(th) ||
+		    json_array_size(th) > BUDGET_THRESHOLDS_MAX) {
+			http_reply_error(r, 400, "invalid_field", "thresholds",
+			    "thresholds must be an array of at most %d "
+			    "fractions", BUDGET_THRESHOLDS_MAX);
+			goto bad;
+		}
+		json_array_foreach(th, i, v)
+			if (!json_is_number(v) || json_number_value(v) <= 0 ||
+			    json_number_value(v) > 10) {
+				http_reply_error(r, 400, "invalid_field",
+				    "thresholds", "each threshold is a "
+				    "fraction of the amount, above 0 and at "
+				    "most 10");
+				goto bad;
+			}
+		json_object_set(p, "thresholds", th);
+	}
+	if ((limits = json_object_get(body, "rate_limits")) != NULL &&
+	    !json_is_null(limits)) {
+		if (!json_is_object(limits) || api_reject_unknown(r, limits,
+		    "rate_limits.", limit_fields) != 0) {
+			if (!json_is_object(limits))
+				http_reply_error(r, 400, "invalid_field",
+				    "rate_limits", "rate_limits must be an "
+				    "object");
+			goto bad;
+		}
+		if (get_money(r, limits, "cost_per_minute",
+		    "rate_limits.cost_per_minute", 0, 1, &cpm, &present) != 0)
+			goto bad;
+		json_object_set_new(p, "cost_per_minute", present ?
+		    json_integer(cpm) : json_null());
+		if (get_int(r, limits, "tokens_per_minute",
+		    "rate_limits.tokens_per_minute", 1, PRICING_QUANTITY_MAX,
+		    &tpm, &present) != 0)
+			goto bad;
+		json_object_set_new(p, "tokens_per_minute", present ?
+		    json_integer(tpm) : json_null());
+	} else if (limits != NULL) {
+		json_object_set_new(p, "cost_per_minute", json_null());
+		json_object_set_new(p, "tokens_per_minute", json_null());
+	}
+	return p;
+bad:
+	json_decref(p);
+	return NULL;
+}
+
+static void
+budget_ready_cb(void *arg, int ok)
+{
+	struct tg_req *r = arg;
+	struct budget *b = budget_set_get(budgets_set(r->srv->budgets),
+	    (int64_t)json_integer_value(json_object_get(r->draft, "id")));
+	int status = (int)json_integer_value(json_object_get(r->draft,
+	    "status"));
+
+	if (b == NULL) {
+		http_reply_error(r, 409, "budget_changed", NULL,
+		    "the budget was changed or deleted meanwhile");
+		return;
+	}
+	if (!ok) {
+		/* The budget is written; its spend will be read before it
+		 * decides anything. */
+		http_reply_error(r, 503, "database_unavailable", NULL,
+		    "the budget is saved but its spend could not be read yet");
+		return;
+	}
+	http_reply_json(r, status, budgets_json(b));
+}
+
+static void
+budget_written_cb(void *arg, const struct db_result *res)
+{
+	struct tg_req *r = arg;
+	struct budgets *bs = r->srv->budgets;
+	const char *status;
+	struct budget_def d;
+	struct budget *b;
+	json_t *keep;
+	int created = r->ev != NULL &&
+	    evhttp_request_get_command(r->ev) == EVHTTP_REQ_POST;
+
+	if (res->status != DB_OK) {
+		http_reply_db_failure(r, res);
+		return;
+	}
+	status = PQgetvalue(res->res, 0, 0);
+	if (strcmp(status, "unknown_cost_center") == 0) {
+		http_reply_error(r, 400, "unknown_cost_center",
+		    "scope.cost_center", "no such cost center (or it is "
+		    "archived)");
+		return;
+	}
+	if (strcmp(status, "not_found") == 0) {
+		http_reply_error(r, 404, "unknown_budget", NULL,
+		    "no budget %s", r->arg);
+		return;
+	}
+	if (budgets_def_from_row(res->res, 0, 1, &d, &keep) != 0) {
+		http_reply_error(r, 500, "internal", NULL,
+		    "the budget came back unreadable");
+		return;
+	}
+	if (*PQgetvalue(res->res, 0, 17) == 't') {
+		json_t *gone;
+
+		json_decref(keep);
+		b = budget_set_get(budgets_set(bs), d.id);
+		gone = b != NULL ? budgets_json(b) : json_object();
+		budget_set_remove(budgets_set(bs), d.id);
+		json_object_set_new(gone, "deleted", json_true());
+		http_reply_json(r, 200, gone);
+		return;
+	}
+	b = budget_set_put(budgets_set(bs), &d);
+	json_decref(keep);
+	if (b == NULL) {
+		http_reply_error(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	if (budgets_ready(bs, b, http_wall_now_us()) == 0) {
+		http_reply_json(r, created ? 201 : 200, budgets_json(b));
+		return;
+	}
+	r->draft = json_pack("{s:I, s:i}", "id", (json_int_t)b->d.id, "status",
+	    created ? 201 : 200);
+	budgets_read_spend(bs, b, budget_ready_cb, r);
+}
+
+static int
+budget_id(struct tg_req *r, char *buf, size_t bufsz)
+{
+	const char *p;
+
+	for (p = r->arg; *p >= '0' && *p <= '9'; p++)
+		;
+	if (*r->arg == '\0' || *p != '\0' || p - r->arg > 18) {
+		http_reply_error(r, 404, "unknown_budget", NULL,
+		    "no budget %.40s", r->arg);
+		return -1;
+	}
+	snprintf(buf, bufsz, "%s", r->arg);
+	return 0;
+}
+
+static void
+write_budget(struct tg_req *r, const char *action, const char *id,
+    json_t *fields)
+{
+	const char *params[4];
+	char *text = json_dumps(fields, JSON_COMPACT);
+
+	json_decref(fields);
+	params[0] = action;
+	params[1] = id;
+	params[2] = text;
+	params[3] = r->key.id;
+	(void)http_query(r, "budget_write", 4, params, budget_written_cb);
+	free(text);
+}
+
+void
+api_budget_create(struct tg_req *r)
+{
+	json_t *p = budget_fields(r, 1);
+
+	if (p != NULL)
+		write_budget(r, "create", NULL, p);
+}
+
+void
+api_budget_update(struct tg_req *r)
+{
+	char id[24];
+	json_t *p;
+
+	if (budget_id(r, id, sizeof id) != 0 || (p = budget_fields(r, 0)) == NULL)
+		return;
+	write_budget(r, "update", id, p);
+}
+
+void
+api_budget_delete(struct tg_req *r)
+{
+	char id[24];
+
+	if (budget_id(r, id, sizeof id) == 0)
+		write_budget(r, "delete", id, json_object());
+}
+
+static void
+add_budget(struct budget *b, void *arg)
+{
+	json_t *list = arg;
+
+	json_array_append_new(list, budgets_json(b));
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	long long x = atoll(json_string_value(json_object_get(
+	    *(json_t *const *)a, "id")));
+	long long y = atoll(json_string_value(json_object_get(
+	    *(json_t *const *)b, "id")));
+
+	return (x > y) - (x < y);
+}
+
+void
+api_budget_list(struct tg_req *r)
+{
+	struct budgets *bs = r->srv->budgets;
+	json_t *list = json_array(), *sorted = json_array();
+	json_t **v;
+	size_t i, n;
+
+	budget_set_each(budgets_set(bs), add_budget, list);
+	n = json_array_size(list);
+	if ((v = calloc(n + 1, sizeof *v)) == NULL) {
+		json_decref(list);
+		json_decref(sorted);
+		http_reply_error(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(list, i);
+	qsort(v, n, sizeof *v, by_id);
+	for (i = 0; i < n; i++)
+		json_array_append(sorted, v[i]);
+	free(v);
+	json_decref(list);
+	http_reply_json(r, 200, json_pack("{s:o}", "budgets", sorted));
+}
+
+void
+api_budget_get(struct tg_req *r)
+{
+	struct budgets *bs = r->srv->budgets;
+	struct budget *b;
+	char id[24];
+
+	if (budget_id(r, id, sizeof id) != 0)
+		return;
+	if ((b = budget_set_get(budgets_set(bs), atoll(id))) == NULL) {
+		http_reply_error(r, 404, "unknown_budget", NULL,
+		    "no budget %s", id);
+		return;
+	}
+	(void)budgets_ready(bs, b, http_wall_now_us());
+	http_reply_json(r, 200, budgets_json(b));
+}
+
+/* Reservations. */
+
+static json_t *
+rsv_json(const struct reservation *r)
+{
+	json_t *ids = json_array(), *o;
+	char id[24];
+	int i;
+
+	for (i = 0; i < r->nbudgets; i++) {
+		snprintf(id, sizeof id, "%lld", (long long)r->budgets[i]);
+		json_array_append_new(ids, json_string(id));
+	}
+	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", r->id,
+	    "state", budgets_rsv_state_name(r->state), "cost_center",
+	    r->cost_center, "reserved", money(r->amount), "budgets", ids,
+	    "created_at", stamp(r->created_us), "expires_at",
+	    stamp(r->expires_us));
+	if (r->request_id != NULL)
+		json_object_set_new(o, "request_id", json_string(r->request_id));
+	if (r->max_output > 0)
+		json_object_set_new(o, "max_output_tokens",
+		    json_integer(r->max_output));
+	if (r->state != RSV_HELD)
+		json_object_set_new(o, "ended_at", stamp(r->ended_us));
+	if (r->state == RSV_SETTLED)
+		json_object_set_new(o, "actual", money(r->actual));
+	return o;
+}
+
+struct rsv_filter {
+	int64_t budget;
+	json_t *out;
+};
+
+static void
+add_live(struct reservation *r, void *arg)
+{
+	struct rsv_filter *f = arg;
+	int i;
+
+	if (r->state != RSV_HELD)
+		return;
+	for (i = 0; i < r->nbudgets; i++)
+		if (f->budget == 0 || r->budgets[i] == f->budget) {
+			json_array_append_new(f->out, rsv_json(r));
+			return;
+		}
+}
+
+void
+api_reservations_list(struct tg_req *r)
+{
+	const char *b = http_param(r, "budget");
+	struct rsv_filter f;
+
+	f.budget = b != NULL ? atoll(b) : 0;
+	if (b != NULL && f.budget <= 0) {
+		http_reply_error(r, 400, "invalid_field", "budget",
+		    "budget must be a budget id");
+		return;
+	}
+	f.out = json_array();
+	budgets_each_reservation(r->srv->budgets, add_live, &f);
+	http_reply_json(r, 200, json_pack("{s:o}", "reservations", f.out));
+}
+
+void
+api_reservation_release(struct tg_req *r)
+{
+	struct reservation *rsv;
+	char id[RSV_ID_LEN + 1];
+	size_t len = strlen(r->arg);
+
+	if (len != RSV_ID_LEN + strlen("/release") ||
+	    strcmp(r->arg + RSV_ID_LEN, "/release") != 0) {
+		http_reply_error(r, 404, "not_found", NULL,
+		    "use POST /v1/reservations/{id}/release");
+		return;
+	}
+	memcpy(id, r->arg, RSV_ID_LEN);
+	id[RSV_ID_LEN] = '\0';
+	if ((rsv = budgets_reservation(r->srv->budgets, id)) == NULL) {
+		http_reply_error(r, 404, "unknown_reservation", NULL,
+		    "no live reservation %s", id);
+		return;
+	}
+	if (budgets_end(r->srv->budgets, rsv, RSV_RELEASED, 0) != 0 &&
+	    rsv->state != RSV_RELEASED) {
+		http_reply_error(r, 409, "reservation_ended", NULL,
+		    "the reservation has already ended (%s)",
+		    budgets_rsv_state_name(rsv->state));
+		return;
+	}
+	http_reply_json(r, 200, rsv_json(rsv));
+}
+
+/* Decisions. */
+
+struct estimate {
+	const struct pricing_entry *e;
+	struct pricing_usage base;	/* input and cached input */
+	int64_t at_us;
+};
+
+/* The cost of n output tokens at the highest rate that could apply:
+ * output or reasoning, whichever costs more. */
+static int64_t
+worst_cost(void *arg, int64_t n)
+{
+	struct estimate *est = arg;
+	struct pricing_usage u = est->base;
+	struct pricing_quote q;
+	int64_t out = -1;
+	const char *why;
+
+	u.q[PM_OUTPUT] = n;
+	if (pricing_cost(est->e, &u, est->at_us, tz_offset, NULL, &q,
+	    &why) == 0)
+		out = q.cost_nanos;
+	u.q[PM_OUTPUT] = 0;
+	u.q[PM_REASONING] = n;
+	if (pricing_cost(est->e, &u, est->at_us, tz_offset, NULL, &q,
+	    &why) == 0 && q.cost_nanos > out)
+		out = q.cost_nanos;
+	return out;
+}
+
+static int64_t
+estimate_cost(struct estimate *est, int64_t n)
+{
+	struct pricing_usage u = est->base;
+	struct pricing_quote q;
+	const char *why;
+
+	u.q[PM_OUTPUT] = n;
+	if (pricing_cost(est->e, &u, est->at_us, tz_offset, NULL, &q,
+	    &why) != 0)
+		return -1;
+	return q.cost_nanos;
+}
+
+static json_t *
+budget_brief(const struct budget *b)
+{
+	char id[24];
+
+	snprintf(id, sizeof id, "%lld", (long long)b->d.id);
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", id,
+	    "name", b->d.name, "scope", b->d.cost_center, "mode",
+	    b->d.hard ? "hard" : "soft", "amount", money(b->d.amount),
+	    "spent", money(b->spent), "held", money(b->held),
+	    "remaining", money(budget_remaining(b)));
+}
+
+static void
+answer(struct tg_req *r, int decision, const char *reason,
+    const struct budget *decider, struct budget **m, int n,
+    const struct reservation *rsv, int64_t retry_ms)
+{
+	static const char *const names[] = { "allow", "throttle", "pause" };
+	json_t *o, *list = json_array();
+	int i;
+
+	budgets_count_decision(r->srv->budgets, decision);
+	for (i = 0; i < n; i++)
+		json_array_append_new(list, budget_brief(m[i]));
+	o = json_pack("{s:s, s:s?, s:o}", "decision", names[decision],
+	    "reason", reason, "budgets", list);
+	if (decider != NULL)
+		json_object_set_new(o, "budget", budget_brief(decider));
+	if (decision == BD_THROTTLE)
+		json_object_set_new(o, "retry_after_ms", json_integer(retry_ms));
+	if (rsv != NULL) {
+		json_object_set_new(o, "reservation_id", json_string(rsv->id));
+		json_object_set_new(o, "reserved", money(rsv->amount));
+		json_object_set_new(o, "expires_at", stamp(rsv->expires_us));
+		if (rsv->max_output > 0)
+			json_object_set_new(o, "max_output_tokens",
+			    json_integer(rsv->max_output));
+	}
+	http_reply_json(r, 200, o);
+}
+
+/* Match and make ready the budgets over a request; -1 when replied. */
+static int
+matched(struct tg_req *r, const struct budget_subject *subj,
+    struct budget **m, int *n, int64_t now)
+{
+	int i;
+
+	*n = budget_match(budgets_set(r->srv->budgets), subj, m,
+	    BUDGET_MATCH_MAX);
+	for (i = 0; i < *n; i++)
+		if (budgets_ready(r->srv->budgets, m[i], now) != 0) {
+			answer(r, BD_THROTTLE, "budget_loading", m[i], m, *n,
+			    NULL, 100);
+			return -1;
+		}
+	return 0;
+}
+
+void
+api_authorize(struct tg_req *r)
+{
+	static const char *const fields[] = { "cost_center", "user", "tags",
+	    "provider", "model", "service_tier", "estimate",
+	    "reservation_ttl_s", "request_id", NULL };
+	static const char *const est_fields[] = { "input_tokens",
+	    "max_output_tokens", "cached_input_tokens", NULL };
+	struct budgets *bs = r->srv->budgets;
+	struct budget_tag tags[64];
+	struct budget *m[BUDGET_MATCH_MAX];
+	struct budget_subject subj;
+	struct budget_answer ans;
+	struct budget_ask ask;
+	struct estimate est;
+	struct reservation *rsv;
+	const struct pricing_table *t;
+	const char *cc, *user, *provider, *model, *tier_name, *request_id, *k;
+	json_t *estimate, *tj, *v;
+	int64_t input = 0, max_out = 0, cached = 0, ttl = TTL_DEFAULT_S, version;
+	int64_t now = http_wall_now_us();
+	int tier = PT_STANDARD, n, i, has_max, present, priced;
+
+	if (api_reject_unknown(r, r->body, "", fields) != 0 ||
+	    api_get_string(r, r->body, "cost_center", "cost_center", 0, 190,
+	    &cc) != 0 ||
+	    api_get_string(r, r->body, "user", "user", 0, 200, &user) != 0 ||
+	    api_get_string(r, r->body, "provider", "provider", 1,
+	    PRICING_PROVIDER_MAX, &provider) != 0 ||
+	    api_get_string(r, r->body, "model", "model", 1, PRICING_MODEL_MAX,
+	    &model) != 0 ||
+	    api_get_string(r, r->body, "service_tier", "service_tier", 0, 16,
+	    &tier_name) != 0 ||
+	    api_get_string(r, r->body, "request_id", "request_id", 0,
+	    REQUEST_ID_MAX, &request_id) != 0 ||
+	    get_int(r, r->body, "reservation_ttl_s", "reservation_ttl_s", 1,
+	    TTL_MAX_S, &ttl, &present) != 0)
+		return;
+	if (tier_name != NULL && (tier = pricing_tier_parse(tier_name)) < 0) {
+		http_reply_error(r, 400, "invalid_field", "service_tier",
+		    "service_tier must be standard, batch, flex or priority");
+		return;
+	}
+	estimate = json_object_get(r->body, "estimate");
+	if (estimate == NULL || !json_is_object(estimate)) {
+		http_reply_error(r, 400, estimate == NULL ? "missing_field" :
+		    "invalid_field", "estimate", "estimate must be an object "
+		    "with input_tokens and max_output_tokens");
+		return;
+	}
+	if (api_reject_unknown(r, estimate, "estimate.", est_fields) != 0 ||
+	    get_int(r, estimate, "input_tokens", "estimate.input_tokens", 0,
+	    PRICING_QUANTITY_MAX, &input, &present) != 0)
+		return;
+	if (!present) {
+		http_reply_error(r, 400, "missing_field", "estimate.input_tokens",
+		    "estimate.input_tokens is required");
+		return;
+	}
+	if (get_int(r, estimate, "max_output_tokens",
+	    "estimate.max_output_tokens", 1, PRICING_QUANTITY_MAX, &max_out,
+	    &has_max) != 0 ||
+	    get_int(r, estimate, "cached_input_tokens",
+	    "estimate.cached_input_tokens", 0, PRICING_QUANTITY_MAX, &cached,
+	    &present) != 0)
+		return;
+	memset(&subj, 0, sizeof subj);
+	if ((tj = json_object_get(r->body, "tags")) != NULL &&
+	    !json_is_null(tj)) {
+		if (api_check_tags(r, tj, "tags") != 0)
+			return;
+		json_object_foreach(tj, k, v) {
+			if (subj.ntags == 64)
+				break;
+			tags[subj.ntags].key = k;
+			tags[subj.ntags++].value = json_string_value(v);
+		}
+	}
+	/* A retry of a request already allowed gets its reservation back,
+	 * never a second hold. */
+	if (request_id != NULL &&
+	    (rsv = budgets_by_request(bs, r->key.id, request_id)) != NULL) {
+		answer(r, BD_ALLOW, NULL, NULL, NULL, 0, rsv, 0);
+		return;
+	}
+	if (cc == NULL && r->key.cost_center[0] != '\0')
+		cc = r->key.cost_center;
+	subj.cost_center = cc;
+	subj.user = user;
+	subj.provider = provider;
+	subj.model = model;
+	subj.tags = tags;
+	if (cc == NULL || !budgets_cost_center_ok(bs, cc)) {
+		answer(r, BD_PAUSE, "unknown_cost_center", NULL, NULL, 0, NULL, 0);
+		return;
+	}
+	if (matched(r, &subj, m, &n, now) != 0)
+		return;
+	if (!db_pool_up(r->srv->db))
+		for (i = 0; i < n; i++)
+			if (m[i]->d.hard && !m[i]->d.fail_open) {
+				answer(r, BD_PAUSE, "database_unavailable", m[i],
+				    m, n, NULL, 0);
+				return;
+			}
+	memset(&est, 0, sizeof est);
+	est.at_us = now;
+	est.base.q[PM_INPUT] = input;
+	est.base.q[PM_CACHED_INPUT] = cached;
+	t = r->srv->prices != NULL ? pricing_book_at(r->srv->prices, now,
+	    &version) : NULL;
+	est.e = t != NULL ? pricing_table_find(t, provider, model, tier,
+	    &priced) : NULL;
+	if (est.e != NULL && est.e->max_output_tokens > 0)
+		max_out = has_max && max_out < est.e->max_output_tokens ?
+		    max_out : est.e->max_output_tokens;
+	if (est.e != NULL && max_out == 0) {
+		http_reply_error(r, 400, "missing_field",
+		    "estimate.max_output_tokens", "the price table does not "
+		    "know this model's maximum output: give "
+		    "estimate.max_output_tokens");
+		return;
+	}
+	memset(&ask, 0, sizeof ask);
+	ask.now_us = now;
+	ask.max_output = max_out;
+	ask.tokens = input + cached + max_out;
+	ask.cost_of = worst_cost;
+	ask.cost_arg = &est;
+	if (est.e == NULL || (ask.estimate = estimate_cost(&est, max_out)) < 0 ||
+	    (ask.worst = worst_cost(&est, max_out)) < 0) {
+		/* No price: a hard budget will not guess. */
+		for (i = 0; i < n; i++)
+			if (m[i]->d.hard) {
+				answer(r, BD_PAUSE, "unpriced_model", m[i], m, n,
+				    NULL, 0);
+				return;
+			}
+		ask.estimate = ask.worst = 0;
+		ask.cost_of = NULL;
+	}
+	budget_decide(m, n, &ask, &ans);
+	if (ans.decision != BD_ALLOW) {
+		answer(r, ans.decision, ans.reason, ans.decider, m, n, NULL,
+		    ans.retry_after_ms);
+		return;
+	}
+	rsv = budgets_reserve(bs, m, n, r->key.id, request_id, cc, ans.amount,
+	    ask.tokens, ans.max_output > 0 ? ans.max_output : max_out, ttl);
+	if (rsv == NULL) {
+		http_reply_error(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	answer(r, BD_ALLOW, ans.max_output > 0 ? "output_capped" : NULL, NULL,
+	    m, n, rsv, 0);
+}

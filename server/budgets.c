@@ -1,0 +1,1267 @@
+/*
+ * budgets.c - the server's budgets and reservations.
+ *
+ * Everything a decision needs is in memory: the budgets with their
+ * period's spend and holds, the reservations, and which cost centers
+ * exist. PostgreSQL is the record: budgets and their spend are read at
+ * start, every booked event adds to the budgets it falls under, and
+ * reservations are written back in batches (a restart then holds again
+ * what was in flight). Changes made by another instance are picked up by
+ * polling.
+ *
+ * A budget's spend read while events are being booked must count each
+ * event once: the read returns its snapshot, each booking its transaction
+ * id, and the bookings the snapshot could not see are added to what it
+ * read.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "ledger/ledger.h"
+#include "server/budgets.h"
+#include "server/http.h"
+#include "server/log.h"
+#include "server/tz.h"
+
+#define RSV_BUCKETS 65536
+#define CC_BUCKETS 4096
+#define RETAIN_US (600 * 1000000LL)	/* ended reservations, for retries */
+#define TICK_MS 50
+#define POLL_MS 1000
+#define WRITE_MAX 2000			/* reservations per write */
+
+struct cc_entry {
+	char *id;
+	int archived;
+	struct cc_entry *next;
+};
+
+/* A booking seen while a budget's spend was being read. */
+struct seen {
+	uint64_t xid;
+	int64_t at_us, cost;
+};
+
+/* A read of some budgets' spend, in flight. */
+struct spend_read {
+	struct budgets *bs;
+	int n;
+	int64_t *ids, *lo, *hi;
+	struct seen **seen;
+	size_t *nseen, *capseen;
+	void (*done)(void *, int);
+	void *arg;
+	struct spend_read *next;
+};
+
+struct budgets {
+	struct tg_server *srv;
+	struct budget_set *set;
+	struct reservation *by_id[RSV_BUCKETS];
+	struct reservation *by_req[RSV_BUCKETS];
+	struct reservation **heap;	/* by next_event() */
+	size_t nheap, capheap;
+	struct reservation **dirty;
+	size_t ndirty, capdirty;
+	struct reservation **sent;
+	size_t nsent;
+	struct cc_entry *ccs[CC_BUCKETS];
+	int64_t cc_since, budgets_since;
+	struct spend_read *reads;
+	struct event *tick, *poll;
+	int polling;
+	uint64_t overshoots, decisions[3];
+	size_t live;
+};
+
+static uint64_t
+fnv(const char *s, const char *t)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	h = (h ^ '\n') * 1099511628211ULL;
+	for (; t != NULL && *t != '\0'; t++)
+		h = (h ^ (unsigned char)*t) * 1099511628211ULL;
+	return h;
+}
+
+struct budgets *
+budgets_new(struct tg_server *srv)
+{
+	struct budgets *bs = calloc(1, sizeof *bs);
+
+	if (bs == NULL)
+		return NULL;
+	bs->srv = srv;
+	if ((bs->set = budget_set_new()) == NULL) {
+		free(bs);
+		return NULL;
+	}
+	return bs;
+}
+
+struct budget_set *
+budgets_set(struct budgets *bs)
+{
+	return bs->set;
+}
+
+const char *
+budgets_rsv_state_name(int state)
+{
+	static const char *const names[] = { "held", "settled", "released",
+		"expired" };
+
+	return state >= 0 && state <= RSV_EXPIRED ? names[state] : "?";
+}
+
+/* Cost centers. */
+
+static struct cc_entry **
+cc_slot(struct budgets *bs, const char *id)
+{
+	struct cc_entry **e = &bs->ccs[fnv(id, NULL) % CC_BUCKETS];
+
+	while (*e != NULL && strcmp((*e)->id, id) != 0)
+		e = &(*e)->next;
+	return e;
+}
+
+int
+budgets_cost_center_ok(struct budgets *bs, const char *cc)
+{
+	struct cc_entry *e = *cc_slot(bs, cc);
+
+	return e != NULL && !e->archived;
+}
+
+static void
+cc_rows(struct budgets *bs, PGresult *res)
+{
+	struct cc_entry **e;
+	int i;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *id = PQgetvalue(res, i, 0);
+
+		e = cc_slot(bs, id);
+		if (*e == NULL && (*e = calloc(1, sizeof **e)) != NULL &&
+		    ((*e)->id = strdup(id)) == NULL) {
+			free(*e);
+			*e = NULL;
+		}
+		if (*e != NULL)
+			(*e)->archived = *PQgetvalue(res, i, 1) == 't';
+		bs->cc_since = atoll(PQgetvalue(res, i, 2));
+	}
+}
+
+/* Budget definitions. */
+
+static const char *
+opt(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+int
+budgets_def_from_row(PGresult *res, int row, int col, struct budget_def *d,
+    json_t **keep)
+{
+	json_t *tags, *th, *v;
+	const char *k;
+	size_t i;
+
+	memset(d, 0, sizeof *d);
+	*keep = NULL;
+	d->id = atoll(PQgetvalue(res, row, col));
+	d->name = PQgetvalue(res, row, col + 1);
+	d->cost_center = PQgetvalue(res, row, col + 2);
+	d->user = (char *)opt(res, row, col + 3);
+	d->provider = (char *)opt(res, row, col + 4);
+	d->model = (char *)opt(res, row, col + 5);
+	d->period = budget_period_parse(PQgetvalue(res, row, col + 7));
+	d->time_zone = PQgetvalue(res, row, col + 8);
+	d->amount = atoll(PQgetvalue(res, row, col + 9));
+	d->hard = strcmp(PQgetvalue(res, row, col + 10), "hard") == 0;
+	d->strict = strcmp(PQgetvalue(res, row, col + 11), "strict") == 0;
+	d->cost_per_minute = atoll(PQgetvalue(res, row, col + 13));
+	d->tokens_per_minute = atoll(PQgetvalue(res, row, col + 14));
+	d->fail_open = strcmp(PQgetvalue(res, row, col + 15), "fail_open") == 0;
+	tags = json_loads(PQgetvalue(res, row, col + 6), 0, NULL);
+	th = json_loads(PQgetvalue(res, row, col + 12), 0, NULL);
+	if (tags == NULL || th == NULL || d->period < 0 ||
+	    json_object_size(tags) > BUDGET_TAGS_MAX) {
+		json_decref(tags);
+		json_decref(th);
+		return -1;
+	}
+	json_object_foreach(tags, k, v) {
+		d->tags[d->ntags].key = k;
+		d->tags[d->ntags].value = json_string_value(v) != NULL ?
+		    json_string_value(v) : "";
+		d->ntags++;
+	}
+	json_array_foreach(th, i, v)
+		if (d->nthresholds < BUDGET_THRESHOLDS_MAX)
+			d->thresholds_ppm[d->nthresholds++] =
+			    (int32_t)(json_number_value(v) * 1e6 + 0.5);
+	json_decref(th);
+	*keep = tags;
+	return 0;
+}
+
+/* Add, replace or (deleted) drop the budgets of budgets_load.sql rows. */
+static void
+budget_rows(struct budgets *bs, PGresult *res)
+{
+	struct budget_def d;
+	json_t *keep;
+	int i;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		bs->budgets_since = atoll(PQgetvalue(res, i, 17));
+		if (*PQgetvalue(res, i, 16) == 't') {
+			budget_set_remove(bs->set, atoll(PQgetvalue(res, i, 0)));
+			continue;
+		}
+		if (budgets_def_from_row(res, i, 0, &d, &keep) != 0) {
+			log_error("event=budget_unreadable id=%s",
+			    PQgetvalue(res, i, 0));
+			continue;
+		}
+		if (budget_set_put(bs->set, &d) == NULL)
+			log_error("event=budget_oom id=%lld", (long long)d.id);
+		json_decref(keep);
+	}
+}
+
+/* Spend. */
+
+static int
+snapshot_sees(const char *snap, uint64_t xid)
+{
+	unsigned long long xmin, xmax, x;
+	const char *p;
+	char *end;
+
+	if (sscanf(snap, "%llu:%llu:", &xmin, &xmax) != 2)
+		return 0;
+	if (xid < xmin)
+		return 1;
+	if (xid >= xmax)
+		return 0;
+	p = strchr(strchr(snap, ':') + 1, ':') + 1;
+	while (*p != '\0') {
+		x = strtoull(p, &end, 10);
+		if (end == p)
+			break;
+		if (x == xid)
+			return 0;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 1;
+}
+
+static void
+read_free(struct spend_read *rd)
+{
+	int i;
+
+	for (i = 0; i < rd->n; i++)
+		free(rd->seen[i]);
+	free(rd->ids);
+	free(rd->lo);
+	free(rd->hi);
+	free(rd->seen);
+	free(rd->nseen);
+	free(rd->capseen);
+	free(rd);
+}
+
+/* The rows of budget_spend.sql: each budget's spend, plus what its
+ * snapshot could not see. */
+static void
+spend_rows(struct spend_read *rd, PGresult *res)
+{
+	struct budget *b;
+	int64_t spent;
+	size_t k;
+	int i, j;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		int64_t id = atoll(PQgetvalue(res, i, 0));
+
+		for (j = 0; j < rd->n && rd->ids[j] != id; j++)
+			;
+		b = budget_set_get(rd->bs->set, id);
+		if (j == rd->n || b == NULL || b->period_lo != rd->lo[j])
+			continue;
+		spent = atoll(PQgetvalue(res, i, 1));
+		for (k = 0; k < rd->nseen[j]; k++)
+			if (!snapshot_sees(PQgetvalue(res, i, 2),
+			    rd->seen[j][k].xid) &&
+			    rd->seen[j][k].at_us >= rd->lo[j] &&
+			    rd->seen[j][k].at_us < rd->hi[j])
+				spent += rd->seen[j][k].cost;
+		b->spent = spent;
+		b->loaded = 1;
+	}
+}
+
+static void
+unlink_read(struct spend_read *rd)
+{
+	struct spend_read **p;
+
+	for (p = &rd->bs->reads; *p != NULL; p = &(*p)->next)
+		if (*p == rd) {
+			*p = rd->next;
+			break;
+		}
+}
+
+static void
+spend_cb(void *arg, const struct db_result *res)
+{
+	struct spend_read *rd = arg;
+
+	unlink_read(rd);
+	if (res->status == DB_OK)
+		spend_rows(rd, res->res);
+	else
+		log_warn("event=budget_spend_failed error=\"%s\"", res->message);
+	if (rd->done != NULL)
+		rd->done(rd->arg, res->status == DB_OK);
+	read_free(rd);
+}
+
+static void
+time_param(int64_t us, char *buf)
+{
+	if (us == INT64_MIN)
+		strcpy(buf, "-infinity");
+	else if (us == INT64_MAX)
+		strcpy(buf, "infinity");
+	else
+		ledger_time_format(us, buf);
+}
+
+/* "{1,2}" style arrays of ids and times, for budget_spend.sql. */
+static char *
+pg_array(const int64_t *v, int n, int times)
+{
+	char *s = malloc((size_t)n * (LEDGER_TIME_BUFSZ + 4) + 3), *p;
+	char t[LEDGER_TIME_BUFSZ + 8];
+	int i;
+
+	if (s == NULL)
+		return NULL;
+	p = s;
+	*p++ = '{';
+	for (i = 0; i < n; i++) {
+		if (times) {
+			time_param(v[i], t);
+			p += sprintf(p, "%s\"%s\"", i ? "," : "", t);
+		} else
+			p += sprintf(p, "%s%lld", i ? "," : "", (long long)v[i]);
+	}
+	*p++ = '}';
+	*p = '\0';
+	return s;
+}
+
+static struct spend_read *
+read_new(struct budgets *bs, struct budget **b, int n)
+{
+	struct spend_read *rd = calloc(1, sizeof *rd);
+	int i;
+
+	if (rd == NULL)
+		return NULL;
+	rd->bs = bs;
+	rd->n = n;
+	rd->ids = calloc((size_t)n, sizeof *rd->ids);
+	rd->lo = calloc((size_t)n, sizeof *rd->lo);
+	rd->hi = calloc((size_t)n, sizeof *rd->hi);
+	rd->seen = calloc((size_t)n, sizeof *rd->seen);
+	rd->nseen = calloc((size_t)n, sizeof *rd->nseen);
+	rd->capseen = calloc((size_t)n, sizeof *rd->capseen);
+	if (rd->ids == NULL || rd->lo == NULL || rd->hi == NULL ||
+	    rd->seen == NULL || rd->nseen == NULL || rd->capseen == NULL) {
+		read_free(rd);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		rd->ids[i] = b[i]->d.id;
+		rd->lo[i] = b[i]->period_lo;
+		rd->hi[i] = b[i]->period_hi;
+	}
+	return rd;
+}
+
+static int
+read_params(struct spend_read *rd, char **p)
+{
+	p[0] = pg_array(rd->ids, rd->n, 0);
+	p[1] = pg_array(rd->lo, rd->n, 1);
+	p[2] = pg_array(rd->hi, rd->n, 1);
+	return p[0] != NULL && p[1] != NULL && p[2] != NULL ? 0 : -1;
+}
+
+void
+budgets_read_spend(struct budgets *bs, struct budget *b,
+    void (*done)(void *, int), void *arg)
+{
+	struct spend_read *rd;
+	char *p[3] = { NULL, NULL, NULL };
+
+	if ((rd = read_new(bs, &b, 1)) == NULL || read_params(rd, p) != 0 ||
+	    db_query(bs->srv->db, "budget_spend", 3, (const char **)p,
+	    spend_cb, rd) != 0) {
+		if (rd != NULL)
+			read_free(rd);
+		if (done != NULL)
+			done(arg, 0);
+	} else {
+		rd->done = done;
+		rd->arg = arg;
+		rd->next = bs->reads;
+		bs->reads = rd;
+	}
+	free(p[0]);
+	free(p[1]);
+	free(p[2]);
+}
+
+static int
+reading(struct budgets *bs, int64_t id)
+{
+	struct spend_read *rd;
+	int i;
+
+	for (rd = bs->reads; rd != NULL; rd = rd->next)
+		for (i = 0; i < rd->n; i++)
+			if (rd->ids[i] == id)
+				return 1;
+	return 0;
+}
+
+int
+budgets_ready(struct budgets *bs, struct budget *b, int64_t now_us)
+{
+	if (b->period_hi == 0 || now_us >= b->period_hi)
+		budget_roll(b, now_us, tz_offset, NULL);
+	if (b->loaded)
+		return 0;
+	if (!reading(bs, b->d.id))
+		budgets_read_spend(bs, b, NULL, NULL);
+	return -1;
+}
+
+/* Remember a booking for the reads in flight of budgets it falls under. */
+static void
+note_seen(struct budgets *bs, struct budget **m, int n, uint64_t xid,
+    int64_t at_us, int64_t cost)
+{
+	struct spend_read *rd;
+	struct seen *grown;
+	int i, j;
+
+	for (rd = bs->reads; rd != NULL; rd = rd->next)
+		for (i = 0; i < rd->n; i++)
+			for (j = 0; j < n; j++) {
+				if (m[j]->d.id != rd->ids[i])
+					continue;
+				if (rd->nseen[i] == rd->capseen[i]) {
+					size_t cap = rd->capseen[i] ?
+					    rd->capseen[i] * 2 : 16;
+
+					grown = realloc(rd->seen[i],
+					    cap * sizeof *grown);
+					if (grown == NULL)
+						continue;
+					rd->seen[i] = grown;
+					rd->capseen[i] = cap;
+				}
+				rd->seen[i][rd->nseen[i]].xid = xid;
+				rd->seen[i][rd->nseen[i]].at_us = at_us;
+				rd->seen[i][rd->nseen[i]++].cost = cost;
+			}
+}
+
+/* Reservations: hashes by id and by (key, request id), and a heap by the
+ * time each next needs attention (expiry while held, forgetting once
+ * ended). */
+
+static int64_t
+next_event(const struct reservation *r)
+{
+	return r->state == RSV_HELD ? r->expires_us :
+	    (r->ended_us > r->expires_us ? r->ended_us : r->expires_us) +
+	    RETAIN_US;
+}
+
+static void
+heap_swap(struct budgets *bs, size_t a, size_t b)
+{
+	struct reservation *t = bs->heap[a];
+
+	bs->heap[a] = bs->heap[b];
+	bs->heap[b] = t;
+	bs->heap[a]->heap_i = a;
+	bs->heap[b]->heap_i = b;
+}
+
+static void
+heap_fix(struct budgets *bs, size_t i)
+{
+	size_t c;
+
+	while (i > 0 && next_event(bs->heap[i]) <
+	    next_event(bs->heap[(i - 1) / 2])) {
+		heap_swap(bs, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= bs->nheap)
+			break;
+		if (c + 1 < bs->nheap && next_event(bs->heap[c + 1]) <
+		    next_event(bs->heap[c]))
+			c++;
+		if (next_event(bs->heap[c]) >= next_event(bs->heap[i]))
+			break;
+		heap_swap(bs, i, c);
+		i = c;
+	}
+}
+
+static int
+heap_push(struct budgets *bs, struct reservation *r)
+{
+	struct reservation **grown;
+
+	if (bs->nheap == bs->capheap) {
+		size_t cap = bs->capheap ? bs->capheap * 2 : 1024;
+
+		if ((grown = realloc(bs->heap, cap * sizeof *grown)) == NULL)
+			return -1;
+		bs->heap = grown;
+		bs->capheap = cap;
+	}
+	r->heap_i = bs->nheap;
+	bs->heap[bs->nheap++] = r;
+	heap_fix(bs, r->heap_i);
+	return 0;
+}
+
+static void
+mark_dirty(struct budgets *bs, struct reservation *r)
+{
+	struct reservation **grown;
+
+	if (r->dirty)
+		return;
+	if (bs->ndirty == bs->capdirty) {
+		size_t cap = bs->capdirty ? bs->capdirty * 2 : 256;
+
+		if ((grown = realloc(bs->dirty, cap * sizeof *grown)) == NULL) {
+			log_error("event=reservation_write_oom id=%s", r->id);
+			return;
+		}
+		bs->dirty = grown;
+		bs->capdirty = cap;
+	}
+	r->dirty = 1;
+	bs->dirty[bs->ndirty++] = r;
+}
+
+struct reservation *
+budgets_reservation(struct budgets *bs, const char *id)
+{
+	struct reservation *r = bs->by_id[fnv(id, NULL) % RSV_BUCKETS];
+
+	while (r != NULL && strcmp(r->id, id) != 0)
+		r = r->id_next;
+	return r;
+}
+
+struct reservation *
+budgets_by_request(struct budgets *bs, const char *key_id,
+    const char *request_id)
+{
+	struct reservation *r = bs->by_req[fnv(key_id, request_id) %
+	    RSV_BUCKETS];
+
+	while (r != NULL && !(strcmp(r->key_id, key_id) == 0 &&
+	    strcmp(r->request_id, request_id) == 0))
+		r = r->req_next;
+	return r;
+}
+
+static void
+rsv_index(struct budgets *bs, struct reservation *r)
+{
+	uint64_t h = fnv(r->id, NULL) % RSV_BUCKETS;
+
+	r->id_next = bs->by_id[h];
+	bs->by_id[h] = r;
+	if (r->request_id != NULL) {
+		h = fnv(r->key_id, r->request_id) % RSV_BUCKETS;
+		r->req_next = bs->by_req[h];
+		bs->by_req[h] = r;
+	}
+}
+
+static void
+rsv_forget(struct budgets *bs, struct reservation *r)
+{
+	struct reservation **p;
+
+	for (p = &bs->by_id[fnv(r->id, NULL) % RSV_BUCKETS]; *p != NULL;
+	    p = &(*p)->id_next)
+		if (*p == r) {
+			*p = r->id_next;
+			break;
+		}
+	if (r->request_id != NULL)
+		for (p = &bs->by_req[fnv(r->key_id, r->request_id) %
+		    RSV_BUCKETS]; *p != NULL; p = &(*p)->req_next)
+			if (*p == r) {
+				*p = r->req_next;
+				break;
+			}
+	free(r->request_id);
+	free(r->cost_center);
+	free(r);
+}
+
+/* Hold (sign 1) or let go of (sign -1) r's amount on its budgets that
+ * still exist. */
+static void
+rsv_apply(struct budgets *bs, struct reservation *r, int sign, int64_t now_us)
+{
+	struct budget *b[BUDGET_MATCH_MAX];
+	int i, n = 0;
+
+	for (i = 0; i < r->nbudgets; i++)
+		if ((b[n] = budget_set_get(bs->set, r->budgets[i])) != NULL)
+			n++;
+	budget_hold(b, n, sign * r->amount, sign > 0 ? r->tokens : 0, now_us);
+}
+
+static struct reservation *
+rsv_new(struct budgets *bs, const char *id, const char *key_id,
+    const char *request_id, const char *cc)
+{
+	struct reservation *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	snprintf(r->id, sizeof r->id, "%s", id);
+	snprintf(r->key_id, sizeof r->key_id, "%s", key_id != NULL ? key_id : "");
+	r->cost_center = strdup(cc);
+	r->request_id = request_id != NULL ? strdup(request_id) : NULL;
+	if (r->cost_center == NULL || (request_id != NULL &&
+	    r->request_id == NULL) || heap_push(bs, r) != 0) {
+		free(r->cost_center);
+		free(r->request_id);
+		free(r);
+		return NULL;
+	}
+	rsv_index(bs, r);
+	return r;
+}
+
+struct reservation *
+budgets_reserve(struct budgets *bs, struct budget **b, int n,
+    const char *key_id, const char *request_id, const char *cc,
+    int64_t amount, int64_t tokens, int64_t max_output, int64_t ttl_s)
+{
+	unsigned char rnd[12];
+	char id[RSV_ID_LEN + 1], hex[25];
+	struct reservation *r;
+	int64_t now = http_wall_now_us();
+	int i;
+
+	if (RAND_bytes(rnd, sizeof rnd) != 1)
+		return NULL;
+	keys_hex(rnd, sizeof rnd, hex);
+	snprintf(id, sizeof id, "rsv_%s", hex);
+	if ((r = rsv_new(bs, id, key_id, request_id, cc)) == NULL)
+		return NULL;
+	r->nbudgets = n;
+	for (i = 0; i < n; i++)
+		r->budgets[i] = b[i]->d.id;
+	r->amount = amount;
+	r->tokens = tokens;
+	r->max_output = max_output;
+	r->created_us = now;
+	r->expires_us = now + ttl_s * 1000000;
+	r->state = RSV_HELD;
+	heap_fix(bs, r->heap_i);
+	budget_hold(b, n, amount, tokens, now);
+	mark_dirty(bs, r);
+	return r;
+}
+
+int
+budgets_end(struct budgets *bs, struct reservation *r, int state,
+    int64_t actual)
+{
+	if (r->state != RSV_HELD)
+		return -1;
+	r->ended_us = http_wall_now_us();
+	rsv_apply(bs, r, -1, r->ended_us);
+	r->state = state;
+	r->actual = actual;
+	heap_fix(bs, r->heap_i);
+	mark_dirty(bs, r);
+	if (state == RSV_SETTLED && actual > r->amount) {
+		struct budget *b;
+		int i;
+
+		/* The money was spent: it is booked in full, and said. */
+		for (i = 0; i < r->nbudgets; i++)
+			if ((b = budget_set_get(bs->set, r->budgets[i])) != NULL)
+				b->overshoot += actual - r->amount;
+		bs->overshoots++;
+		log_warn("event=reservation_overshoot id=%s reserved=%lld "
+		    "actual=%lld", r->id, (long long)r->amount,
+		    (long long)actual);
+	}
+	return 0;
+}
+
+void
+budgets_each_reservation(struct budgets *bs,
+    void (*fn)(struct reservation *, void *), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < bs->nheap; i++)
+		fn(bs->heap[i], arg);
+}
+
+/* Bookings. */
+
+static int
+parse_tags(const char *text, struct budget_tag *tags, json_t **keep)
+{
+	const char *k;
+	json_t *v;
+	int n = 0;
+
+	*keep = text != NULL && *text != '\0' ? json_loads(text, 0, NULL) :
+	    NULL;
+	json_object_foreach(*keep, k, v) {
+		if (n == BUDGET_TAGS_MAX * 4 || !json_is_string(v))
+			continue;
+		tags[n].key = k;
+		tags[n++].value = json_string_value(v);
+	}
+	return n;
+}
+
+void
+budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
+    int c)
+{
+	struct budget_tag tags[BUDGET_TAGS_MAX * 4];
+	struct budget *m[BUDGET_MATCH_MAX];
+	struct budget_subject subj;
+	struct reservation *r;
+	int64_t cost = atoll(PQgetvalue(res, row, col_cost)), at_us;
+	json_t *keep;
+	int n;
+
+	memset(&subj, 0, sizeof subj);
+	subj.cost_center = PQgetvalue(res, row, c);
+	at_us = atoll(PQgetvalue(res, row, c + 1));
+	subj.provider = PQgetvalue(res, row, c + 2);
+	subj.model = PQgetvalue(res, row, c + 3);
+	subj.user = opt(res, row, c + 4);
+	subj.ntags = parse_tags(opt(res, row, c + 5), tags, &keep);
+	subj.tags = tags;
+	if (bs->reads != NULL) {
+		n = budget_match(bs->set, &subj, m, BUDGET_MATCH_MAX);
+		note_seen(bs, m, n, strtoull(PQgetvalue(res, row, c + 7), NULL,
+		    10), at_us, cost);
+	}
+	budget_spend(bs->set, &subj, at_us, cost);
+	json_decref(keep);
+	if (!PQgetisnull(res, row, c + 6) &&
+	    (r = budgets_reservation(bs, PQgetvalue(res, row, c + 6))) != NULL)
+		(void)budgets_end(bs, r, RSV_SETTLED, cost);
+}
+
+/* Writing reservations back. */
+
+static json_t *
+rsv_row(const struct reservation *r)
+{
+	char c[LEDGER_TIME_BUFSZ], e[LEDGER_TIME_BUFSZ], x[LEDGER_TIME_BUFSZ];
+	json_t *ids = json_array(), *row;
+	int i;
+
+	for (i = 0; i < r->nbudgets; i++)
+		json_array_append_new(ids, json_integer(r->budgets[i]));
+	ledger_time_format(r->created_us, c);
+	ledger_time_format(r->expires_us, e);
+	ledger_time_format(r->ended_us, x);
+	row = json_pack("{s:s, s:s?, s:s?, s:s, s:o, s:I, s:I, s:s, s:s, s:s}",
+	    "id", r->id, "key_id", r->key_id[0] != '\0' ? r->key_id : NULL,
+	    "request_id", r->request_id, "cc", r->cost_center, "budgets", ids,
+	    "amount", (json_int_t)r->amount,
+	    "max_output_tokens", (json_int_t)r->max_output,
+	    "created_at", c, "expires_at", e,
+	    "state", budgets_rsv_state_name(r->state));
+	if (r->state != RSV_HELD)
+		json_object_set_new(row, "ended_at", json_string(x));
+	if (r->state == RSV_SETTLED)
+		json_object_set_new(row, "actual", json_integer(r->actual));
+	return row;
+}
+
+static void write_some(struct budgets *bs);
+
+static void
+write_cb(void *arg, const struct db_result *res)
+{
+	struct budgets *bs = arg;
+	size_t i;
+
+	for (i = 0; i < bs->nsent; i++) {
+		bs->sent[i]->writing = 0;
+		if (res->status != DB_OK)
+			mark_dirty(bs, bs->sent[i]);
+	}
+	if (res->status != DB_OK)
+		log_warn("event=reservations_write_failed error=\"%s\"",
+		    res->message);
+	free(bs->sent);
+	bs->sent = NULL;
+	bs->nsent = 0;
+	if (res->status == DB_OK)
+		write_some(bs);
+}
+
+static void
+write_some(struct budgets *bs)
+{
+	json_t *rows;
+	const char *p[1];
+	char *text;
+	size_t i, n;
+
+	if (bs->sent != NULL || bs->ndirty == 0 || !db_pool_up(bs->srv->db))
+		return;
+	n = bs->ndirty < WRITE_MAX ? bs->ndirty : WRITE_MAX;
+	if ((bs->sent = malloc(n * sizeof *bs->sent)) == NULL)
+		return;
+	rows = json_array();
+	for (i = 0; i < n; i++) {
+		struct reservation *r = bs->dirty[bs->ndirty - 1 - i];
+
+		r->dirty = 0;
+		r->writing = 1;
+		bs->sent[i] = r;
+		json_array_append_new(rows, rsv_row(r));
+	}
+	bs->ndirty -= n;
+	bs->nsent = n;
+	text = json_dumps(rows, JSON_COMPACT);
+	json_decref(rows);
+	p[0] = text;
+	if (text == NULL || db_query(bs->srv->db, "reservations_write", 1, p,
+	    write_cb, bs) != 0) {
+		for (i = 0; i < n; i++) {
+			bs->sent[i]->writing = 0;
+			mark_dirty(bs, bs->sent[i]);
+		}
+		free(bs->sent);
+		bs->sent = NULL;
+		bs->nsent = 0;
+	}
+	free(text);
+}
+
+/* Expire, forget, write. */
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct budgets *bs = arg;
+	struct reservation *r;
+	int64_t now = http_wall_now_us();
+
+	(void)fd;
+	(void)what;
+	while (bs->nheap > 0 && next_event(r = bs->heap[0]) <= now) {
+		if (r->state == RSV_HELD) {
+			(void)budgets_end(bs, r, RSV_EXPIRED, 0);
+			continue;
+		}
+		if (r->dirty || r->writing)
+			break;
+		bs->heap[0] = bs->heap[--bs->nheap];
+		if (bs->nheap > 0) {
+			bs->heap[0]->heap_i = 0;
+			heap_fix(bs, 0);
+		}
+		rsv_forget(bs, r);
+	}
+	write_some(bs);
+}
+
+static void
+cc_poll_cb(void *arg, const struct db_result *res)
+{
+	struct budgets *bs = arg;
+
+	if (res->status == DB_OK)
+		cc_rows(bs, res->res);
+}
+
+static void
+budgets_poll_cb(void *arg, const struct db_result *res)
+{
+	struct budgets *bs = arg;
+
+	bs->polling = 0;
+	if (res->status == DB_OK)
+		budget_rows(bs, res->res);
+}
+
+static void
+poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct budgets *bs = arg;
+	char cc_since[24], b_since[24];
+	const char *p[1];
+
+	(void)fd;
+	(void)what;
+	if (bs->polling)
+		return;
+	snprintf(cc_since, sizeof cc_since, "%lld", (long long)bs->cc_since);
+	snprintf(b_since, sizeof b_since, "%lld", (long long)bs->budgets_since);
+	p[0] = cc_since;
+	if (db_query(bs->srv->db, "cost_centers_live", 1, p, cc_poll_cb,
+	    bs) != 0)
+		return;
+	p[0] = b_since;
+	if (db_query(bs->srv->db, "budgets_load", 1, p, budgets_poll_cb,
+	    bs) == 0)
+		bs->polling = 1;
+}
+
+/* Loading at start. */
+
+static PGresult *
+exec_sync(PGconn *conn, const char *name, int n, const char *const *p,
+    char *err, size_t errsz)
+{
+	PGresult *res = PQexecParams(conn, db_statement_text(name), n, NULL, p,
+	    NULL, NULL, 0);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snprintf(err, errsz, "%s: %s", name, PQresultErrorMessage(res));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+struct load_ctx {
+	struct budget **all;
+	int n, cap;
+	int64_t now;
+};
+
+static void
+collect(struct budget *b, void *arg)
+{
+	struct load_ctx *c = arg;
+
+	budget_roll(b, c->now, tz_offset, NULL);
+	if (c->n < c->cap)
+		c->all[c->n++] = b;
+}
+
+static int
+load_spend_sync(struct budgets *bs, PGconn *conn, char *err, size_t errsz)
+{
+	struct load_ctx c;
+	struct spend_read *rd;
+	char *p[3] = { NULL, NULL, NULL };
+	PGresult *res;
+	int rc = -1;
+
+	c.cap = (int)budget_set_count(bs->set) + 1;
+	c.n = 0;
+	c.now = http_wall_now_us();
+	if ((c.all = calloc((size_t)c.cap, sizeof *c.all)) == NULL)
+		return -1;
+	budget_set_each(bs->set, collect, &c);
+	if ((rd = read_new(bs, c.all, c.n)) != NULL &&
+	    read_params(rd, p) == 0 &&
+	    (res = exec_sync(conn, "budget_spend", 3, (const char **)p, err,
+	    errsz)) != NULL) {
+		spend_rows(rd, res);
+		PQclear(res);
+		rc = 0;
+	}
+	if (rd != NULL)
+		read_free(rd);
+	free(p[0]);
+	free(p[1]);
+	free(p[2]);
+	free(c.all);
+	return rc;
+}
+
+static void
+reservation_rows(struct budgets *bs, PGresult *res)
+{
+	struct reservation *r;
+	const char *ids;
+	char *end;
+	int i;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		r = rsv_new(bs, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		    opt(res, i, 2), PQgetvalue(res, i, 3));
+		if (r == NULL)
+			continue;
+		for (ids = PQgetvalue(res, i, 4) + 1; *ids != '\0' &&
+		    *ids != '}' && r->nbudgets < BUDGET_MATCH_MAX;) {
+			r->budgets[r->nbudgets++] = strtoll(ids, &end, 10);
+			ids = *end == ',' ? end + 1 : end;
+			if (end == ids)
+				break;
+		}
+		r->amount = atoll(PQgetvalue(res, i, 5));
+		r->max_output = atoll(PQgetvalue(res, i, 6));
+		r->created_us = atoll(PQgetvalue(res, i, 7));
+		r->expires_us = atoll(PQgetvalue(res, i, 8));
+		r->state = RSV_HELD;
+		heap_fix(bs, r->heap_i);
+		rsv_apply(bs, r, 1, r->created_us);
+	}
+}
+
+int
+budgets_load_sync(struct budgets *bs, PGconn *conn, char *err, size_t errsz)
+{
+	const char *zero[1] = { "0" };
+	PGresult *res;
+
+	if ((res = exec_sync(conn, "cost_centers_live", 1, zero, err,
+	    errsz)) == NULL)
+		return -1;
+	cc_rows(bs, res);
+	PQclear(res);
+	if ((res = exec_sync(conn, "budgets_load", 1, zero, err, errsz)) == NULL)
+		return -1;
+	budget_rows(bs, res);
+	PQclear(res);
+	if (load_spend_sync(bs, conn, err, errsz) != 0)
+		return -1;
+	if ((res = exec_sync(conn, "reservations_load", 0, NULL, err,
+	    errsz)) == NULL)
+		return -1;
+	reservation_rows(bs, res);
+	PQclear(res);
+	return 0;
+}
+
+int
+budgets_start(struct budgets *bs)
+{
+	struct timeval tick = { 0, TICK_MS * 1000 };
+	struct timeval poll = { POLL_MS / 1000, (POLL_MS % 1000) * 1000 };
+
+	bs->tick = event_new(bs->srv->base, -1, EV_PERSIST, tick_cb, bs);
+	bs->poll = event_new(bs->srv->base, -1, EV_PERSIST, poll_cb, bs);
+	if (bs->tick == NULL || bs->poll == NULL ||
+	    event_add(bs->tick, &tick) != 0 || event_add(bs->poll, &poll) != 0)
+		return -1;
+	return 0;
+}
+
+void
+budgets_stop(struct budgets *bs)
+{
+	char err[256];
+	json_t *rows;
+	PGconn *conn;
+	PGresult *res;
+	const char *p[1];
+	char *text;
+	size_t i;
+
+	if (bs == NULL)
+		return;
+	if (bs->tick != NULL)
+		event_free(bs->tick);
+	if (bs->poll != NULL)
+		event_free(bs->poll);
+	bs->tick = bs->poll = NULL;
+	for (i = 0; i < bs->nsent; i++)
+		mark_dirty(bs, bs->sent[i]);
+	if (bs->ndirty == 0)
+		return;
+	/* At shutdown the loop is done: one synchronous write. */
+	if ((conn = db_connect_sync(&bs->srv->cfg, err, sizeof err)) == NULL) {
+		log_error("event=reservations_unwritten n=%zu error=\"%s\"",
+		    bs->ndirty, err);
+		return;
+	}
+	rows = json_array();
+	for (i = 0; i < bs->ndirty; i++)
+		json_array_append_new(rows, rsv_row(bs->dirty[i]));
+	text = json_dumps(rows, JSON_COMPACT);
+	json_decref(rows);
+	p[0] = text;
+	res = PQexecParams(conn, db_statement_text("reservations_write"), 1,
+	    NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_error("event=reservations_unwritten n=%zu error=\"%s\"",
+		    bs->ndirty, PQresultErrorMessage(res));
+	else
+		bs->ndirty = 0;
+	PQclear(res);
+	PQfinish(conn);
+	free(text);
+}
+
+void
+budgets_free(struct budgets *bs)
+{
+	struct cc_entry *e, *next;
+	struct spend_read *rd;
+	size_t i;
+
+	if (bs == NULL)
+		return;
+	while ((rd = bs->reads) != NULL) {
+		bs->reads = rd->next;
+		read_free(rd);
+	}
+	for (i = 0; i < bs->nheap; i++) {
+		free(bs->heap[i]->request_id);
+		free(bs->heap[i]->cost_center);
+		free(bs->heap[i]);
+	}
+	for (i = 0; i < CC_BUCKETS; i++)
+		for (e = bs->ccs[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e->id);
+			free(e);
+		}
+	free(bs->heap);
+	free(bs->dirty);
+	free(bs->sent);
+	budget_set_free(bs->set);
+	free(bs);
+}
+
+/* The API's view of a budget. */
+
+static json_t *
+money(int64_t v)
+{
+	char buf[LEDGER_MONEY_BUFSZ];
+
+	ledger_money_format(v, buf);
+	return json_string(buf);
+}
+
+static json_t *
+time_or_null(int64_t us)
+{
+	char buf[LEDGER_TIME_BUFSZ];
+
+	if (us == INT64_MIN || us == INT64_MAX)
+		return json_null();
+	ledger_time_format(us, buf);
+	return json_string(buf);
+}
+
+json_t *
+budgets_json(const struct budget *b)
+{
+	const struct budget_def *d = &b->d;
+	json_t *tags = json_object(), *th = json_array(), *limits;
+	char id[24];
+	int i;
+
+	for (i = 0; i < d->ntags; i++)
+		json_object_set_new(tags, d->tags[i].key,
+		    json_string(d->tags[i].value));
+	for (i = 0; i < d->nthresholds; i++)
+		json_array_append_new(th, json_real(d->thresholds_ppm[i] / 1e6));
+	limits = json_object();
+	if (d->cost_per_minute > 0)
+		json_object_set_new(limits, "cost_per_minute",
+		    money(d->cost_per_minute));
+	if (d->tokens_per_minute > 0)
+		json_object_set_new(limits, "tokens_per_minute",
+		    json_integer(d->tokens_per_minute));
+	snprintf(id, sizeof id, "%lld", (long long)d->id);
+	return json_pack("{s:s, s:s, s:{s:s, s:s?, s:s?, s:s?, s:o}, s:s, s:s, "
+	    "s:o, s:s, s:s, s:o, s:o, s:s, s:{s:o, s:o, s:o, s:o, s:o, s:o}}",
+	    "id", id, "name", d->name,
+	    "scope", "cost_center", d->cost_center, "user", d->user,
+	    "provider", d->provider, "model", d->model, "tags", tags,
+	    "period", budget_period_name(d->period), "time_zone", d->time_zone,
+	    "amount", money(d->amount), "mode", d->hard ? "hard" : "soft",
+	    "reserve", d->strict ? "strict" : "estimate", "thresholds", th,
+	    "rate_limits", limits, "on_database_unavailable",
+	    d->fail_open ? "fail_open" : "fail_closed",
+	    "status", "period_start", time_or_null(b->period_lo),
+	    "period_end", time_or_null(b->period_hi),
+	    "spent", b->loaded ? money(b->spent) : json_null(),
+	    "held", money(b->held),
+	    "remaining", b->loaded ? money(budget_remaining(b)) : json_null(),
+	    "overshoot", money(b->overshoot));
+}
+
+void
+budgets_count_decision(struct budgets *bs, int decision)
+{
+	if (decision >= 0 && decision < 3)
+		bs->decisions[decision]++;
+}
+
+void
+budgets_render_metrics(struct budgets *bs, struct evbuffer *out)
+{
+	size_t i, live = 0;
+
+	for (i = 0; i < bs->nheap; i++)
+		live += bs->heap[i]->state == RSV_HELD;
+	evbuffer_add_printf(out,
+	    "# TYPE tollgate_decisions_total counter\n"
+	    "tollgate_decisions_total{decision=\"allow\"} %llu\n"
+	    "tollgate_decisions_total{decision=\"throttle\"} %llu\n"
+	    "tollgate_decisions_total{decision=\"pause\"} %llu\n"
+	    "# TYPE tollgate_reservations_live gauge\n"
+	    "tollgate_reservations_live %zu\n"
+	    "# TYPE tollgate_reservation_overshoot_total counter\n"
+	    "tollgate_reservation_overshoot_total %llu\n"
+	    "# TYPE tollgate_budgets gauge\n"
+	    "tollgate_budgets %zu\n",
+	    (unsigned long long)bs->decisions[BD_ALLOW],
+	    (unsigned long long)bs->decisions[BD_THROTTLE],
+	    (unsigned long long)bs->decisions[BD_PAUSE], live,
+	    (unsigned long long)bs->overshoots, budget_set_count(bs->set));
+}

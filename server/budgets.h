@@ -1,0 +1,103 @@
+/*
+ * budgets.h - the server's budgets and reservations: loaded from
+ * PostgreSQL at start, followed as usage is booked, reservations written
+ * back in batches, expired by a timer. Decisions (api_budgets.c) read and
+ * change this state only in memory.
+ */
+#ifndef TOLLGATE_BUDGETS_H
+#define TOLLGATE_BUDGETS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "ledger/budget.h"
+#include "server/keys.h"
+
+struct tg_server;
+struct budgets;
+struct evbuffer;
+
+enum rsv_state { RSV_HELD, RSV_SETTLED, RSV_RELEASED, RSV_EXPIRED };
+
+#define RSV_ID_LEN 28		/* "rsv_" + 24 hex */
+
+struct reservation {
+	char id[RSV_ID_LEN + 1];
+	char key_id[KEY_ID_BUFSZ];
+	char *request_id;		/* NULL when none */
+	char *cost_center;
+	int nbudgets;
+	int64_t budgets[BUDGET_MATCH_MAX];
+	int64_t amount, tokens, max_output;
+	int64_t created_us, expires_us, ended_us, actual;
+	int state;			/* enum rsv_state */
+	/* Internal to budgets.c. */
+	size_t heap_i;
+	int dirty, writing;
+	struct reservation *id_next, *req_next;
+};
+
+struct budgets *budgets_new(struct tg_server *srv);
+/* Read budgets, their spend, live reservations and cost centers, before
+ * the server serves; -1 with a reason in err. */
+int budgets_load_sync(struct budgets *bs, PGconn *conn, char *err,
+    size_t errsz);
+/* Timers: expiry, writes, polling for changes made elsewhere. */
+int budgets_start(struct budgets *bs);
+/* Write what is not written yet (synchronously, at shutdown). */
+void budgets_stop(struct budgets *bs);
+void budgets_free(struct budgets *bs);
+
+struct budget_set *budgets_set(struct budgets *bs);
+/* 1 when the cost center exists and is not archived. */
+int budgets_cost_center_ok(struct budgets *bs, const char *cc);
+
+/*
+ * A budget ready to decide on at now_us: its period current, its spend
+ * read. Returns 0, or -1 when its spend is still being read (a read is
+ * then under way).
+ */
+int budgets_ready(struct budgets *bs, struct budget *b, int64_t now_us);
+/* Read b's spend now; done(arg, ok) once it is known (maybe at once). */
+void budgets_read_spend(struct budgets *bs, struct budget *b,
+    void (*done)(void *arg, int ok), void *arg);
+
+/*
+ * A booked usage event (cost in col_cost) or correction, from a row of
+ * usage_ingest.sql or usage_reprice.sql whose columns from col_dims are:
+ * cost center, occurred_at (epoch us), provider, model, user, tags, the
+ * reservation it names, the booking's transaction id. Adds the cost to
+ * the budgets covering it, and settles the reservation.
+ */
+void budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
+    int col_dims);
+
+/* A new reservation holding `amount` on budgets bs[0..n). */
+struct reservation *budgets_reserve(struct budgets *bs, struct budget **b,
+    int n, const char *key_id, const char *request_id, const char *cc,
+    int64_t amount, int64_t tokens, int64_t max_output, int64_t ttl_s);
+struct reservation *budgets_reservation(struct budgets *bs, const char *id);
+struct reservation *budgets_by_request(struct budgets *bs, const char *key_id,
+    const char *request_id);
+/* End a held reservation (released or expired; settled with actual):
+ * its holds go. Returns -1 when it had already ended. */
+int budgets_end(struct budgets *bs, struct reservation *r, int state,
+    int64_t actual);
+void budgets_each_reservation(struct budgets *bs,
+    void (*fn)(struct reservation *, void *), void *arg);
+
+const char *budgets_rsv_state_name(int state);
+/* A budget as the API shows it, with its state. */
+json_t *budgets_json(const struct budget *b);
+/* Read the columns of budgets_load.sql from col into d (strings point
+ * into res and *keep, which the caller frees); -1 when malformed. */
+int budgets_def_from_row(PGresult *res, int row, int col,
+    struct budget_def *d, json_t **keep);
+
+void budgets_count_decision(struct budgets *bs, int decision);
+/* Decisions, live reservations, overshoots, in Prometheus' format. */
+void budgets_render_metrics(struct budgets *bs, struct evbuffer *out);
+
+#endif
