@@ -9,6 +9,7 @@
 
 #include "ledger/ledger.h"
 #include "server/api.h"
+#include "server/budgets.h"
 
 #define NAME_MAX_LEN 200
 #define TAGS_MAX 50
@@ -56,6 +57,7 @@ center_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
 	const char *status;
+	json_t *c;
 
 	if (res->status != DB_OK) {
 		http_reply_db_failure(r, res);
@@ -85,8 +87,12 @@ center_cb(void *arg, const struct db_result *res)
 		    "no cost center %s", r->arg);
 		return;
 	}
-	http_reply_json(r, strcmp(status, "created") == 0 ? 201 : 200,
-	    json_loads(PQgetvalue(res->res, 0, 1), 0, NULL));
+	c = json_loads(PQgetvalue(res->res, 0, 1), 0, NULL);
+	/* Decisions on this instance know the change at once. */
+	budgets_cost_center_seen(r->srv->budgets,
+	    json_string_value(json_object_get(c, "id")),
+	    json_is_true(json_object_get(c, "archived")));
+	http_reply_json(r, strcmp(status, "created") == 0 ? 201 : 200, c);
 }
 
 void

@@ -142,23 +142,31 @@ budgets_cost_center_ok(struct budgets *bs, const char *cc)
 	return e != NULL && !e->archived;
 }
 
+void
+budgets_cost_center_seen(struct budgets *bs, const char *id, int archived)
+{
+	struct cc_entry **e;
+
+	if (id == NULL)
+		return;
+	e = cc_slot(bs, id);
+	if (*e == NULL && (*e = calloc(1, sizeof **e)) != NULL &&
+	    ((*e)->id = strdup(id)) == NULL) {
+		free(*e);
+		*e = NULL;
+	}
+	if (*e != NULL)
+		(*e)->archived = archived;
+}
+
 static void
 cc_rows(struct budgets *bs, PGresult *res)
 {
-	struct cc_entry **e;
 	int i;
 
 	for (i = 0; i < PQntuples(res); i++) {
-		const char *id = PQgetvalue(res, i, 0);
-
-		e = cc_slot(bs, id);
-		if (*e == NULL && (*e = calloc(1, sizeof **e)) != NULL &&
-		    ((*e)->id = strdup(id)) == NULL) {
-			free(*e);
-			*e = NULL;
-		}
-		if (*e != NULL)
-			(*e)->archived = *PQgetvalue(res, i, 1) == 't';
+		budgets_cost_center_seen(bs, PQgetvalue(res, i, 0),
+		    *PQgetvalue(res, i, 1) == 't');
 		bs->cc_since = atoll(PQgetvalue(res, i, 2));
 	}
 }

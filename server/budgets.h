@@ -53,6 +53,9 @@ void budgets_free(struct budgets *bs);
 struct budget_set *budgets_set(struct budgets *bs);
 /* 1 when the cost center exists and is not archived. */
 int budgets_cost_center_ok(struct budgets *bs, const char *cc);
+/* A cost center created or changed on this instance. */
+void budgets_cost_center_seen(struct budgets *bs, const char *id,
+    int archived);
 
 /*
  * A budget ready to decide on at now_us: its period current, its spend

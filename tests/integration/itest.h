@@ -108,5 +108,6 @@ extern const struct itest usage_tests[];
 extern const struct itest crash_tests[];
 extern const struct itest reprice_tests[];
 extern const struct itest spool_tests[];
+extern const struct itest budget_tests[];
 
 #endif

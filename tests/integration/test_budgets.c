@@ -1,0 +1,522 @@
+/*
+ * test_budgets.c - budgets and decisions against the real server: the
+ * budget API and its audit trail, allow / throttle / pause with the strict
+ * ceiling, reservations settled, released, expired and kept across a
+ * restart, bad input, concurrent callers against a small hard cap, and
+ * PostgreSQL going away.
+ *
+ * Prices are the LiteLLM snapshot imported by the price tests (in force
+ * from 2026-01-01): gpt-4o at 2.5e-06 per input and 1e-05 per output
+ * token, so 1000 input tokens and 2000 output tokens cost 0.0225.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/integration/itest.h"
+
+#define ASK(cc, extra) "{\"cost_center\":\"" cc "\",\"provider\":\"openai\"," \
+	"\"model\":\"gpt-4o\",\"estimate\":{\"input_tokens\":1000," \
+	"\"max_output_tokens\":2000}" extra "}"
+
+static void
+cost_center(const char *id)
+{
+	char body[256];
+	struct resp *r;
+
+	snprintf(body, sizeof body, "{\"id\":\"%s\",\"name\":\"%s\"}", id, id);
+	r = http("POST", "/v1/cost-centers", admin_key, body, NULL);
+	CHECK(r->status == 201 || r->status == 409, "%s: %s", id, r->body);
+	resp_free(r);
+}
+
+/* Create a budget; its id into id. */
+static void
+budget(const char *body, char *id, size_t idsz)
+{
+	struct resp *r = http("POST", "/v1/budgets", admin_key, body, NULL);
+
+	CHECK(r->status == 201, "%ld %s", r->status, r->body);
+	snprintf(id, idsz, "%s", jstr(r, "id"));
+	resp_free(r);
+}
+
+static struct resp *
+authorize(const char *body)
+{
+	return http("POST", "/v1/authorize", gateway_key, body, NULL);
+}
+
+/* A member of the reply's "status" object (a budget's state). */
+static const char *
+status_of(const char *budget_id, const char *field)
+{
+	static char out[64];
+	char path[64];
+	struct resp *r;
+
+	snprintf(path, sizeof path, "/v1/budgets/%s", budget_id);
+	r = http("GET", path, admin_key, NULL, NULL);
+	snprintf(out, sizeof out, "%s", json_string_value(json_object_get(
+	    json_object_get(r->json, "status"), field)) != NULL ?
+	    json_string_value(json_object_get(json_object_get(r->json,
+	    "status"), field)) : "?");
+	resp_free(r);
+	return out;
+}
+
+static int
+usage(const char *id, const char *cc, const char *rsv, long output)
+{
+	char body[512];
+	struct resp *r;
+	int ok;
+
+	snprintf(body, sizeof body, "{\"id\":\"%s\",\"cost_center\":\"%s\","
+	    "\"provider\":\"openai\",\"model\":\"gpt-4o\"%s%s%s,\"usage\":"
+	    "{\"input_tokens\":1000,\"output_tokens\":%ld}}", id, cc,
+	    rsv ? ",\"reservation_id\":\"" : "", rsv ? rsv : "", rsv ? "\"" : "",
+	    output);
+	r = http("POST", "/v1/usage", gateway_key, body, NULL);
+	ok = r->status == 200 && strstr(r->body, "\"recorded\"") != NULL;
+	CHECK(ok, "usage %s: %ld %s", id, r->status, r->body);
+	resp_free(r);
+	return ok;
+}
+
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void
+t_budget_api(void)
+{
+	static const struct { const char *body, *code, *field; } bad[] = {
+		{ "{\"name\":\"x\",\"scope\":{\"cost_center\":\"bt\"},"
+		  "\"period\":\"month\"}", "missing_field", "amount" },
+		{ "{\"name\":\"x\",\"scope\":{\"cost_center\":\"bt\"},"
+		  "\"period\":\"fortnight\",\"amount\":\"1\"}", "invalid_field",
+		  "period" },
+		{ "{\"name\":\"x\",\"scope\":{\"cost_center\":\"bt\"},"
+		  "\"period\":\"day\",\"time_zone\":\"Mars/Base\",\"amount\":\"1\"}",
+		  "invalid_field", "time_zone" },
+		{ "{\"name\":\"x\",\"scope\":{\"cost_center\":\"nope\"},"
+		  "\"period\":\"day\",\"amount\":\"1\"}", "unknown_cost_center",
+		  "scope.cost_center" },
+		{ "{\"name\":\"x\",\"scope\":{\"cost_center\":\"bt\"},"
+		  "\"period\":\"day\",\"amount\":\"-1\"}", "invalid_field",
+		  "amount" },
+		{ "{\"name\":\"x\",\"scope\":{\"cost_center\":\"bt\"},"
+		  "\"period\":\"day\",\"amount\":1}", "invalid_field", "amount" },
+		{ "{\"name\":\"x\",\"scope\":{\"cost_center\":\"bt\",\"team\":1},"
+		  "\"period\":\"day\",\"amount\":\"1\"}", "unknown_field",
+		  "scope.team" },
+		{ "{\"name\":\"x\",\"scope\":{\"cost_center\":\"bt\"},"
+		  "\"period\":\"day\",\"amount\":\"1\",\"thresholds\":[0.5,\"x\"]}",
+		  "invalid_field", "thresholds" },
+		{ "{\"name\":\"x\",\"scope\":{\"cost_center\":\"bt\"},"
+		  "\"period\":\"day\",\"amount\":\"1\",\"mode\":\"firm\"}",
+		  "invalid_field", "mode" },
+		{ "{\"name\":\"x\",\"scope\":{\"cost_center\":\"bt\"},"
+		  "\"period\":\"day\",\"amount\":\"1\",\"rate_limits\":"
+		  "{\"tokens_per_minute\":-5}}", "invalid_field",
+		  "rate_limits.tokens_per_minute" },
+	};
+	long long before = db_count("budgets");
+	char id[32], path[64], sql[512];
+	struct resp *r;
+	size_t i;
+
+	cost_center("bt");
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = http("POST", "/v1/budgets", admin_key, bad[i].body, NULL);
+		CHECK_ERR(r, 400, bad[i].code, bad[i].field);
+		resp_free(r);
+	}
+	CHECK(db_count("budgets") == before, "a refused budget was written");
+	r = http("POST", "/v1/budgets", gateway_key, "{}", NULL);
+	CHECK(r->status == 403, "a gateway key made a budget: %ld", r->status);
+	resp_free(r);
+
+	budget("{\"name\":\"bt monthly\",\"scope\":{\"cost_center\":\"bt\","
+	    "\"tags\":{\"env\":\"prod\"}},\"period\":\"month\",\"time_zone\":"
+	    "\"Europe/Berlin\",\"amount\":\"10\",\"thresholds\":[0.5,0.8,1],"
+	    "\"rate_limits\":{\"cost_per_minute\":\"0.5\"}}", id, sizeof id);
+	snprintf(path, sizeof path, "/v1/budgets/%s", id);
+	r = http("GET", path, finance_key, NULL, NULL);
+	CHECK(r->status == 200 && strcmp(jstr(r, "amount"), "10.000000000") == 0 &&
+	    strcmp(jstr(r, "mode"), "hard") == 0 &&
+	    strcmp(jstr(r, "reserve"), "strict") == 0 &&
+	    strcmp(jstr(r, "on_database_unavailable"), "fail_closed") == 0,
+	    "%s", r->body);
+	/* November in Berlin: from Oct 31 23:00 UTC. */
+	CHECK(strcmp(status_of(id, "period_start"), "2026-10-31T23:00:00Z") == 0 ||
+	    time(NULL) > 1796079600, "period_start %s", status_of(id,
+	    "period_start"));
+	resp_free(r);
+	r = http("PATCH", path, admin_key, "{\"amount\":\"20.5\",\"scope\":"
+	    "{\"user\":\"alice\"}}", NULL);
+	CHECK(r->status == 200 && strcmp(jstr(r, "amount"), "20.500000000") == 0 &&
+	    strcmp(json_string_value(json_object_get(json_object_get(r->json,
+	    "scope"), "user")), "alice") == 0, "%s", r->body);
+	resp_free(r);
+	r = http("PATCH", path, admin_key, "{\"period\":\"hour\"}", NULL);
+	CHECK_ERR(r, 400, "invalid_field", "period");
+	resp_free(r);
+	r = http("GET", "/v1/budgets", admin_key, NULL, NULL);
+	CHECK(r->status == 200 && strstr(r->body, "\"bt monthly\"") != NULL,
+	    "%s", r->body);
+	resp_free(r);
+	r = http("DELETE", path, admin_key, NULL, NULL);
+	CHECK(r->status == 200 && json_is_true(json_object_get(r->json,
+	    "deleted")), "%s", r->body);
+	resp_free(r);
+	r = http("GET", path, admin_key, NULL, NULL);
+	CHECK_ERR(r, 404, "unknown_budget", NULL);
+	resp_free(r);
+	r = http("PATCH", path, admin_key, "{\"amount\":\"1\"}", NULL);
+	CHECK_ERR(r, 404, "unknown_budget", NULL);
+	resp_free(r);
+	/* Every change is in the audit log with its key, before and after. */
+	snprintf(sql, sizeof sql, "SELECT string_agg(action || ':' || "
+	    "coalesce(before ->> 'amount', '-') || '>' || (after ->> 'amount') "
+	    "|| ':' || (key_id IS NOT NULL), ',' ORDER BY id) FROM audit_log "
+	    "WHERE entity = 'budget' AND entity_id = '%s'", id);
+	CHECK(strcmp(db_value(sql), "create:->10000000000:true,"
+	    "update:10000000000>20500000000:true,"
+	    "delete:20500000000>20500000000:true") == 0, "audit: %s",
+	    db_value(sql));
+}
+
+/* Allow, the strict ceiling, throttle, settle, release, overshoot,
+ * pause; and a chain where the department is full. */
+static void
+t_decisions(void)
+{
+	char id[32], dept[32], rsv1[40], rsv2[40], rsv3[40], path[96];
+	struct resp *r;
+
+	cost_center("bt");
+	cost_center("bt/dec");
+	budget("{\"name\":\"dec\",\"scope\":{\"cost_center\":\"bt/dec\"},"
+	    "\"period\":\"total\",\"amount\":\"0.05\"}", id, sizeof id);
+	r = authorize(ASK("bt/dec", ""));
+	CHECK(strcmp(jstr(r, "decision"), "allow") == 0 &&
+	    strcmp(jstr(r, "reserved"), "0.022500000") == 0, "%s", r->body);
+	snprintf(rsv1, sizeof rsv1, "%s", jstr(r, "reservation_id"));
+	resp_free(r);
+	/* A retry with the same request id gets the same hold. */
+	r = authorize(ASK("bt/dec", ",\"request_id\":\"q-1\""));
+	snprintf(rsv2, sizeof rsv2, "%s", jstr(r, "reservation_id"));
+	resp_free(r);
+	r = authorize(ASK("bt/dec", ",\"request_id\":\"q-1\""));
+	CHECK(strcmp(jstr(r, "reservation_id"), rsv2) == 0 &&
+	    strcmp(rsv1, rsv2) != 0, "%s", r->body);
+	resp_free(r);
+	CHECK(strcmp(status_of(id, "held"), "0.045000000") == 0, "held %s",
+	    status_of(id, "held"));
+	/* 0.005 left: 250 output tokens fit (0.0025 + 250 x 1e-05). */
+	r = authorize(ASK("bt/dec", ""));
+	CHECK(strcmp(jstr(r, "decision"), "allow") == 0 &&
+	    json_integer_value(json_object_get(r->json, "max_output_tokens")) ==
+	    250 && strcmp(jstr(r, "reserved"), "0.005000000") == 0, "%s",
+	    r->body);
+	snprintf(rsv3, sizeof rsv3, "%s", jstr(r, "reservation_id"));
+	resp_free(r);
+	r = authorize(ASK("bt/dec", ""));
+	CHECK(strcmp(jstr(r, "decision"), "throttle") == 0 &&
+	    strcmp(jstr(r, "reason"), "room_held_by_inflight") == 0 &&
+	    json_integer_value(json_object_get(r->json, "retry_after_ms")) > 0 &&
+	    strcmp(json_string_value(json_object_get(json_object_get(r->json,
+	    "budget"), "id")), id) == 0, "%s", r->body);
+	resp_free(r);
+	/* Settled below the hold: 1000 in + 100 out = 0.0035. */
+	usage("bt-dec-1", "bt/dec", rsv1, 100);
+	CHECK(strcmp(status_of(id, "spent"), "0.003500000") == 0 &&
+	    strcmp(status_of(id, "held"), "0.027500000") == 0, "spent %s",
+	    status_of(id, "spent"));
+	/* Released: the room returns; releasing again is harmless. */
+	snprintf(path, sizeof path, "/v1/reservations/%s/release", rsv2);
+	r = http("POST", path, gateway_key, NULL, NULL);
+	CHECK(r->status == 200 && strcmp(jstr(r, "state"), "released") == 0,
+	    "%s", r->body);
+	resp_free(r);
+	r = http("POST", path, gateway_key, NULL, NULL);
+	CHECK(r->status == 200, "%s", r->body);
+	resp_free(r);
+	CHECK(strcmp(status_of(id, "held"), "0.005000000") == 0, "held %s",
+	    status_of(id, "held"));
+	/* Settled above the hold (the caller ignored the ceiling): booked
+	 * in full and counted. */
+	usage("bt-dec-2", "bt/dec", rsv3, 500);
+	CHECK(strcmp(status_of(id, "spent"), "0.011000000") == 0 &&
+	    strcmp(status_of(id, "held"), "0.000000000") == 0 &&
+	    strcmp(status_of(id, "overshoot"), "0.002500000") == 0,
+	    "spent %s", status_of(id, "spent"));
+	snprintf(path, sizeof path, "/v1/reservations/%s/release", rsv3);
+	r = http("POST", path, gateway_key, NULL, NULL);
+	CHECK_ERR(r, 409, "reservation_ended", NULL);
+	resp_free(r);
+	r = http("GET", "/metrics", admin_key, NULL, NULL);
+	CHECK(strstr(r->body, "tollgate_reservation_overshoot_total 1") != NULL,
+	    "metrics: no overshoot counted");
+	resp_free(r);
+	/* Spent without a reservation, up to the cap: pause. */
+	usage("bt-dec-3", "bt/dec", NULL, 3600);	/* 0.0385 */
+	r = authorize(ASK("bt/dec", ""));
+	CHECK(strcmp(jstr(r, "decision"), "pause") == 0 &&
+	    strcmp(jstr(r, "reason"), "budget_exhausted") == 0, "%s", r->body);
+	resp_free(r);
+
+	/* The project has room, the department does not. */
+	cost_center("bt/proj");
+	budget("{\"name\":\"dept\",\"scope\":{\"cost_center\":\"bt\"},"
+	    "\"period\":\"total\",\"amount\":\"0.05\"}", dept, sizeof dept);
+	budget("{\"name\":\"proj\",\"scope\":{\"cost_center\":\"bt/proj\"},"
+	    "\"period\":\"total\",\"amount\":\"100\"}", id, sizeof id);
+	r = authorize(ASK("bt/proj", ""));
+	CHECK(strcmp(jstr(r, "decision"), "pause") == 0 &&
+	    strcmp(json_string_value(json_object_get(json_object_get(r->json,
+	    "budget"), "id")), dept) == 0, "%s", r->body);
+	resp_free(r);
+	/* A soft budget never stops a call. */
+	snprintf(path, sizeof path, "/v1/budgets/%s", dept);
+	r = http("PATCH", path, admin_key, "{\"mode\":\"soft\"}", NULL);
+	resp_free(r);
+	r = authorize(ASK("bt/proj", ""));
+	CHECK(strcmp(jstr(r, "decision"), "allow") == 0, "%s", r->body);
+	snprintf(path, sizeof path, "/v1/reservations/%s/release",
+	    jstr(r, "reservation_id"));
+	resp_free(r);
+	r = http("POST", path, gateway_key, NULL, NULL);
+	resp_free(r);
+}
+
+/* A reservation vanishes at its TTL and its room returns; one still
+ * held survives a restart, and is settled after it. */
+static void
+t_expiry_and_restart(void)
+{
+	char id[32], rsv[40], path[64], sql[256];
+	struct resp *r;
+	double t0;
+	int gone = 0;
+
+	cost_center("bt");
+	cost_center("bt/ttl");
+	budget("{\"name\":\"ttl\",\"scope\":{\"cost_center\":\"bt/ttl\"},"
+	    "\"period\":\"day\",\"amount\":\"1\"}", id, sizeof id);
+	r = authorize(ASK("bt/ttl", ",\"reservation_ttl_s\":1"));
+	CHECK(strcmp(jstr(r, "decision"), "allow") == 0, "%s", r->body);
+	resp_free(r);
+	snprintf(path, sizeof path, "/v1/reservations?budget=%s", id);
+	for (t0 = now_s(); now_s() - t0 < 10 && !gone;) {
+		r = http("GET", path, admin_key, NULL, NULL);
+		gone = json_array_size(json_object_get(r->json,
+		    "reservations")) == 0;
+		resp_free(r);
+		if (!gone)
+			usleep(50000);
+	}
+	CHECK(gone, "the reservation did not expire within 10 s");
+	CHECK(strcmp(status_of(id, "held"), "0.000000000") == 0, "held %s",
+	    status_of(id, "held"));
+
+	r = authorize(ASK("bt/ttl", ""));
+	snprintf(rsv, sizeof rsv, "%s", jstr(r, "reservation_id"));
+	resp_free(r);
+	CHECK(server_stop() == 0, "the server did not stop cleanly");
+	CHECK(server_start() == 0, "the server did not start again");
+	CHECK(strcmp(status_of(id, "held"), "0.022500000") == 0,
+	    "after a restart held is %s", status_of(id, "held"));
+	usage("bt-ttl-1", "bt/ttl", rsv, 2000);
+	CHECK(strcmp(status_of(id, "held"), "0.000000000") == 0 &&
+	    strcmp(status_of(id, "spent"), "0.022500000") == 0, "held %s",
+	    status_of(id, "held"));
+	snprintf(sql, sizeof sql, "SELECT state FROM reservations WHERE "
+	    "expires_at - created_at = interval '1 second' AND %s = "
+	    "ANY (budgets)", id);
+	CHECK(strcmp(db_value(sql) ? db_value(sql) : "", "expired") == 0,
+	    "the expiry was not written: %s", db_value(sql));
+}
+
+static void
+t_bad_input(void)
+{
+	static const struct { const char *body, *code, *field; } bad[] = {
+		{ "{\"provider\":\"openai\",\"estimate\":{\"input_tokens\":1}}",
+		  "missing_field", "model" },
+		{ "{\"provider\":\"openai\",\"model\":\"gpt-4o\"}",
+		  "missing_field", "estimate" },
+		{ "{\"provider\":\"openai\",\"model\":\"gpt-4o\",\"estimate\":"
+		  "{\"input_tokens\":-1}}", "invalid_field",
+		  "estimate.input_tokens" },
+		{ "{\"provider\":\"openai\",\"model\":\"gpt-4o\",\"estimate\":"
+		  "{\"input_tokens\":1,\"max_output_tokens\":1e30}}",
+		  "invalid_field", "estimate.max_output_tokens" },
+		{ "{\"provider\":\"openai\",\"model\":\"gpt-4o\",\"estimate\":"
+		  "{\"input_tokens\":99999999999999}}", "invalid_field",
+		  "estimate.input_tokens" },
+		{ "{\"provider\":\"openai\",\"model\":\"gpt-4o\",\"estimate\":"
+		  "{\"input_tokens\":1},\"reservation_ttl_s\":0}",
+		  "invalid_field", "reservation_ttl_s" },
+		{ "{\"provider\":\"openai\",\"model\":\"gpt-4o\",\"estimate\":"
+		  "{\"input_tokens\":1},\"colour\":\"red\"}", "unknown_field",
+		  "colour" },
+		{ "{\"provider\":\"openai\",\"model\":\"gpt-4o\",\"service_tier\":"
+		  "\"gold\",\"estimate\":{\"input_tokens\":1}}", "invalid_field",
+		  "service_tier" },
+	};
+	char id[32];
+	struct resp *r;
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = authorize(bad[i].body);
+		CHECK_ERR(r, 400, bad[i].code, bad[i].field);
+		resp_free(r);
+	}
+	r = authorize(ASK("bt/nowhere", ""));
+	CHECK(strcmp(jstr(r, "decision"), "pause") == 0 &&
+	    strcmp(jstr(r, "reason"), "unknown_cost_center") == 0, "%s",
+	    r->body);
+	resp_free(r);
+	cost_center("bt");
+	cost_center("bt/unpriced");
+	budget("{\"name\":\"unpriced\",\"scope\":{\"cost_center\":"
+	    "\"bt/unpriced\"},\"period\":\"day\",\"amount\":\"1\"}", id,
+	    sizeof id);
+	r = authorize("{\"cost_center\":\"bt/unpriced\",\"provider\":\"acme\","
+	    "\"model\":\"mystery-9\",\"estimate\":{\"input_tokens\":10,"
+	    "\"max_output_tokens\":10}}");
+	CHECK(strcmp(jstr(r, "decision"), "pause") == 0 &&
+	    strcmp(jstr(r, "reason"), "unpriced_model") == 0, "%s", r->body);
+	resp_free(r);
+	CHECK(strcmp(status_of(id, "held"), "0.000000000") == 0, "held");
+}
+
+/* 64 callers at once, round after round, against a hard strict cap of
+ * 1.00, each settling with all the output it was allowed: the booked
+ * spend never passes the cap, and every allowed call is settled. */
+static void
+t_concurrent_cap(void)
+{
+	struct resp *out[64];
+	char id[32], uid[64], sql[256];
+	int round, i, allowed = 0, paused = 0, settled = 0;
+
+	cost_center("bt");
+	cost_center("bt/conc");
+	budget("{\"name\":\"conc\",\"scope\":{\"cost_center\":\"bt/conc\"},"
+	    "\"period\":\"month\",\"amount\":\"1.00\"}", id, sizeof id);
+	for (round = 0; round < 40 && paused < 64; round++) {
+		http_concurrent("/v1/authorize", gateway_key, ASK("bt/conc", ""),
+		    64, out);
+		paused = 0;
+		for (i = 0; i < 64; i++) {
+			const char *d = out[i]->json != NULL ?
+			    json_string_value(json_object_get(out[i]->json,
+			    "decision")) : NULL;
+
+			CHECK(d != NULL, "round %d: %s", round, out[i]->body);
+			if (d != NULL && strcmp(d, "allow") == 0) {
+				allowed++;
+				snprintf(uid, sizeof uid, "bt-conc-%d-%d",
+				    round, i);
+				settled += usage(uid, "bt/conc",
+				    json_string_value(json_object_get(
+				    out[i]->json, "reservation_id")),
+				    (long)json_integer_value(json_object_get(
+				    out[i]->json, "max_output_tokens")));
+			} else if (d != NULL && strcmp(d, "pause") == 0)
+				paused++;
+			resp_free(out[i]);
+		}
+	}
+	CHECK(paused == 64, "the cap was never reached (%d allowed)", allowed);
+	CHECK(allowed > 40 && settled == allowed, "%d allowed, %d settled",
+	    allowed, settled);
+	snprintf(sql, sizeof sql, "SELECT sum(amount) <= 1000000000 AND "
+	    "sum(amount) > 950000000 FROM postings p JOIN accounts a ON a.id = "
+	    "p.account_id WHERE a.name = 'expense:bt/conc'");
+	CHECK(strcmp(db_value(sql), "t") == 0, "booked %s",
+	    db_value("SELECT sum(amount) FROM postings p JOIN accounts a ON "
+	    "a.id = p.account_id WHERE a.name = 'expense:bt/conc'"));
+	CHECK(strcmp(status_of(id, "held"), "0.000000000") == 0, "held %s",
+	    status_of(id, "held"));
+}
+
+static void
+t_database_down(void)
+{
+	char closed[32], open[32];
+	struct resp *r;
+	double t0;
+	int ok = 0;
+
+	cost_center("bt");
+	cost_center("bt/down");
+	cost_center("bt/open");
+	budget("{\"name\":\"down\",\"scope\":{\"cost_center\":\"bt/down\"},"
+	    "\"period\":\"day\",\"amount\":\"1\"}", closed, sizeof closed);
+	budget("{\"name\":\"open\",\"scope\":{\"cost_center\":\"bt/open\"},"
+	    "\"period\":\"day\",\"amount\":\"1\",\"on_database_unavailable\":"
+	    "\"fail_open\"}", open, sizeof open);
+	CHECK(pg_ctl("stop") == 0, "cannot stop PostgreSQL");
+	/* Decisions ask no database: the server learns of the outage from
+	 * its connections closing. */
+	for (t0 = now_s(); now_s() - t0 < 10 && !ok;) {
+		r = authorize(ASK("bt/down", ""));
+		ok = strcmp(jstr(r, "decision"), "pause") == 0 &&
+		    strcmp(jstr(r, "reason"), "database_unavailable") == 0;
+		if (!ok && strcmp(jstr(r, "decision"), "allow") == 0) {
+			char rel[80];
+
+			snprintf(rel, sizeof rel, "/v1/reservations/%s/release",
+			    jstr(r, "reservation_id"));
+			resp_free(r);
+			r = http("POST", rel, gateway_key, NULL, NULL);
+		}
+		resp_free(r);
+		if (!ok)
+			usleep(20000);
+	}
+	CHECK(ok, "fail-closed did not pause within 10 s of the outage");
+	ok = 0;
+	r = authorize(ASK("bt/open", ""));
+	CHECK(strcmp(jstr(r, "decision"), "allow") == 0, "%s", r->body);
+	resp_free(r);
+	CHECK(pg_ctl("start") == 0, "cannot start PostgreSQL");
+	for (t0 = now_s(); now_s() - t0 < 30 && !ok;) {
+		r = authorize(ASK("bt/down", ""));
+		ok = strcmp(jstr(r, "decision"), "allow") == 0;
+		resp_free(r);
+		if (!ok)
+			usleep(50000);
+	}
+	CHECK(ok, "decisions did not recover within 30 s");
+}
+
+const struct itest budget_tests[] = {
+	{ "budgets: create, read, change, delete, each audited; bad ones "
+	  "refused", t_budget_api },
+	{ "authorize: allow, strict ceiling, throttle, settle, release, "
+	  "overshoot, pause, a full department", t_decisions },
+	{ "reservations expire at their TTL and survive a restart",
+	  t_expiry_and_restart },
+	{ "bad authorize requests: clear errors or a reasoned pause",
+	  t_bad_input },
+	{ "64 concurrent callers never pass a hard strict cap",
+	  t_concurrent_cap },
+	{ "PostgreSQL down: fail-closed pauses, fail-open allows, then "
+	  "recovery", t_database_down },
+	{ NULL, NULL }
+};
