@@ -45,6 +45,22 @@ bin/tollgate prices import --format litellm pricing/data/litellm-model-prices.js
 TG_KEY=$(bin/tollgate key create --role gateway --name bench | tail -n 1)
 export TG_KEY
 psql "$TOLLGATE_DATABASE_URL" -qc "INSERT INTO cost_centers (id, name) VALUES ('bench', 'Bench')"
+# One hot budget for the decisions, large enough never to run out.
+psql "$TOLLGATE_DATABASE_URL" -qAt -c "SELECT status FROM budget_write('create', NULL,
+    '{\"name\": \"bench\", \"cost_center\": \"bench\", \"period\": \"month\",
+      \"amount\": 100000000000000000}', NULL)" >/dev/null
+
+# The naive design for reference: one conditional UPDATE of one budget
+# row per decision, committed, from 32 clients (pgbench).
+pgbench=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)/pgbench
+psql "$TOLLGATE_DATABASE_URL" -qc "CREATE TABLE naive_budget (id int PRIMARY KEY,
+    cap bigint NOT NULL, held bigint NOT NULL);
+    INSERT INTO naive_budget VALUES (1, 9000000000000000000, 0)"
+echo "UPDATE naive_budget SET held = held + 22500000 WHERE id = 1 AND held + 22500000 <= cap;" \
+    >"$pgdir/naive.sql"
+naive=$("$pgbench" -n -c "$conns" -j 2 -T "$secs" -f "$pgdir/naive.sql" \
+    "$TOLLGATE_DATABASE_URL" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+
 
 # The reference for ingest: a raw COPY of as many usage rows into a table
 # shaped like usage_events, committed, in the same database.
@@ -100,6 +116,10 @@ tg=$1 tg_cpu=$2
 echo "== tollgate POST /v1/quote (gpt-4o, 3 meters, key from the cache)" >&2
 set -- $(measure "$tg_pid" http://127.0.0.1:18091/v1/quote -s bench/quote.lua)
 tq=$1 tq_cpu=$2
+echo "== tollgate POST /v1/authorize (one hot budget, a reservation each)" >&2
+set -- $(measure "$tg_pid" http://127.0.0.1:18091/v1/authorize -s bench/authorize.lua)
+ta=$1 ta_cpu=$2
+ta_p99=$(sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$pgdir/wrk.out")
 echo "== tollgate POST /v1/usage, 1000 events per request, 8 connections" >&2
 conns_saved=$conns
 conns=8
@@ -123,6 +143,10 @@ awk -v a="$tg" -v b="$ref" -v ca="$tg_cpu" -v cb="$ref_cpu" 'BEGIN {
 	printf "healthz ratio: %.2f by req/s, %.2f by server CPU (target >= 0.70)\n", a / b, cb / ca }'
 awk -v a="$tq" -v b="$ref" -v ca="$tq_cpu" -v cb="$ref_cpu" 'BEGIN {
 	printf "quote ratio:   %.2f by req/s, %.2f by server CPU\n", a / b, cb / ca }'
+printf '%-22s %10.0f %13.2f us   p99 %s\n' "tollgate POST /authorize" "$ta" "$ta_cpu" "$ta_p99"
+printf '%-22s %10.0f   (pgbench, one conditional UPDATE per decision)\n' "naive decisions" "$naive"
+awk -v a="$ta" -v b="$ref" -v n="$naive" 'BEGIN {
+	printf "authorize ratio: %.2f of the reference (target >= 0.60, p99 < 2 ms), %.1fx the naive design (target >= 10)\n", a / b, a / n }'
 printf 'usage, batches of 1000 (8 connections): %8s events/s\n' "$ub"
 printf 'usage, single events (64 connections):   %8s events/s\n' "$us"
 printf 'raw COPY of %d usage rows:            %8s rows/s\n' "$copy_rows" "$copy_rate"
