@@ -50,16 +50,6 @@ psql "$TOLLGATE_DATABASE_URL" -qAt -c "SELECT status FROM budget_write('create',
     '{\"name\": \"bench\", \"cost_center\": \"bench\", \"period\": \"month\",
       \"amount\": 100000000000000000}', NULL)" >/dev/null
 
-# The naive design for reference: one conditional UPDATE of one budget
-# row per decision, committed, from 32 clients (pgbench).
-pgbench=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)/pgbench
-psql "$TOLLGATE_DATABASE_URL" -qc "CREATE TABLE naive_budget (id int PRIMARY KEY,
-    cap bigint NOT NULL, held bigint NOT NULL);
-    INSERT INTO naive_budget VALUES (1, 9000000000000000000, 0)"
-echo "UPDATE naive_budget SET held = held + 22500000 WHERE id = 1 AND held + 22500000 <= cap;" \
-    >"$pgdir/naive.sql"
-naive=$("$pgbench" -n -c "$conns" -j 2 -T "$secs" -f "$pgdir/naive.sql" \
-    "$TOLLGATE_DATABASE_URL" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 
 
 # The reference for ingest: a raw COPY of as many usage rows into a table
@@ -120,16 +110,51 @@ echo "== tollgate POST /v1/authorize (one hot budget, a reservation each)" >&2
 set -- $(measure "$tg_pid" http://127.0.0.1:18091/v1/authorize -s bench/authorize.lua)
 ta=$1 ta_cpu=$2
 ta_p99=$(sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$pgdir/wrk.out")
-echo "== tollgate POST /v1/usage, 1000 events per request, 8 connections" >&2
-conns_saved=$conns
-conns=8
-set -- $(BATCH=1000 measure "$tg_pid" http://127.0.0.1:18091/v1/usage -s bench/usage_batch.lua)
-ub=$(awk -v r="$1" 'BEGIN { printf "%.0f", r * 1000 }')
+# The holds are written to PostgreSQL behind the decisions; let that
+# finish before measuring ingest, which shares the database.
+i=0
+until curl -s -H "Authorization: Bearer $TG_KEY" http://127.0.0.1:18091/metrics |
+    grep -qx 'tollgate_reservations_unwritten 0'; do
+	i=$((i + 1))
+	[ $i -lt 600 ] || break
+	sleep 0.1
+done
+echo "reservations written $((i / 10)) s after the authorize run" >&2
+# Ingest shares PostgreSQL with what ran before it: start each ingest
+# run from a quiet database (no checkpoint or vacuum still running from
+# the previous run's writes).
+quiet_db() {
+	psql "$TOLLGATE_DATABASE_URL" -qc "CHECKPOINT"
+	i=0
+	while [ "$(psql "$TOLLGATE_DATABASE_URL" -qAt -c "SELECT count(*) FROM
+	    pg_stat_activity WHERE backend_type = 'autovacuum worker'")" != 0 ]; do
+		i=$((i + 1))
+		[ $i -lt 600 ] || break
+		sleep 0.1
+	done
+}
+quiet_db
 echo "== tollgate POST /v1/usage, 1 event per request, 64 connections" >&2
+conns_saved=$conns
 conns=64
 set -- $(BATCH=1 measure "$tg_pid" http://127.0.0.1:18091/v1/usage -s bench/usage_batch.lua)
 us=$(awk -v r="$1" 'BEGIN { printf "%.0f", r }')
+quiet_db
+echo "== tollgate POST /v1/usage, 1000 events per request, 8 connections" >&2
+conns=8
+set -- $(BATCH=1000 measure "$tg_pid" http://127.0.0.1:18091/v1/usage -s bench/usage_batch.lua)
+ub=$(awk -v r="$1" 'BEGIN { printf "%.0f", r * 1000 }')
 conns=$conns_saved
+# The naive design for reference: one conditional UPDATE of one budget
+# row per decision, committed, from 32 clients (pgbench).
+pgbench=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)/pgbench
+psql "$TOLLGATE_DATABASE_URL" -qc "CREATE TABLE naive_budget (id int PRIMARY KEY,
+    cap bigint NOT NULL, held bigint NOT NULL);
+    INSERT INTO naive_budget VALUES (1, 9000000000000000000, 0)"
+echo "UPDATE naive_budget SET held = held + 22500000 WHERE id = 1 AND held + 22500000 <= cap;" \
+    >"$pgdir/naive.sql"
+naive=$("$pgbench" -n -c 32 -j 2 -T "$secs" -f "$pgdir/naive.sql" \
+    "$TOLLGATE_DATABASE_URL" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 booked=$(psql "$TOLLGATE_DATABASE_URL" -qAt -c "SELECT count(*) FROM usage_events")
 
 echo

@@ -1295,10 +1295,13 @@ budgets_render_metrics(struct budgets *bs, struct evbuffer *out)
 	    "tollgate_reservations_live %zu\n"
 	    "# TYPE tollgate_reservation_overshoot_total counter\n"
 	    "tollgate_reservation_overshoot_total %llu\n"
+	    "# TYPE tollgate_reservations_unwritten gauge\n"
+	    "tollgate_reservations_unwritten %zu\n"
 	    "# TYPE tollgate_budgets gauge\n"
 	    "tollgate_budgets %zu\n",
 	    (unsigned long long)bs->decisions[BD_ALLOW],
 	    (unsigned long long)bs->decisions[BD_THROTTLE],
 	    (unsigned long long)bs->decisions[BD_PAUSE], live,
-	    (unsigned long long)bs->overshoots, budget_set_count(bs->set));
+	    (unsigned long long)bs->overshoots, bs->ndirty + bs->nsent,
+	    budget_set_count(bs->set));
 }

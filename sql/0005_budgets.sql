@@ -240,6 +240,9 @@ BEGIN
 		ORDER BY r.position, r.id LIMIT 1) ar ON true
 	LEFT JOIN cost_centers c ON c.id = coalesce(e.cc, ar.cost_center, e.kcc);
 
+	-- Planned at every call (EXECUTE): a plan cached for batches of one
+	-- size is ruinous for another (the batch table has no statistics).
+	EXECUTE $q$
 	WITH ev AS (
 		SELECT DISTINCT ON (e.key) e.*
 		FROM ingest_batch e
@@ -296,13 +299,13 @@ BEGIN
 	SELECT coalesce(array_agg(new.key), '{}'), array_agg(new.id),
 	    array_agg(new.occurred_at), array_agg(new.cc),
 	    array_agg(new.provider), array_agg(new.cost)
-	INTO v_new, v_ids, v_at, v_cc, v_provider, v_cost
-	FROM new;
+	FROM new
+	$q$ INTO v_new, v_ids, v_at, v_cc, v_provider, v_cost;
 	PERFORM ledger_post_usage(v_ids, v_at, v_cc, v_provider, v_cost);
 
-	RETURN QUERY
+	RETURN QUERY EXECUTE $q$
 	SELECT e.n,
-	    CASE WHEN e.key = ANY (v_new) AND e.n = min(e.n) FILTER (WHERE
+	    CASE WHEN e.key = ANY ($1) AND e.n = min(e.n) FILTER (WHERE
 	            e.cc_status IS NULL) OVER (PARTITION BY e.key)
 	        THEN 'recorded'
 	        WHEN k.transaction_id IS NOT NULL
@@ -318,7 +321,8 @@ BEGIN
 	FROM ingest_batch e
 	LEFT JOIN ledger_keys k ON k.kind = 'usage' AND k.idempotency_key = e.key
 	LEFT JOIN usage_events u ON u.transaction_id = k.transaction_id
-	ORDER BY e.n;
+	ORDER BY e.n
+	$q$ USING v_new;
 END $$;
 
 CREATE FUNCTION usage_reprice(p jsonb)
