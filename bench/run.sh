@@ -157,6 +157,32 @@ naive=$("$pgbench" -n -c 32 -j 2 -T "$secs" -f "$pgdir/naive.sql" \
     "$TOLLGATE_DATABASE_URL" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 booked=$(psql "$TOLLGATE_DATABASE_URL" -qAt -c "SELECT count(*) FROM usage_events")
 
+# Memory: the server restarted with 100k cost centers, 100k budgets and
+# 100k live reservations (seeded in SQL, loaded at start).
+kill "$tg_pid" 2>/dev/null || true
+wait "$tg_pid" 2>/dev/null || true
+psql "$TOLLGATE_DATABASE_URL" -q <<'SQL'
+INSERT INTO cost_centers (id, name)
+SELECT 'mem-' || i, 'mem ' || i FROM generate_series(1, 100000) i;
+INSERT INTO budgets (name, cost_center, period, time_zone, amount)
+SELECT 'mem ' || i, 'mem-' || i, 'month', 'Europe/Berlin', 1000000000000
+FROM generate_series(1, 100000) i;
+INSERT INTO reservations (id, cost_center, budgets, amount, created_at,
+    expires_at, state)
+SELECT 'rsv_' || lpad(to_hex(i), 24, '0'), 'mem-' || i,
+    ARRAY[(SELECT min(id) FROM budgets) + i - 1], 22500000, now(),
+    now() + interval '1 hour', 'held'
+FROM generate_series(1, 100000) i;
+SQL
+TOLLGATE_LISTEN=127.0.0.1:18091 TOLLGATE_LOG_LEVEL=warn \
+    bin/tollgate serve >"$pgdir/tollgate-mem.log" 2>&1 &
+tg_pid=$!
+pids="$ref_pid $tg_pid"
+wait_up http://127.0.0.1:18091/healthz
+rss_kb=$(sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$tg_pid/status")
+live=$(curl -s -H "Authorization: Bearer $TG_KEY" http://127.0.0.1:18091/metrics |
+    sed -n 's/^tollgate_reservations_live \([0-9]*\)/\1/p')
+
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 echo "wrk: 1 thread, $conns connections, ${secs}s each; servers on cpu $srv_cpu, wrk on cpu $cli_cpu"
@@ -177,4 +203,5 @@ printf 'usage, single events (64 connections):   %8s events/s\n' "$us"
 printf 'raw COPY of %d usage rows:            %8s rows/s\n' "$copy_rows" "$copy_rate"
 awk -v a="$ub" -v b="$copy_rate" 'BEGIN { printf "batched ingest / raw COPY: %.3f (targets: 50k events/s batched, 15k single)\n", a / b }'
 echo "events booked during the run: $booked (each acknowledged only after its commit)"
+awk -v kb="$rss_kb" -v live="$live" 'BEGIN { printf "memory: %.1f MB resident with 100k cost centers, 100k budgets, %d live reservations (target < 200 MB)\n", kb / 1024, live }'
 echo "$engine"

@@ -144,6 +144,12 @@ CREATE INDEX reservations_held ON reservations (expires_at)
 	WHERE state = 'held';
 CREATE INDEX usage_events_reservation ON usage_events (reservation_id)
 	WHERE reservation_id IS NOT NULL;
+-- A budget's spend reads its cost center's subtree: the center itself and
+-- the ids between "<id>/" and "<id>0" in byte order, whatever the
+-- database's collation.
+DROP INDEX usage_events_cost_center;
+CREATE INDEX usage_events_cost_center ON usage_events
+	((cost_center COLLATE "C"), occurred_at);
 
 -- p: [{id, key_id, request_id, cc, budgets, amount, max_output_tokens,
 -- created_at, expires_at, state, ended_at, actual}], each reservation
