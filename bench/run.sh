@@ -162,6 +162,8 @@ booked=$(psql "$TOLLGATE_DATABASE_URL" -qAt -c "SELECT count(*) FROM usage_event
 kill "$tg_pid" 2>/dev/null || true
 wait "$tg_pid" 2>/dev/null || true
 psql "$TOLLGATE_DATABASE_URL" -q <<'SQL'
+UPDATE reservations SET state = 'released', ended_at = now()
+WHERE state = 'held';
 INSERT INTO cost_centers (id, name)
 SELECT 'mem-' || i, 'mem ' || i FROM generate_series(1, 100000) i;
 INSERT INTO budgets (name, cost_center, period, time_zone, amount)
@@ -179,7 +181,7 @@ TOLLGATE_LISTEN=127.0.0.1:18091 TOLLGATE_LOG_LEVEL=warn \
 tg_pid=$!
 pids="$ref_pid $tg_pid"
 wait_up http://127.0.0.1:18091/healthz
-rss_kb=$(sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$tg_pid/status")
+rss_kb=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$tg_pid/status")
 live=$(curl -s -H "Authorization: Bearer $TG_KEY" http://127.0.0.1:18091/metrics |
     sed -n 's/^tollgate_reservations_live \([0-9]*\)/\1/p')
 

@@ -194,6 +194,7 @@ def_free(struct budget_def *d)
 		free((char *)d->tags[i].key);
 		free((char *)d->tags[i].value);
 	}
+	free(d->tags);
 }
 
 static char *
@@ -214,7 +215,13 @@ def_copy(struct budget_def *to, const struct budget_def *from)
 	to->provider = dup_or_null(from->provider);
 	to->model = dup_or_null(from->model);
 	to->time_zone = strdup(from->time_zone);
-	for (i = 0; i < from->ntags; i++) {
+	to->tags = from->ntags > 0 ? calloc((size_t)from->ntags,
+	    sizeof *to->tags) : NULL;
+	if (from->ntags > 0 && to->tags == NULL) {
+		to->ntags = 0;
+		bad = 1;
+	}
+	for (i = 0; i < to->ntags; i++) {
 		to->tags[i].key = strdup(from->tags[i].key);
 		to->tags[i].value = strdup(from->tags[i].value);
 		bad |= to->tags[i].key == NULL || to->tags[i].value == NULL;
@@ -426,6 +433,7 @@ budget_set_remove(struct budget_set *s, int64_t id)
 		return;
 	cc_unlink(s, b);
 	def_free(&b->d);
+	free(b->rate);
 	free(b);
 	*slot = NULL;
 	s->count--;
@@ -467,6 +475,7 @@ budget_set_free(struct budget_set *s)
 	for (i = 0; i < s->id_cap; i++)
 		if (s->by_id[i] != NULL) {
 			def_free(&s->by_id[i]->d);
+			free(s->by_id[i]->rate);
 			free(s->by_id[i]);
 		}
 	for (i = 0; i < s->cc_cap; i++)
@@ -576,9 +585,11 @@ rate_sum(const struct budget *b, int64_t now_s, const int64_t *v)
 	int64_t sum = 0;
 	int i;
 
+	if (b->rate == NULL)
+		return 0;
 	for (i = 0; i < BUDGET_RATE_WINDOW; i++)
-		if (b->rate_sec[i] > now_s - BUDGET_RATE_WINDOW &&
-		    b->rate_sec[i] <= now_s)
+		if (b->rate->sec[i] > now_s - BUDGET_RATE_WINDOW &&
+		    b->rate->sec[i] <= now_s)
 			sum += v[i];
 	return sum;
 }
@@ -595,7 +606,7 @@ rate_wait_ms(const struct budget *b, int64_t now_s, const int64_t *v,
 		int i = (int)(((s % BUDGET_RATE_WINDOW) + BUDGET_RATE_WINDOW) %
 		    BUDGET_RATE_WINDOW);
 
-		if (b->rate_sec[i] == s)
+		if (b->rate->sec[i] == s)
 			sum -= v[i];
 		if (sum + need <= limit)
 			return (s + BUDGET_RATE_WINDOW - now_s) * 1000;
@@ -609,17 +620,25 @@ rate_limited(const struct budget *b, const struct budget_ask *ask,
 {
 	int64_t now_s = floor_div(ask->now_us, 1000000);
 
-	if (b->d.cost_per_minute > 0 &&
-	    rate_sum(b, now_s, b->rate_cost) + amount > b->d.cost_per_minute) {
-		*wait_ms = amount > b->d.cost_per_minute ? -1 :
-		    rate_wait_ms(b, now_s, b->rate_cost, b->d.cost_per_minute,
-		    amount);
+	if (b->d.cost_per_minute > 0 && amount > b->d.cost_per_minute) {
+		*wait_ms = -1;
 		return 1;
 	}
-	if (b->d.tokens_per_minute > 0 && rate_sum(b, now_s, b->rate_tokens) +
+	if (b->d.tokens_per_minute > 0 && ask->tokens > b->d.tokens_per_minute) {
+		*wait_ms = -1;
+		return 1;
+	}
+	if (b->rate == NULL)
+		return 0;
+	if (b->d.cost_per_minute > 0 &&
+	    rate_sum(b, now_s, b->rate->cost) + amount > b->d.cost_per_minute) {
+		*wait_ms = rate_wait_ms(b, now_s, b->rate->cost,
+		    b->d.cost_per_minute, amount);
+		return 1;
+	}
+	if (b->d.tokens_per_minute > 0 && rate_sum(b, now_s, b->rate->tokens) +
 	    ask->tokens > b->d.tokens_per_minute) {
-		*wait_ms = ask->tokens > b->d.tokens_per_minute ? -1 :
-		    rate_wait_ms(b, now_s, b->rate_tokens,
+		*wait_ms = rate_wait_ms(b, now_s, b->rate->tokens,
 		    b->d.tokens_per_minute, ask->tokens);
 		return 1;
 	}
@@ -723,15 +742,23 @@ budget_hold(struct budget **bs, int n, int64_t delta, int64_t tokens,
 	    BUDGET_RATE_WINDOW);
 
 	for (i = 0; i < n; i++) {
+		struct budget_rate *rt;
+
 		bs[i]->held += delta;
-		if (delta <= 0)
+		if (delta <= 0 || (bs[i]->d.cost_per_minute == 0 &&
+		    bs[i]->d.tokens_per_minute == 0))
 			continue;
-		if (bs[i]->rate_sec[slot] != now_s) {
-			bs[i]->rate_sec[slot] = now_s;
-			bs[i]->rate_cost[slot] = 0;
-			bs[i]->rate_tokens[slot] = 0;
+		/* A limit is counted from its first hold on. */
+		if (bs[i]->rate == NULL &&
+		    (bs[i]->rate = calloc(1, sizeof *bs[i]->rate)) == NULL)
+			continue;
+		rt = bs[i]->rate;
+		if (rt->sec[slot] != now_s) {
+			rt->sec[slot] = now_s;
+			rt->cost[slot] = 0;
+			rt->tokens[slot] = 0;
 		}
-		bs[i]->rate_cost[slot] += delta;
-		bs[i]->rate_tokens[slot] += tokens;
+		rt->cost[slot] += delta;
+		rt->tokens[slot] += tokens;
 	}
 }

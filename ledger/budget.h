@@ -35,8 +35,8 @@ struct budget_def {
 	char *name;
 	char *cost_center;
 	char *user, *provider, *model;	/* NULL: any */
-	int ntags;
-	struct budget_tag tags[BUDGET_TAGS_MAX];	/* all must match */
+	int ntags;			/* at most BUDGET_TAGS_MAX */
+	struct budget_tag *tags;	/* all must match */
 	int period;			/* enum budget_period */
 	char *time_zone;
 	int64_t amount;
@@ -49,6 +49,13 @@ struct budget_def {
 	int fail_open;			/* when the database is unreachable */
 };
 
+/* Per-second holds over the last minute, for rate limits. */
+struct budget_rate {
+	int64_t sec[BUDGET_RATE_WINDOW];
+	int64_t cost[BUDGET_RATE_WINDOW];
+	int64_t tokens[BUDGET_RATE_WINDOW];
+};
+
 struct budget {
 	struct budget_def d;
 	int64_t period_lo, period_hi;	/* [lo, hi) in UTC microseconds */
@@ -57,9 +64,7 @@ struct budget {
 	int64_t held;			/* live reservations */
 	int64_t overshoot;		/* settled above what was held */
 	int loaded;			/* spent has been read from the ledger */
-	int64_t rate_sec[BUDGET_RATE_WINDOW];
-	int64_t rate_cost[BUDGET_RATE_WINDOW];
-	int64_t rate_tokens[BUDGET_RATE_WINDOW];
+	struct budget_rate *rate;	/* only for budgets with rate limits */
 	struct budget *next_in_cc;	/* same cost_center */
 };
 

@@ -14,6 +14,7 @@
  * id, and the bookings the snapshot could not see are added to what it
  * read.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,8 @@ int
 budgets_def_from_row(PGresult *res, int row, int col, struct budget_def *d,
     json_t **keep)
 {
+	/* The caller copies d (budget_set_put) before the next call. */
+	static struct budget_tag tagbuf[BUDGET_TAGS_MAX];
 	json_t *tags, *th, *v;
 	const char *k;
 	size_t i;
@@ -203,6 +206,7 @@ budgets_def_from_row(PGresult *res, int row, int col, struct budget_def *d,
 	d->cost_per_minute = atoll(PQgetvalue(res, row, col + 13));
 	d->tokens_per_minute = atoll(PQgetvalue(res, row, col + 14));
 	d->fail_open = strcmp(PQgetvalue(res, row, col + 15), "fail_open") == 0;
+	d->tags = tagbuf;
 	tags = json_loads(PQgetvalue(res, row, col + 6), 0, NULL);
 	th = json_loads(PQgetvalue(res, row, col + 12), 0, NULL);
 	if (tags == NULL || th == NULL || d->period < 0 ||
@@ -649,6 +653,7 @@ rsv_forget(struct budgets *bs, struct reservation *r)
 			}
 	free(r->request_id);
 	free(r->cost_center);
+	free(r->budgets);
 	free(r);
 }
 
@@ -706,6 +711,11 @@ budgets_reserve(struct budgets *bs, struct budget **b, int n,
 	snprintf(id, sizeof id, "rsv_%s", hex);
 	if ((r = rsv_new(bs, id, key_id, request_id, cc)) == NULL)
 		return NULL;
+	if (n > 0 && (r->budgets = calloc((size_t)n, sizeof *r->budgets)) ==
+	    NULL) {
+		(void)budgets_end(bs, r, RSV_RELEASED, 0);
+		return NULL;
+	}
 	r->nbudgets = n;
 	for (i = 0; i < n; i++)
 		r->budgets[i] = b[i]->d.id;
@@ -1076,15 +1086,20 @@ reservation_rows(struct budgets *bs, PGresult *res)
 	struct reservation *r;
 	const char *ids;
 	char *end;
-	int i;
+	int i, n;
 
 	for (i = 0; i < PQntuples(res); i++) {
 		r = rsv_new(bs, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 		    opt(res, i, 2), PQgetvalue(res, i, 3));
 		if (r == NULL)
 			continue;
+		n = 1;
+		for (ids = PQgetvalue(res, i, 4); *ids != '\0'; ids++)
+			n += *ids == ',';
+		if ((r->budgets = calloc((size_t)n, sizeof *r->budgets)) == NULL)
+			continue;
 		for (ids = PQgetvalue(res, i, 4) + 1; *ids != '\0' &&
-		    *ids != '}' && r->nbudgets < BUDGET_MATCH_MAX;) {
+		    *ids != '}' && r->nbudgets < n;) {
 			r->budgets[r->nbudgets++] = strtoll(ids, &end, 10);
 			ids = *end == ',' ? end + 1 : end;
 			if (end == ids)
@@ -1122,6 +1137,8 @@ budgets_load_sync(struct budgets *bs, PGconn *conn, char *err, size_t errsz)
 		return -1;
 	reservation_rows(bs, res);
 	PQclear(res);
+	/* The results read at start are freed: give their memory back. */
+	malloc_trim(0);
 	return 0;
 }
 
@@ -1196,6 +1213,7 @@ budgets_free(struct budgets *bs)
 	for (i = 0; i < bs->nheap; i++) {
 		free(bs->heap[i]->request_id);
 		free(bs->heap[i]->cost_center);
+		free(bs->heap[i]->budgets);
 		free(bs->heap[i]);
 	}
 	for (i = 0; i < CC_BUCKETS; i++)

@@ -29,7 +29,7 @@ struct reservation {
 	char *request_id;		/* NULL when none */
 	char *cost_center;
 	int nbudgets;
-	int64_t budgets[BUDGET_MATCH_MAX];
+	int64_t *budgets;		/* ids of the budgets it holds on */
 	int64_t amount, tokens, max_output;
 	int64_t created_us, expires_us, ended_us, actual;
 	int state;			/* enum rsv_state */

@@ -139,6 +139,7 @@ test_match_chain_and_scope(void **state)
 	struct budget_subject subj = { "eng/search/ranker", "alice", "openai",
 		"gpt-4o", 2, tags };
 	struct budget *out[BUDGET_MATCH_MAX], *b;
+	struct budget_tag one[1];
 	struct budget_def d;
 	int n;
 
@@ -156,11 +157,12 @@ test_match_chain_and_scope(void **state)
 	d.user = "alice";
 	d.model = "gpt-4o";
 	d.ntags = 1;
-	d.tags[0].key = "env";
-	d.tags[0].value = "prod";
+	d.tags = one;
+	one[0].key = "env";
+	one[0].value = "prod";
 	budget_set_put(s, &d);
 	d.id = 8;
-	d.tags[0].value = "dev";
+	one[0].value = "dev";
 	budget_set_put(s, &d);
 	n = budget_match(s, &subj, out, BUDGET_MATCH_MAX);
 	assert_int_equal(n, 4);		/* 5 and 7, then 2, then 1 */
