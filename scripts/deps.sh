@@ -6,7 +6,7 @@ set -eu
 
 PKGS="gcc make libc6-dev libpq-dev libevent-dev libjansson-dev
 libcurl4-openssl-dev libssl-dev libcmocka-dev postgresql wrk valgrind
-tzdata curl"
+tzdata curl nginx"
 
 missing=""
 for p in $PKGS; do
@@ -23,6 +23,7 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# postgresql's package would start a cluster of its own on port 5432; we
-# never use it, our scripts run private clusters on private sockets.
+# postgresql's package would start a cluster of its own on port 5432, and
+# nginx's a server on port 80; we use neither: our scripts run private
+# clusters on private sockets, and the tests their own nginx.
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

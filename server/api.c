@@ -70,6 +70,8 @@ const struct tg_route tg_routes[] = {
 	  BODY_NONE, NULL },
 	{ EVHTTP_REQ_POST, "/v1/authorize", api_authorize,
 	  ROLE_GATEWAY | ROLE_ADMIN, BODY_JSON_OBJECT, NULL },
+	{ EVHTTP_REQ_GET, "/v1/authorize/check", api_authorize_check,
+	  ROLE_GATEWAY | ROLE_ADMIN, BODY_NONE, NULL },
 	{ EVHTTP_REQ_GET, "/v1/reservations", api_reservations_list,
 	  ROLE_ANY, BODY_NONE, "budget" },
 	{ EVHTTP_REQ_POST, "/v1/reservations/*", api_reservation_release,

@@ -31,6 +31,7 @@ void api_budget_get(struct tg_req *r);
 void api_budget_update(struct tg_req *r);
 void api_budget_delete(struct tg_req *r);
 void api_authorize(struct tg_req *r);
+void api_authorize_check(struct tg_req *r);
 void api_reservations_list(struct tg_req *r);
 void api_reservation_release(struct tg_req *r);
 

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+#include <event2/http.h>
+
 #include "ledger/ledger.h"
 #include "pricing/pricing.h"
 #include "server/api.h"
@@ -636,19 +639,71 @@ budget_brief(const struct budget *b)
 	    "remaining", money(budget_remaining(b)));
 }
 
+/* A decision's inputs, from a JSON body or from request headers. */
+struct authz {
+	const char *cc, *user, *provider, *model, *request_id;
+	int tier;
+	int64_t input, max_out, cached, ttl;
+	int has_max;
+	int ntags;
+	struct budget_tag tags[64];
+	int headers;		/* answer as GET /v1/authorize/check */
+};
+
+static const char *const decision_names[] = { "allow", "throttle", "pause" };
+
+/* GET /v1/authorize/check answers in status and headers, for nginx's
+ * auth_request: 204 allow, 429 throttle, 402 pause. */
 static void
-answer(struct tg_req *r, int decision, const char *reason,
-    const struct budget *decider, struct budget **m, int n,
-    const struct reservation *rsv, int64_t retry_ms)
+answer_headers(struct tg_req *r, int decision, const char *reason,
+    const struct budget *decider, const struct reservation *rsv,
+    int64_t retry_ms)
 {
-	static const char *const names[] = { "allow", "throttle", "pause" };
-	json_t *o, *list = json_array();
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+	struct evbuffer *empty = evbuffer_new();
+	char buf[64];
+
+	evhttp_add_header(h, "X-Tollgate-Decision", decision_names[decision]);
+	if (reason != NULL)
+		evhttp_add_header(h, "X-Tollgate-Reason", reason);
+	if (decider != NULL) {
+		snprintf(buf, sizeof buf, "%lld", (long long)decider->d.id);
+		evhttp_add_header(h, "X-Tollgate-Budget", buf);
+	}
+	if (rsv != NULL) {
+		evhttp_add_header(h, "X-Tollgate-Reservation-Id", rsv->id);
+		ledger_money_format(rsv->amount, buf);
+		evhttp_add_header(h, "X-Tollgate-Reserved", buf);
+		snprintf(buf, sizeof buf, "%lld", (long long)rsv->max_output);
+		evhttp_add_header(h, "X-Tollgate-Max-Output-Tokens", buf);
+	}
+	if (decision == BD_THROTTLE) {
+		snprintf(buf, sizeof buf, "%lld", (long long)
+		    ((retry_ms + 999) / 1000 > 0 ? (retry_ms + 999) / 1000 : 1));
+		evhttp_add_header(h, "Retry-After", buf);
+	}
+	http_reply_buffer(r, decision == BD_ALLOW ? 204 : decision == BD_THROTTLE ?
+	    429 : 402, "text/plain", empty);
+	evbuffer_free(empty);
+}
+
+static void
+answer(struct tg_req *r, const struct authz *a, int decision,
+    const char *reason, const struct budget *decider, struct budget **m,
+    int n, const struct reservation *rsv, int64_t retry_ms)
+{
+	json_t *o, *list;
 	int i;
 
 	budgets_count_decision(r->srv->budgets, decision);
+	if (a->headers) {
+		answer_headers(r, decision, reason, decider, rsv, retry_ms);
+		return;
+	}
+	list = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(list, budget_brief(m[i]));
-	o = json_pack("{s:s, s:s?, s:o}", "decision", names[decision],
+	o = json_pack("{s:s, s:s?, s:o}", "decision", decision_names[decision],
 	    "reason", reason, "budgets", list);
 	if (decider != NULL)
 		json_object_set_new(o, "budget", budget_brief(decider));
@@ -667,8 +722,9 @@ answer(struct tg_req *r, int decision, const char *reason,
 
 /* Match and make ready the budgets over a request; -1 when replied. */
 static int
-matched(struct tg_req *r, const struct budget_subject *subj,
-    struct budget **m, int *n, int64_t now)
+matched(struct tg_req *r, const struct authz *a,
+    const struct budget_subject *subj, struct budget **m, int *n,
+    int64_t now)
 {
 	int i;
 
@@ -676,11 +732,108 @@ matched(struct tg_req *r, const struct budget_subject *subj,
 	    BUDGET_MATCH_MAX);
 	for (i = 0; i < *n; i++)
 		if (budgets_ready(r->srv->budgets, m[i], now) != 0) {
-			answer(r, BD_THROTTLE, "budget_loading", m[i], m, *n,
+			answer(r, a, BD_THROTTLE, "budget_loading", m[i], m, *n,
 			    NULL, 100);
 			return -1;
 		}
 	return 0;
+}
+
+static void
+decide(struct tg_req *r, struct authz *a)
+{
+	struct budgets *bs = r->srv->budgets;
+	struct budget *m[BUDGET_MATCH_MAX];
+	struct budget_subject subj;
+	struct budget_answer ans;
+	struct budget_ask ask;
+	struct estimate est;
+	struct reservation *rsv;
+	const struct pricing_table *t;
+	int64_t now = http_wall_now_us(), version, max_out = a->max_out;
+	int n, i, priced;
+
+	/* A retry of a request already allowed gets its reservation back,
+	 * never a second hold. */
+	if (a->request_id != NULL &&
+	    (rsv = budgets_by_request(bs, r->key.id, a->request_id)) != NULL) {
+		answer(r, a, BD_ALLOW, NULL, NULL, NULL, 0, rsv, 0);
+		return;
+	}
+	if (a->cc == NULL && r->key.cost_center[0] != '\0')
+		a->cc = r->key.cost_center;
+	memset(&subj, 0, sizeof subj);
+	subj.cost_center = a->cc;
+	subj.user = a->user;
+	subj.provider = a->provider;
+	subj.model = a->model;
+	subj.ntags = a->ntags;
+	subj.tags = a->tags;
+	if (a->cc == NULL || !budgets_cost_center_ok(bs, a->cc)) {
+		answer(r, a, BD_PAUSE, "unknown_cost_center", NULL, NULL, 0, NULL,
+		    0);
+		return;
+	}
+	if (matched(r, a, &subj, m, &n, now) != 0)
+		return;
+	if (!db_pool_up(r->srv->db))
+		for (i = 0; i < n; i++)
+			if (m[i]->d.hard && !m[i]->d.fail_open) {
+				answer(r, a, BD_PAUSE, "database_unavailable",
+				    m[i], m, n, NULL, 0);
+				return;
+			}
+	memset(&est, 0, sizeof est);
+	est.at_us = now;
+	est.base.q[PM_INPUT] = a->input;
+	est.base.q[PM_CACHED_INPUT] = a->cached;
+	t = r->srv->prices != NULL ? pricing_book_at(r->srv->prices, now,
+	    &version) : NULL;
+	est.e = t != NULL ? pricing_table_find(t, a->provider, a->model,
+	    a->tier, &priced) : NULL;
+	if (est.e != NULL && est.e->max_output_tokens > 0)
+		max_out = a->has_max && max_out < est.e->max_output_tokens ?
+		    max_out : est.e->max_output_tokens;
+	if (est.e != NULL && max_out == 0) {
+		http_reply_error(r, 400, "missing_field",
+		    "estimate.max_output_tokens", "the price table does not "
+		    "know this model's maximum output: give "
+		    "estimate.max_output_tokens");
+		return;
+	}
+	memset(&ask, 0, sizeof ask);
+	ask.now_us = now;
+	ask.max_output = max_out;
+	ask.tokens = a->input + a->cached + max_out;
+	ask.cost_of = worst_cost;
+	ask.cost_arg = &est;
+	if (est.e == NULL || (ask.estimate = estimate_cost(&est, max_out)) < 0 ||
+	    (ask.worst = worst_cost(&est, max_out)) < 0) {
+		/* No price: a hard budget will not guess. */
+		for (i = 0; i < n; i++)
+			if (m[i]->d.hard) {
+				answer(r, a, BD_PAUSE, "unpriced_model", m[i], m,
+				    n, NULL, 0);
+				return;
+			}
+		ask.estimate = ask.worst = 0;
+		ask.cost_of = NULL;
+	}
+	budget_decide(m, n, &ask, &ans);
+	if (ans.decision != BD_ALLOW) {
+		answer(r, a, ans.decision, ans.reason, ans.decider, m, n, NULL,
+		    ans.retry_after_ms);
+		return;
+	}
+	rsv = budgets_reserve(bs, m, n, r->key.id, a->request_id, a->cc,
+	    ans.amount, ask.tokens, ans.max_output > 0 ? ans.max_output :
+	    max_out, a->ttl);
+	if (rsv == NULL) {
+		http_reply_error(r, 500, "internal_error", NULL, "out of memory");
+		return;
+	}
+	answer(r, a, BD_ALLOW, ans.max_output > 0 ? "output_capped" : NULL,
+	    NULL, m, n, rsv, 0);
 }
 
 void
@@ -691,37 +844,30 @@ api_authorize(struct tg_req *r)
 	    "reservation_ttl_s", "request_id", NULL };
 	static const char *const est_fields[] = { "input_tokens",
 	    "max_output_tokens", "cached_input_tokens", NULL };
-	struct budgets *bs = r->srv->budgets;
-	struct budget_tag tags[64];
-	struct budget *m[BUDGET_MATCH_MAX];
-	struct budget_subject subj;
-	struct budget_answer ans;
-	struct budget_ask ask;
-	struct estimate est;
-	struct reservation *rsv;
-	const struct pricing_table *t;
-	const char *cc, *user, *provider, *model, *tier_name, *request_id, *k;
+	struct authz a;
+	const char *tier_name, *k;
 	json_t *estimate, *tj, *v;
-	int64_t input = 0, max_out = 0, cached = 0, ttl = TTL_DEFAULT_S, version;
-	int64_t now = http_wall_now_us();
-	int tier = PT_STANDARD, n, i, has_max, present, priced;
+	int present;
 
+	memset(&a, 0, sizeof a);
+	a.tier = PT_STANDARD;
+	a.ttl = TTL_DEFAULT_S;
 	if (api_reject_unknown(r, r->body, "", fields) != 0 ||
 	    api_get_string(r, r->body, "cost_center", "cost_center", 0, 190,
-	    &cc) != 0 ||
-	    api_get_string(r, r->body, "user", "user", 0, 200, &user) != 0 ||
+	    &a.cc) != 0 ||
+	    api_get_string(r, r->body, "user", "user", 0, 200, &a.user) != 0 ||
 	    api_get_string(r, r->body, "provider", "provider", 1,
-	    PRICING_PROVIDER_MAX, &provider) != 0 ||
+	    PRICING_PROVIDER_MAX, &a.provider) != 0 ||
 	    api_get_string(r, r->body, "model", "model", 1, PRICING_MODEL_MAX,
-	    &model) != 0 ||
+	    &a.model) != 0 ||
 	    api_get_string(r, r->body, "service_tier", "service_tier", 0, 16,
 	    &tier_name) != 0 ||
 	    api_get_string(r, r->body, "request_id", "request_id", 0,
-	    REQUEST_ID_MAX, &request_id) != 0 ||
+	    REQUEST_ID_MAX, &a.request_id) != 0 ||
 	    get_int(r, r->body, "reservation_ttl_s", "reservation_ttl_s", 1,
-	    TTL_MAX_S, &ttl, &present) != 0)
+	    TTL_MAX_S, &a.ttl, &present) != 0)
 		return;
-	if (tier_name != NULL && (tier = pricing_tier_parse(tier_name)) < 0) {
+	if (tier_name != NULL && (a.tier = pricing_tier_parse(tier_name)) < 0) {
 		http_reply_error(r, 400, "invalid_field", "service_tier",
 		    "service_tier must be standard, batch, flex or priority");
 		return;
@@ -735,7 +881,7 @@ api_authorize(struct tg_req *r)
 	}
 	if (api_reject_unknown(r, estimate, "estimate.", est_fields) != 0 ||
 	    get_int(r, estimate, "input_tokens", "estimate.input_tokens", 0,
-	    PRICING_QUANTITY_MAX, &input, &present) != 0)
+	    PRICING_QUANTITY_MAX, &a.input, &present) != 0)
 		return;
 	if (!present) {
 		http_reply_error(r, 400, "missing_field", "estimate.input_tokens",
@@ -743,99 +889,120 @@ api_authorize(struct tg_req *r)
 		return;
 	}
 	if (get_int(r, estimate, "max_output_tokens",
-	    "estimate.max_output_tokens", 1, PRICING_QUANTITY_MAX, &max_out,
-	    &has_max) != 0 ||
+	    "estimate.max_output_tokens", 1, PRICING_QUANTITY_MAX, &a.max_out,
+	    &a.has_max) != 0 ||
 	    get_int(r, estimate, "cached_input_tokens",
-	    "estimate.cached_input_tokens", 0, PRICING_QUANTITY_MAX, &cached,
+	    "estimate.cached_input_tokens", 0, PRICING_QUANTITY_MAX, &a.cached,
 	    &present) != 0)
 		return;
-	memset(&subj, 0, sizeof subj);
 	if ((tj = json_object_get(r->body, "tags")) != NULL &&
 	    !json_is_null(tj)) {
 		if (api_check_tags(r, tj, "tags") != 0)
 			return;
 		json_object_foreach(tj, k, v) {
-			if (subj.ntags == 64)
+			if (a.ntags == 64)
 				break;
-			tags[subj.ntags].key = k;
-			tags[subj.ntags++].value = json_string_value(v);
+			a.tags[a.ntags].key = k;
+			a.tags[a.ntags++].value = json_string_value(v);
 		}
 	}
-	/* A retry of a request already allowed gets its reservation back,
-	 * never a second hold. */
-	if (request_id != NULL &&
-	    (rsv = budgets_by_request(bs, r->key.id, request_id)) != NULL) {
-		answer(r, BD_ALLOW, NULL, NULL, NULL, 0, rsv, 0);
+	decide(r, &a);
+}
+
+/* A header holding a whole number in [min, max]; -1 when replied. */
+static int
+header_int(struct tg_req *r, const char *name, int64_t min, int64_t max,
+    int64_t *out, int *present)
+{
+	const char *v = evhttp_find_header(evhttp_request_get_input_headers(
+	    r->ev), name);
+	char *end;
+	long long x;
+
+	*present = v != NULL;
+	if (v == NULL)
+		return 0;
+	x = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || x < min || x > max) {
+		http_reply_error(r, 400, "invalid_field", name,
+		    "%s must be a whole number from %lld to %lld", name,
+		    (long long)min, (long long)max);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+/* A header holding a name: printable, at most maxlen bytes. */
+static int
+header_str(struct tg_req *r, const char *name, int required, size_t maxlen,
+    const char **out)
+{
+	const char *v = evhttp_find_header(evhttp_request_get_input_headers(
+	    r->ev), name);
+	size_t i, n;
+
+	*out = NULL;
+	if (v == NULL || *v == '\0') {
+		if (!required)
+			return 0;
+		http_reply_error(r, 400, "missing_field", name, "%s is required",
+		    name);
+		return -1;
+	}
+	n = strlen(v);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			break;
+	if (n > maxlen || i < n) {
+		http_reply_error(r, 400, "invalid_field", name,
+		    "%s must be 1 to %zu printable bytes", name, maxlen);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+void
+api_authorize_check(struct tg_req *r)
+{
+	struct authz a;
+	const char *tier_name;
+	int present;
+
+	memset(&a, 0, sizeof a);
+	a.headers = 1;
+	a.tier = PT_STANDARD;
+	a.ttl = TTL_DEFAULT_S;
+	if (header_str(r, "X-Tollgate-Cost-Center", 0, 190, &a.cc) != 0 ||
+	    header_str(r, "X-Tollgate-User", 0, 200, &a.user) != 0 ||
+	    header_str(r, "X-Tollgate-Provider", 1, PRICING_PROVIDER_MAX,
+	    &a.provider) != 0 ||
+	    header_str(r, "X-Tollgate-Model", 1, PRICING_MODEL_MAX,
+	    &a.model) != 0 ||
+	    header_str(r, "X-Tollgate-Service-Tier", 0, 16, &tier_name) != 0 ||
+	    header_str(r, "X-Tollgate-Request-Id", 0, REQUEST_ID_MAX,
+	    &a.request_id) != 0 ||
+	    header_int(r, "X-Tollgate-Input-Tokens", 0, PRICING_QUANTITY_MAX,
+	    &a.input, &present) != 0)
+		return;
+	if (!present) {
+		http_reply_error(r, 400, "missing_field", "X-Tollgate-Input-Tokens",
+		    "X-Tollgate-Input-Tokens is required");
 		return;
 	}
-	if (cc == NULL && r->key.cost_center[0] != '\0')
-		cc = r->key.cost_center;
-	subj.cost_center = cc;
-	subj.user = user;
-	subj.provider = provider;
-	subj.model = model;
-	subj.tags = tags;
-	if (cc == NULL || !budgets_cost_center_ok(bs, cc)) {
-		answer(r, BD_PAUSE, "unknown_cost_center", NULL, NULL, 0, NULL, 0);
+	if (header_int(r, "X-Tollgate-Max-Output-Tokens", 1,
+	    PRICING_QUANTITY_MAX, &a.max_out, &a.has_max) != 0 ||
+	    header_int(r, "X-Tollgate-Cached-Input-Tokens", 0,
+	    PRICING_QUANTITY_MAX, &a.cached, &present) != 0 ||
+	    header_int(r, "X-Tollgate-Reservation-Ttl", 1, TTL_MAX_S, &a.ttl,
+	    &present) != 0)
+		return;
+	if (tier_name != NULL && (a.tier = pricing_tier_parse(tier_name)) < 0) {
+		http_reply_error(r, 400, "invalid_field", "X-Tollgate-Service-Tier",
+		    "X-Tollgate-Service-Tier must be standard, batch, flex or "
+		    "priority");
 		return;
 	}
-	if (matched(r, &subj, m, &n, now) != 0)
-		return;
-	if (!db_pool_up(r->srv->db))
-		for (i = 0; i < n; i++)
-			if (m[i]->d.hard && !m[i]->d.fail_open) {
-				answer(r, BD_PAUSE, "database_unavailable", m[i],
-				    m, n, NULL, 0);
-				return;
-			}
-	memset(&est, 0, sizeof est);
-	est.at_us = now;
-	est.base.q[PM_INPUT] = input;
-	est.base.q[PM_CACHED_INPUT] = cached;
-	t = r->srv->prices != NULL ? pricing_book_at(r->srv->prices, now,
-	    &version) : NULL;
-	est.e = t != NULL ? pricing_table_find(t, provider, model, tier,
-	    &priced) : NULL;
-	if (est.e != NULL && est.e->max_output_tokens > 0)
-		max_out = has_max && max_out < est.e->max_output_tokens ?
-		    max_out : est.e->max_output_tokens;
-	if (est.e != NULL && max_out == 0) {
-		http_reply_error(r, 400, "missing_field",
-		    "estimate.max_output_tokens", "the price table does not "
-		    "know this model's maximum output: give "
-		    "estimate.max_output_tokens");
-		return;
-	}
-	memset(&ask, 0, sizeof ask);
-	ask.now_us = now;
-	ask.max_output = max_out;
-	ask.tokens = input + cached + max_out;
-	ask.cost_of = worst_cost;
-	ask.cost_arg = &est;
-	if (est.e == NULL || (ask.estimate = estimate_cost(&est, max_out)) < 0 ||
-	    (ask.worst = worst_cost(&est, max_out)) < 0) {
-		/* No price: a hard budget will not guess. */
-		for (i = 0; i < n; i++)
-			if (m[i]->d.hard) {
-				answer(r, BD_PAUSE, "unpriced_model", m[i], m, n,
-				    NULL, 0);
-				return;
-			}
-		ask.estimate = ask.worst = 0;
-		ask.cost_of = NULL;
-	}
-	budget_decide(m, n, &ask, &ans);
-	if (ans.decision != BD_ALLOW) {
-		answer(r, ans.decision, ans.reason, ans.decider, m, n, NULL,
-		    ans.retry_after_ms);
-		return;
-	}
-	rsv = budgets_reserve(bs, m, n, r->key.id, request_id, cc, ans.amount,
-	    ask.tokens, ans.max_output > 0 ? ans.max_output : max_out, ttl);
-	if (rsv == NULL) {
-		http_reply_error(r, 500, "internal", NULL, "out of memory");
-		return;
-	}
-	answer(r, BD_ALLOW, ans.max_output > 0 ? "output_capped" : NULL, NULL,
-	    m, n, rsv, 0);
+	decide(r, &a);
 }

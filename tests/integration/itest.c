@@ -152,6 +152,12 @@ http(const char *method, const char *path, const char *key, const char *body,
 	return r;
 }
 
+int
+itest_server_port(void)
+{
+	return base_port;
+}
+
 const char *
 server_url(const char *path)
 {
@@ -311,8 +317,31 @@ pg_ctl(const char *what)
 	return run_cmd(cmd, NULL, 0);
 }
 
-static int
-free_port(void)
+char *
+itest_slurp(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	if (buf != NULL && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf != NULL)
+		buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+int
+itest_free_port(void)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof sa;
@@ -337,7 +366,7 @@ server_start(void)
 	char listen[64], cmd[2048];
 	double deadline;
 	struct resp *r;
-	int port = free_port(), st;
+	int port = itest_free_port(), st;
 
 	base_port = port;
 	snprintf(base_url, sizeof base_url, "http://127.0.0.1:%d", port);
@@ -582,6 +611,7 @@ main(void)
 	run_suite(reprice_tests, &passed, &failed);
 	run_suite(spool_tests, &passed, &failed);
 	run_suite(budget_tests, &passed, &failed);
+	run_suite(nginx_tests, &passed, &failed);
 	run_suite(crash_tests, &passed, &failed);
 	if (server_stop() != 0 || !log_is_clean()) {
 		printf("FAIL clean server exit (see %s)\n", getenv("TG_LOG"));

@@ -76,6 +76,13 @@ void http_concurrent(const char *path, const char *key, const char *body,
  */
 struct resp *import_and_wait(const char *doc, const char *effective_from,
     const char *quote_body);
+/* A whole file, NUL-terminated (free it), or NULL. */
+char *itest_slurp(const char *path);
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int itest_free_port(void);
+/* The port the server under test listens on. */
+int itest_server_port(void);
+
 /* `tollgate key create ARGS`; the secret into out. 0 or -1. */
 int cli_key(const char *args, char *out, size_t outsz);
 
@@ -109,5 +116,6 @@ extern const struct itest crash_tests[];
 extern const struct itest reprice_tests[];
 extern const struct itest spool_tests[];
 extern const struct itest budget_tests[];
+extern const struct itest nginx_tests[];
 
 #endif

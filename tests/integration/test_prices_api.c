@@ -13,29 +13,6 @@
 
 #define SNAPSHOT "pricing/data/litellm-model-prices.json"
 
-static char *
-slurp(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (fp == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	if (buf != NULL && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	if (buf != NULL)
-		buf[n] = '\0';
-	fclose(fp);
-	return buf;
-}
-
 static struct resp *
 quote(const char *body)
 {
@@ -45,7 +22,7 @@ quote(const char *body)
 static void
 t_import_snapshot(void)
 {
-	char *file = slurp(SNAPSHOT);
+	char *file = itest_slurp(SNAPSHOT);
 	long long before = db_count("price_versions");
 	struct resp *r;
 	json_t *rep;
