@@ -466,10 +466,52 @@ api_budget_list(struct tg_req *r)
 	http_reply_json(r, 200, json_pack("{s:o}", "budgets", sorted));
 }
 
+/*
+ * The burn rate over the last hour and day, and where the period ends at
+ * the last day's pace (a straight line; null for a budget without end).
+ */
+static void
+burn_cb(void *arg, const struct db_result *res)
+{
+	struct tg_req *r = arg;
+	struct budget *b = budget_set_get(budgets_set(r->srv->budgets),
+	    (int64_t)json_integer_value(json_object_get(r->draft, "id")));
+	int64_t hour, day, now = http_wall_now_us(), left;
+	json_t *o, *status;
+	__int128 forecast;
+
+	if (res->status != DB_OK) {
+		http_reply_db_failure(r, res);
+		return;
+	}
+	if (b == NULL) {
+		http_reply_error(r, 404, "unknown_budget", NULL,
+		    "the budget was deleted meanwhile");
+		return;
+	}
+	hour = atoll(PQgetvalue(res->res, 0, 0));
+	day = atoll(PQgetvalue(res->res, 0, 1));
+	o = budgets_json(b);
+	status = json_object_get(o, "status");
+	json_object_set_new(status, "burn_rate", json_pack("{s:o, s:o}",
+	    "last_hour_per_hour", money(hour), "last_day_per_day", money(day)));
+	if (b->d.period == BP_TOTAL || !b->loaded) {
+		json_object_set_new(status, "forecast_at_period_end", json_null());
+	} else {
+		left = b->period_hi > now ? b->period_hi - now : 0;
+		/* day per 86400 s, over `left` microseconds, in 128 bits. */
+		forecast = (__int128)day * left / (86400LL * 1000000);
+		json_object_set_new(status, "forecast_at_period_end",
+		    money(b->spent + (int64_t)forecast));
+	}
+	http_reply_json(r, 200, o);
+}
+
 void
 api_budget_get(struct tg_req *r)
 {
 	struct budgets *bs = r->srv->budgets;
+	const char *params[1];
 	struct budget *b;
 	char id[24];
 
@@ -481,7 +523,9 @@ api_budget_get(struct tg_req *r)
 		return;
 	}
 	(void)budgets_ready(bs, b, http_wall_now_us());
-	http_reply_json(r, 200, budgets_json(b));
+	r->draft = json_pack("{s:I}", "id", (json_int_t)b->d.id);
+	params[0] = id;
+	(void)http_query(r, "budget_burn", 1, params, burn_cb);
 }
 
 /* Reservations. */

@@ -341,6 +341,25 @@ t_expiry_and_restart(void)
 	CHECK(strcmp(status_of(id, "held"), "0.000000000") == 0 &&
 	    strcmp(status_of(id, "spent"), "0.022500000") == 0, "held %s",
 	    status_of(id, "held"));
+	/* The burn rate is what was booked in the last hour and day; the
+	 * day's pace carries the spend to the period's end. */
+	snprintf(path, sizeof path, "/v1/budgets/%s", id);
+	r = http("GET", path, admin_key, NULL, NULL);
+	{
+		json_t *st = json_object_get(r->json, "status");
+		json_t *burn = json_object_get(st, "burn_rate");
+		const char *f = json_string_value(json_object_get(st,
+		    "forecast_at_period_end"));
+
+		CHECK(r->status == 200 && strcmp(json_string_value(
+		    json_object_get(burn, "last_hour_per_hour")),
+		    "0.022500000") == 0 && strcmp(json_string_value(
+		    json_object_get(burn, "last_day_per_day")),
+		    "0.022500000") == 0 && f != NULL &&
+		    strcmp(f, "0.022500000") >= 0 && strlen(f) == 11 &&
+		    strcmp(f, "0.045000000") <= 0, "%s", r->body);
+	}
+	resp_free(r);
 	snprintf(sql, sizeof sql, "SELECT state FROM reservations WHERE "
 	    "expires_at - created_at = interval '1 second' AND %s = "
 	    "ANY (budgets)", id);

@@ -127,6 +127,10 @@ write_conf(const char *dir, int port, int stub)
 	bad = bad || replace(&conf, "listen 127.0.0.1:8081;", buf) != 0;
 	snprintf(buf, sizeof buf, "server 127.0.0.1:%d;", stub);
 	bad = bad || replace(&conf, "server api.openai.com:443;", buf) != 0;
+	/* auth_request logs every refusal as an error: keep them out of
+	 * the test's output. */
+	snprintf(buf, sizeof buf, "error_log %s/error.log warn;", dir);
+	bad = bad || replace(&conf, "error_log stderr warn;", buf) != 0;
 	bad = bad || replace(&conf, "proxy_pass https://model;",
 	    "proxy_pass http://model;") != 0;
 	snprintf(buf, sizeof buf, "\"Bearer %s\"", gateway_key);
