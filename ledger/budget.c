@@ -434,6 +434,7 @@ budget_set_remove(struct budget_set *s, int64_t id)
 	cc_unlink(s, b);
 	def_free(&b->d);
 	free(b->rate);
+	free(b->burn);
 	free(b);
 	*slot = NULL;
 	s->count--;
@@ -476,6 +477,7 @@ budget_set_free(struct budget_set *s)
 		if (s->by_id[i] != NULL) {
 			def_free(&s->by_id[i]->d);
 			free(s->by_id[i]->rate);
+			free(s->by_id[i]->burn);
 			free(s->by_id[i]);
 		}
 	for (i = 0; i < s->cc_cap; i++)
@@ -555,6 +557,25 @@ budget_roll(struct budget *b, int64_t now_us, budget_tz_fn tzfn, void *tzarg)
 	b->period_hi = hi;
 }
 
+/* Spend per minute of occurred_at, over the last hour. */
+static void
+burn_add(struct budget *b, int64_t occurred_us, int64_t cost)
+{
+	int64_t m = floor_div(occurred_us, 60000000);
+	int slot = (int)(((m % BUDGET_RATE_WINDOW) + BUDGET_RATE_WINDOW) %
+	    BUDGET_RATE_WINDOW);
+
+	if (b->burn == NULL && (b->burn = calloc(1, sizeof *b->burn)) == NULL)
+		return;
+	if (b->burn->sec[slot] > m)
+		return;			/* older than the hour kept */
+	if (b->burn->sec[slot] != m) {
+		b->burn->sec[slot] = m;
+		b->burn->cost[slot] = 0;
+	}
+	b->burn->cost[slot] += cost;
+}
+
 void
 budget_spend(struct budget_set *s, const struct budget_subject *subj,
     int64_t occurred_us, int64_t cost)
@@ -569,7 +590,34 @@ budget_spend(struct budget_set *s, const struct budget_subject *subj,
 			bs[i]->spent += cost;
 		else if (occurred_us >= bs[i]->period_hi)
 			bs[i]->spent_later += cost;
+		if (bs[i]->d.burn_pause_amount > 0)
+			burn_add(bs[i], occurred_us, cost);
 	}
+}
+
+int
+budget_burn_tripped(const struct budget *b, int64_t now_us)
+{
+	int64_t now_m = floor_div(now_us, 60000000), m;
+	int slot;
+
+	if (b->d.burn_pause_amount <= 0 || b->burn == NULL)
+		return 0;
+	for (m = now_m - b->d.burn_pause_minutes + 1; m <= now_m; m++) {
+		slot = (int)(((m % BUDGET_RATE_WINDOW) + BUDGET_RATE_WINDOW) %
+		    BUDGET_RATE_WINDOW);
+		if (b->burn->sec[slot] != m ||
+		    b->burn->cost[slot] <= b->d.burn_pause_amount)
+			return 0;
+	}
+	return 1;
+}
+
+void
+budget_burn_reset(struct budget *b)
+{
+	free(b->burn);
+	b->burn = NULL;
 }
 
 int64_t
@@ -672,9 +720,16 @@ budget_decide(struct budget **bs, int n, const struct budget_ask *ask,
 	int i, strict = 0;
 
 	memset(out, 0, sizeof *out);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (bs[i]->d.paused) {
+			out->decision = BD_PAUSE;
+			out->reason = "anomaly";
+			out->decider = bs[i];
+			return;
+		}
 		if (bs[i]->d.hard && bs[i]->d.strict)
 			strict = 1;
+	}
 	out->strict = strict;
 	amount = strict ? ask->worst : ask->estimate;
 	smallest = amount;

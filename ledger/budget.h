@@ -47,9 +47,13 @@ struct budget_def {
 	int64_t cost_per_minute;	/* 0: no limit */
 	int64_t tokens_per_minute;	/* 0: no limit */
 	int fail_open;			/* when the database is unreachable */
+	int64_t burn_pause_amount;	/* per minute; 0: no auto-pause */
+	int burn_pause_minutes;		/* 1..BUDGET_RATE_WINDOW */
+	int paused;			/* by an anomaly, until resumed */
 };
 
-/* Per-second holds over the last minute, for rate limits. */
+/* Per-second holds over the last minute, for rate limits; reused per
+ * minute over the last hour for the burn rate. */
 struct budget_rate {
 	int64_t sec[BUDGET_RATE_WINDOW];
 	int64_t cost[BUDGET_RATE_WINDOW];
@@ -65,6 +69,7 @@ struct budget {
 	int64_t overshoot;		/* settled above what was held */
 	int loaded;			/* spent has been read from the ledger */
 	struct budget_rate *rate;	/* only for budgets with rate limits */
+	struct budget_rate *burn;	/* spend per minute, for auto-pause */
 	struct budget *next_in_cc;	/* same cost_center */
 };
 
@@ -158,7 +163,8 @@ struct budget_answer {
  * Decide on the budgets matched for a request. Every hard budget must have
  * room: pause when the spend alone leaves no room for the smallest call
  * (budget_exhausted), throttle when the room is held by calls in flight
- * (room_held_by_inflight) or a rate limit is reached (rate_limited), else
+ * (room_held_by_inflight) or a rate limit is reached (rate_limited); any
+ * budget paused by an anomaly pauses (anomaly); else
  * allow. When any hard budget is strict the worst case is held; if it does
  * not fit but fewer output tokens would, allow with that ceiling. Soft
  * budgets never say no. Nothing is held here: see budget_hold.
@@ -170,6 +176,12 @@ void budget_decide(struct budget **bs, int n, const struct budget_ask *ask,
  * also counts toward the rate limits at now_us. */
 void budget_hold(struct budget **bs, int n, int64_t delta, int64_t tokens,
     int64_t now_us);
+
+/* Whether b, set to pause on a burn rate, has spent more than its
+ * amount in each of its last `minutes` minutes up to now_us. */
+int budget_burn_tripped(const struct budget *b, int64_t now_us);
+/* Forget the spend per minute (after a resume). */
+void budget_burn_reset(struct budget *b);
 
 /* Room left: amount - spent - held (negative when over). */
 int64_t budget_remaining(const struct budget *b);

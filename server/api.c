@@ -68,6 +68,8 @@ const struct tg_route tg_routes[] = {
 	  BODY_JSON_OBJECT, NULL },
 	{ EVHTTP_REQ_DELETE, "/v1/budgets/*", api_budget_delete, ROLE_ADMIN,
 	  BODY_NONE, NULL },
+	{ EVHTTP_REQ_POST, "/v1/budgets/*", api_budget_resume, ROLE_ADMIN,
+	  BODY_NONE, NULL },
 	{ EVHTTP_REQ_POST, "/v1/authorize", api_authorize,
 	  ROLE_GATEWAY | ROLE_ADMIN, BODY_JSON_OBJECT, NULL },
 	{ EVHTTP_REQ_GET, "/v1/authorize/check", api_authorize_check,

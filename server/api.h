@@ -30,6 +30,7 @@ void api_budget_list(struct tg_req *r);
 void api_budget_get(struct tg_req *r);
 void api_budget_update(struct tg_req *r);
 void api_budget_delete(struct tg_req *r);
+void api_budget_resume(struct tg_req *r);
 void api_authorize(struct tg_req *r);
 void api_authorize_check(struct tg_req *r);
 void api_reservations_list(struct tg_req *r);

@@ -117,7 +117,9 @@ budget_fields(struct tg_req *r, int create)
 {
 	static const char *const fields[] = { "name", "scope", "period",
 	    "time_zone", "amount", "mode", "reserve", "thresholds",
-	    "rate_limits", "on_database_unavailable", NULL };
+	    "rate_limits", "on_database_unavailable", "pause_on_burn_rate",
+	    NULL };
+	static const char *const burn_fields[] = { "amount", "minutes", NULL };
 	static const char *const scope_fields[] = { "cost_center", "user",
 	    "provider", "model", "tags", NULL };
 	static const char *const limit_fields[] = { "cost_per_minute",
@@ -128,9 +130,10 @@ budget_fields(struct tg_req *r, int create)
 	static const char *const reserves[] = { "strict", "estimate", NULL };
 	static const char *const policies[] = { "fail_closed", "fail_open",
 	    NULL };
-	json_t *body = r->body, *scope, *limits, *th, *v, *p = json_object();
+	json_t *body = r->body, *scope, *limits, *th, *v, *burn;
+	json_t *p = json_object();
 	const char *s;
-	int64_t amount, cpm, tpm;
+	int64_t amount, cpm, tpm, minutes;
 	int present;
 	size_t i;
 
@@ -271,6 +274,33 @@ budget_fields(struct tg_req *r, int create)
 		json_object_set_new(p, "cost_per_minute", json_null());
 		json_object_set_new(p, "tokens_per_minute", json_null());
 	}
+	if ((burn = json_object_get(body, "pause_on_burn_rate")) != NULL &&
+	    !json_is_null(burn)) {
+		if (!json_is_object(burn)) {
+			http_reply_error(r, 400, "invalid_field",
+			    "pause_on_burn_rate", "pause_on_burn_rate must be "
+			    "{\"amount\": per minute, \"minutes\": 1 to 60}");
+			goto bad;
+		}
+		if (api_reject_unknown(r, burn, "pause_on_burn_rate.",
+		    burn_fields) != 0 ||
+		    get_money(r, burn, "amount", "pause_on_burn_rate.amount", 1, 1,
+		    &amount, &present) != 0 ||
+		    get_int(r, burn, "minutes", "pause_on_burn_rate.minutes", 1,
+		    60, &minutes, &present) != 0)
+			goto bad;
+		if (!present) {
+			http_reply_error(r, 400, "missing_field",
+			    "pause_on_burn_rate.minutes",
+			    "pause_on_burn_rate.minutes is required");
+			goto bad;
+		}
+		json_object_set_new(p, "burn_pause_amount", json_integer(amount));
+		json_object_set_new(p, "burn_pause_minutes", json_integer(minutes));
+	} else if (burn != NULL) {
+		json_object_set_new(p, "burn_pause_amount", json_null());
+		json_object_set_new(p, "burn_pause_minutes", json_null());
+	}
 	return p;
 bad:
 	json_decref(p);
@@ -310,8 +340,9 @@ budget_written_cb(void *arg, const struct db_result *res)
 	struct budget_def d;
 	struct budget *b;
 	json_t *keep;
-	int created = r->ev != NULL &&
-	    evhttp_request_get_command(r->ev) == EVHTTP_REQ_POST;
+	int created = evhttp_request_get_command(r->ev) == EVHTTP_REQ_POST &&
+	    (r->arg == NULL || *r->arg == '\0');
+	int resumed = r->arg != NULL && strstr(r->arg, "/resume") != NULL;
 
 	if (res->status != DB_OK) {
 		http_reply_db_failure(r, res);
@@ -330,7 +361,7 @@ budget_written_cb(void *arg, const struct db_result *res)
 		return;
 	}
 	if (budgets_def_from_row(res->res, 0, 1, &d, &keep) != 0) {
-		http_reply_error(r, 500, "internal", NULL,
+		http_reply_error(r, 500, "internal_error", NULL,
 		    "the budget came back unreadable");
 		return;
 	}
@@ -348,9 +379,12 @@ budget_written_cb(void *arg, const struct db_result *res)
 	b = budget_set_put(budgets_set(bs), &d);
 	json_decref(keep);
 	if (b == NULL) {
-		http_reply_error(r, 500, "internal", NULL, "out of memory");
+		http_reply_error(r, 500, "internal_error", NULL, "out of memory");
 		return;
 	}
+	/* Resumed: only spending from now on can pause it again. */
+	if (resumed)
+		budget_burn_reset(b);
 	if (budgets_ready(bs, b, http_wall_now_us()) == 0) {
 		http_reply_json(r, created ? 201 : 200, budgets_json(b));
 		return;
@@ -412,6 +446,25 @@ api_budget_update(struct tg_req *r)
 	write_budget(r, "update", id, p);
 }
 
+/* POST /v1/budgets/{id}/resume: lift an anomaly's pause, audited. */
+void
+api_budget_resume(struct tg_req *r)
+{
+	const char *slash = strchr(r->arg, '/');
+	char id[24];
+	size_t n = slash != NULL ? (size_t)(slash - r->arg) : 0;
+
+	if (slash == NULL || strcmp(slash, "/resume") != 0 || n == 0 ||
+	    n >= sizeof id || strspn(r->arg, "0123456789") != n) {
+		http_reply_error(r, 404, "not_found", NULL,
+		    "use POST /v1/budgets/{id}/resume");
+		return;
+	}
+	memcpy(id, r->arg, n);
+	id[n] = '\0';
+	write_budget(r, "resume", id, json_object());
+}
+
 void
 api_budget_delete(struct tg_req *r)
 {
@@ -453,7 +506,7 @@ api_budget_list(struct tg_req *r)
 	if ((v = calloc(n + 1, sizeof *v)) == NULL) {
 		json_decref(list);
 		json_decref(sorted);
-		http_reply_error(r, 500, "internal", NULL, "out of memory");
+		http_reply_error(r, 500, "internal_error", NULL, "out of memory");
 		return;
 	}
 	for (i = 0; i < n; i++)

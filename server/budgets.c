@@ -206,6 +206,9 @@ budgets_def_from_row(PGresult *res, int row, int col, struct budget_def *d,
 	d->cost_per_minute = atoll(PQgetvalue(res, row, col + 13));
 	d->tokens_per_minute = atoll(PQgetvalue(res, row, col + 14));
 	d->fail_open = strcmp(PQgetvalue(res, row, col + 15), "fail_open") == 0;
+	d->burn_pause_amount = atoll(PQgetvalue(res, row, col + 18));
+	d->burn_pause_minutes = atoi(PQgetvalue(res, row, col + 19));
+	d->paused = *PQgetvalue(res, row, col + 20) == 't';
 	d->tags = tagbuf;
 	tags = json_loads(PQgetvalue(res, row, col + 6), 0, NULL);
 	th = json_loads(PQgetvalue(res, row, col + 12), 0, NULL);
@@ -789,6 +792,35 @@ parse_tags(const char *text, struct budget_tag *tags, json_t **keep)
 	return n;
 }
 
+static void
+trip_cb(void *arg, const struct db_result *res)
+{
+	(void)arg;
+	if (res->status != DB_OK)
+		log_error("event=budget_pause_unwritten error=\"%s\"",
+		    res->message);
+}
+
+/* Spending too fast: the budget pauses now, here, and in the record (and
+ * so on other instances and after a restart) once written. */
+static void
+trip(struct budgets *bs, struct budget *b)
+{
+	const char *p[4];
+	char id[24];
+
+	b->d.paused = 1;
+	log_warn("event=budget_paused id=%lld reason=anomaly",
+	    (long long)b->d.id);
+	snprintf(id, sizeof id, "%lld", (long long)b->d.id);
+	p[0] = "anomaly";
+	p[1] = id;
+	p[2] = "{}";
+	p[3] = NULL;
+	if (db_query(bs->srv->db, "budget_write", 4, p, trip_cb, NULL) != 0)
+		log_error("event=budget_pause_unwritten id=%s", id);
+}
+
 void
 budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
     int c)
@@ -799,7 +831,7 @@ budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
 	struct reservation *r;
 	int64_t cost = atoll(PQgetvalue(res, row, col_cost)), at_us;
 	json_t *keep;
-	int n;
+	int n, i;
 
 	memset(&subj, 0, sizeof subj);
 	subj.cost_center = PQgetvalue(res, row, c);
@@ -809,13 +841,16 @@ budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
 	subj.user = opt(res, row, c + 4);
 	subj.ntags = parse_tags(opt(res, row, c + 5), tags, &keep);
 	subj.tags = tags;
-	if (bs->reads != NULL) {
-		n = budget_match(bs->set, &subj, m, BUDGET_MATCH_MAX);
+	n = budget_match(bs->set, &subj, m, BUDGET_MATCH_MAX);
+	if (bs->reads != NULL)
 		note_seen(bs, m, n, strtoull(PQgetvalue(res, row, c + 7), NULL,
 		    10), at_us, cost);
-	}
 	budget_spend(bs->set, &subj, at_us, cost);
 	json_decref(keep);
+	for (i = 0; i < n; i++)
+		if (!m[i]->d.paused &&
+		    budget_burn_tripped(m[i], http_wall_now_us()))
+			trip(bs, m[i]);
 	if (!PQgetisnull(res, row, c + 6) &&
 	    (r = budgets_reservation(bs, PQgetvalue(res, row, c + 6))) != NULL)
 		(void)budgets_end(bs, r, RSV_SETTLED, cost);
@@ -1255,7 +1290,7 @@ json_t *
 budgets_json(const struct budget *b)
 {
 	const struct budget_def *d = &b->d;
-	json_t *tags = json_object(), *th = json_array(), *limits;
+	json_t *tags = json_object(), *th = json_array(), *limits, *burn;
 	char id[24];
 	int i;
 
@@ -1265,6 +1300,9 @@ budgets_json(const struct budget *b)
 	for (i = 0; i < d->nthresholds; i++)
 		json_array_append_new(th, json_real(d->thresholds_ppm[i] / 1e6));
 	limits = json_object();
+	burn = d->burn_pause_amount > 0 ? json_pack("{s:o, s:i}", "amount",
+	    money(d->burn_pause_amount), "minutes", d->burn_pause_minutes) :
+	    json_null();
 	if (d->cost_per_minute > 0)
 		json_object_set_new(limits, "cost_per_minute",
 		    money(d->cost_per_minute));
@@ -1273,16 +1311,18 @@ budgets_json(const struct budget *b)
 		    json_integer(d->tokens_per_minute));
 	snprintf(id, sizeof id, "%lld", (long long)d->id);
 	return json_pack("{s:s, s:s, s:{s:s, s:s?, s:s?, s:s?, s:o}, s:s, s:s, "
-	    "s:o, s:s, s:s, s:o, s:o, s:s, s:{s:o, s:o, s:o, s:o, s:o, s:o}}",
+	    "s:o, s:s, s:s, s:o, s:o, s:o, s:s, "
+	    "s:{s:s?, s:o, s:o, s:o, s:o, s:o, s:o}}",
 	    "id", id, "name", d->name,
 	    "scope", "cost_center", d->cost_center, "user", d->user,
 	    "provider", d->provider, "model", d->model, "tags", tags,
 	    "period", budget_period_name(d->period), "time_zone", d->time_zone,
 	    "amount", money(d->amount), "mode", d->hard ? "hard" : "soft",
 	    "reserve", d->strict ? "strict" : "estimate", "thresholds", th,
-	    "rate_limits", limits, "on_database_unavailable",
-	    d->fail_open ? "fail_open" : "fail_closed",
-	    "status", "period_start", time_or_null(b->period_lo),
+	    "rate_limits", limits, "pause_on_burn_rate", burn,
+	    "on_database_unavailable", d->fail_open ? "fail_open" : "fail_closed",
+	    "status", "paused", d->paused ? "anomaly" : NULL,
+	    "period_start", time_or_null(b->period_lo),
 	    "period_end", time_or_null(b->period_hi),
 	    "spent", b->loaded ? money(b->spent) : json_null(),
 	    "held", money(b->held),

@@ -31,11 +31,18 @@ CREATE TABLE budgets (
 	                    CHECK (on_database_unavailable IN ('fail_closed', 'fail_open')),
 	deleted         boolean NOT NULL DEFAULT false,
 	created_at      timestamptz NOT NULL DEFAULT now(),
-	updated_at      timestamptz NOT NULL DEFAULT now()
+	updated_at      timestamptz NOT NULL DEFAULT now(),
+	-- Auto-pause: spending faster than burn_pause_amount per minute for
+	-- burn_pause_minutes minutes pauses the budget until an admin
+	-- resumes it.
+	burn_pause_amount  bigint CHECK (burn_pause_amount > 0),
+	burn_pause_minutes int CHECK (burn_pause_minutes BETWEEN 1 AND 60),
+	paused_at       timestamptz,
+	CHECK ((burn_pause_amount IS NULL) = (burn_pause_minutes IS NULL))
 );
 
--- Create, change or delete (mark deleted) a budget, with its audit record
--- in the same transaction. p holds the fields to set, already checked by
+-- Create, change or delete (mark deleted) a budget, pause it on an
+-- anomaly or resume it, with its audit record in the same transaction. p holds the fields to set, already checked by
 -- the server (amounts in nano-units); a field absent from p is left as it
 -- is. Returns the budget as a row document, or NULL when p_id names no
 -- live budget; 'unknown_cost_center' when the scope's cost center does
@@ -57,7 +64,7 @@ BEGIN
 		INSERT INTO budgets (name, cost_center, scope_user, scope_provider,
 		    scope_model, scope_tags, period, time_zone, amount, mode,
 		    reserve, thresholds, cost_per_minute, tokens_per_minute,
-		    on_database_unavailable)
+		    on_database_unavailable, burn_pause_amount, burn_pause_minutes)
 		VALUES (p ->> 'name', p ->> 'cost_center', p ->> 'user',
 		    p ->> 'provider', p ->> 'model', coalesce(p -> 'tags', '{}'),
 		    p ->> 'period', coalesce(p ->> 'time_zone', 'UTC'),
@@ -66,7 +73,9 @@ BEGIN
 		    coalesce(p -> 'thresholds', '[]'),
 		    (p ->> 'cost_per_minute')::bigint,
 		    (p ->> 'tokens_per_minute')::bigint,
-		    coalesce(p ->> 'on_database_unavailable', 'fail_closed'))
+		    coalesce(p ->> 'on_database_unavailable', 'fail_closed'),
+		    (p ->> 'burn_pause_amount')::bigint,
+		    (p ->> 'burn_pause_minutes')::int)
 		RETURNING * INTO v_after;
 	ELSE
 		SELECT * INTO v_before FROM budgets b
@@ -107,6 +116,15 @@ BEGIN
 		    on_database_unavailable = CASE WHEN p ? 'on_database_unavailable'
 		        THEN p ->> 'on_database_unavailable'
 		        ELSE b.on_database_unavailable END,
+		    burn_pause_amount = CASE WHEN p ? 'burn_pause_amount'
+		        THEN (p ->> 'burn_pause_amount')::bigint
+		        ELSE b.burn_pause_amount END,
+		    burn_pause_minutes = CASE WHEN p ? 'burn_pause_minutes'
+		        THEN (p ->> 'burn_pause_minutes')::int
+		        ELSE b.burn_pause_minutes END,
+		    paused_at = CASE p_action WHEN 'anomaly'
+		        THEN coalesce(b.paused_at, now())
+		        WHEN 'resume' THEN NULL ELSE b.paused_at END,
 		    deleted = p_action = 'delete',
 		    updated_at = now()
 		WHERE b.id = p_id

@@ -524,7 +524,57 @@ t_database_down(void)
 	CHECK(ok, "decisions did not recover within 30 s");
 }
 
+/* Spending faster than the budget allows per minute pauses it, in the
+ * record too, until an admin resumes it; both are audited. */
+static void
+t_anomaly(void)
+{
+	char id[32], path[64], sql[256];
+	struct resp *r;
+
+	cost_center("bt");
+	cost_center("bt/burn");
+	budget("{\"name\":\"burn\",\"scope\":{\"cost_center\":\"bt/burn\"},"
+	    "\"period\":\"day\",\"amount\":\"100\",\"pause_on_burn_rate\":"
+	    "{\"amount\":\"0.01\",\"minutes\":1}}", id, sizeof id);
+	r = authorize(ASK("bt/burn", ""));
+	CHECK(strcmp(jstr(r, "decision"), "allow") == 0, "%s", r->body);
+	resp_free(r);
+	usage("bt-burn-1", "bt/burn", NULL, 2000);	/* 0.0225 this minute */
+	r = authorize(ASK("bt/burn", ""));
+	CHECK(strcmp(jstr(r, "decision"), "pause") == 0 &&
+	    strcmp(jstr(r, "reason"), "anomaly") == 0, "%s", r->body);
+	resp_free(r);
+	CHECK(strcmp(status_of(id, "paused"), "anomaly") == 0, "paused: %s",
+	    status_of(id, "paused"));
+	snprintf(path, sizeof path, "/v1/budgets/%s/resume", id);
+	r = http("POST", path, gateway_key, NULL, NULL);
+	CHECK(r->status == 403, "a gateway resumed a budget: %ld", r->status);
+	resp_free(r);
+	r = http("POST", path, admin_key, NULL, NULL);
+	CHECK(r->status == 200 && json_is_null(json_object_get(json_object_get(
+	    r->json, "status"), "paused")), "%s", r->body);
+	resp_free(r);
+	r = authorize(ASK("bt/burn", ""));
+	CHECK(strcmp(jstr(r, "decision"), "allow") == 0, "%s", r->body);
+	resp_free(r);
+	snprintf(sql, sizeof sql, "SELECT string_agg(action || ':' || "
+	    "coalesce(key_id, '-') || ':' || (after ->> 'paused_at' IS NOT "
+	    "NULL), ',' ORDER BY id) FROM audit_log WHERE entity = 'budget' "
+	    "AND entity_id = '%s' AND action <> 'create'", id);
+	CHECK(db_value(sql) != NULL && strncmp(db_value(sql), "anomaly:-:true,"
+	    "resume:key_", 19) == 0 && strstr(db_value(sql), ":false") != NULL,
+	    "audit: %s", db_value(sql));
+	r = http("POST", "/v1/budgets", admin_key, "{\"name\":\"x\",\"scope\":"
+	    "{\"cost_center\":\"bt\"},\"period\":\"day\",\"amount\":\"1\","
+	    "\"pause_on_burn_rate\":{\"amount\":\"1\",\"minutes\":90}}", NULL);
+	CHECK_ERR(r, 400, "invalid_field", "pause_on_burn_rate.minutes");
+	resp_free(r);
+}
+
 const struct itest budget_tests[] = {
+	{ "spending too fast pauses a budget until an admin resumes it",
+	  t_anomaly },
 	{ "budgets: create, read, change, delete, each audited; bad ones "
 	  "refused", t_budget_api },
 	{ "authorize: allow, strict ceiling, throttle, settle, release, "

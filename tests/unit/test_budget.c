@@ -348,6 +348,39 @@ test_strict_never_overspends(void **state)
 	budget_set_free(s);
 }
 
+static void
+test_burn_rate_pause(void **state)
+{
+	struct budget_set *s = budget_set_new();
+	struct budget_subject subj = { "eng", NULL, "openai", "gpt-4o", 0,
+		NULL };
+	struct budget_answer ans;
+	struct budget_ask a;
+	struct budget *b;
+	int64_t t = at("2026-10-31T22:30:10Z");
+
+	(void)state;
+	b = add(s, 1, "eng", 1000000, 0);
+	b->d.burn_pause_amount = 100;
+	b->d.burn_pause_minutes = 2;
+	budget_spend(s, &subj, t, 150);
+	assert_false(budget_burn_tripped(b, t));	/* one minute of two */
+	budget_spend(s, &subj, t - 60000000, 100);	/* not above 100 */
+	assert_false(budget_burn_tripped(b, t));
+	budget_spend(s, &subj, t - 60000000, 1);
+	assert_true(budget_burn_tripped(b, t));
+	/* A minute later the earlier one has left the window. */
+	assert_false(budget_burn_tripped(b, t + 60000000));
+	b->d.paused = 1;
+	ask_for(&a, 10);
+	budget_decide(&b, 1, &a, &ans);
+	assert_int_equal(ans.decision, BD_PAUSE);
+	assert_string_equal(ans.reason, "anomaly");
+	budget_burn_reset(b);
+	assert_false(budget_burn_tripped(b, t));
+	budget_set_free(s);
+}
+
 int
 main(void)
 {
@@ -358,6 +391,7 @@ main(void)
 		cmocka_unit_test(test_pause_throttle_allow),
 		cmocka_unit_test(test_rate_limits),
 		cmocka_unit_test(test_strict_never_overspends),
+		cmocka_unit_test(test_burn_rate_pause),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
