@@ -857,6 +857,10 @@ decide(struct tg_req *r, struct authz *a)
 		answer(r, a, BD_ALLOW, NULL, NULL, NULL, 0, rsv, 0);
 		return;
 	}
+	/* Who pays, as booking will decide it: the call's cost center, else
+	 * the first allocation rule that matches, else the key's default. */
+	if (a->cc == NULL)
+		a->cc = budgets_route(bs, a->user, r->key.id, a->tags, a->ntags);
 	if (a->cc == NULL && r->key.cost_center[0] != '\0')
 		a->cc = r->key.cost_center;
 	memset(&subj, 0, sizeof subj);

@@ -2,19 +2,23 @@
  * api_rules.c - allocation rules: which cost center an event goes to when
  * it names none, by its user, its key or one of its tags, in the order of
  * the rules' positions (then the key's default cost center). The rules
- * are applied by usage_ingest() in the database, so every instance sees a
- * change at once. Each change and its audit record are one statement.
+ * are applied by usage_ingest() in the database, so every instance books
+ * by a change at once; decisions apply the same rules from memory (this
+ * instance at once, others within a second). Each change and its audit
+ * record are one statement.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/api.h"
+#include "server/budgets.h"
 
 static void
 rule_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
 	const char *status;
+	json_t *rule;
 
 	if (res->status != DB_OK) {
 		http_reply_db_failure(r, res);
@@ -31,8 +35,10 @@ rule_cb(void *arg, const struct db_result *res)
 		    "no allocation rule %s", r->arg);
 		return;
 	}
-	http_reply_json(r, strcmp(status, "created") == 0 ? 201 : 200,
-	    json_loads(PQgetvalue(res->res, 0, 1), 0, NULL));
+	rule = json_loads(PQgetvalue(res->res, 0, 1), 0, NULL);
+	/* Decisions on this instance route by the change at once. */
+	budgets_rule_changed(r->srv->budgets, status, rule);
+	http_reply_json(r, strcmp(status, "created") == 0 ? 201 : 200, rule);
 }
 
 void

@@ -42,6 +42,14 @@ struct cc_entry {
 	struct cc_entry *next;
 };
 
+/* An allocation rule, as usage_ingest() applies them. */
+struct rule {
+	int64_t id;
+	int64_t position;
+	char match;			/* 'u'ser, 'k'ey, 't'ag */
+	char *tag, *value, *cost_center;
+};
+
 /* A booking seen while a budget's spend was being read. */
 struct seen {
 	uint64_t xid;
@@ -77,7 +85,8 @@ struct budgets {
 	struct event *tick, *poll;
 	int polling;
 	uint64_t overshoots, decisions[3];
-	size_t live;
+	struct rule *rules;		/* by position, then id */
+	size_t nrules;
 };
 
 static uint64_t
@@ -170,6 +179,124 @@ cc_rows(struct budgets *bs, PGresult *res)
 		    *PQgetvalue(res, i, 1) == 't');
 		bs->cc_since = atoll(PQgetvalue(res, i, 2));
 	}
+}
+
+/* Allocation rules: few, so kept as a sorted array and read whole. */
+
+static void
+rule_free(struct rule *r)
+{
+	free(r->tag);
+	free(r->value);
+	free(r->cost_center);
+}
+
+static int
+rule_from_json(struct rule *r, json_t *j)
+{
+	const char *m = json_string_value(json_object_get(j, "match"));
+	const char *tag = json_string_value(json_object_get(j, "tag"));
+
+	memset(r, 0, sizeof *r);
+	r->id = atoll(json_string_value(json_object_get(j, "id")) ?
+	    json_string_value(json_object_get(j, "id")) : "0");
+	r->position = json_integer_value(json_object_get(j, "position"));
+	r->match = m != NULL ? m[0] : '?';
+	r->tag = tag != NULL ? strdup(tag) : NULL;
+	r->value = strdup(json_string_value(json_object_get(j, "value")) ?
+	    json_string_value(json_object_get(j, "value")) : "");
+	r->cost_center = strdup(json_string_value(json_object_get(j,
+	    "cost_center")) ? json_string_value(json_object_get(j,
+	    "cost_center")) : "");
+	if ((tag != NULL && r->tag == NULL) || r->value == NULL ||
+	    r->cost_center == NULL) {
+		rule_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rule_cmp(const void *a, const void *b)
+{
+	const struct rule *x = a, *y = b;
+
+	if (x->position != y->position)
+		return x->position < y->position ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Replace the rules by those of a JSON array (allocation_rule_list.sql). */
+static void
+rules_load(struct budgets *bs, const char *text)
+{
+	json_t *arr = json_loads(text, 0, NULL), *j;
+	struct rule *rs;
+	size_t i, n = 0;
+
+	if (!json_is_array(arr) || (rs = calloc(json_array_size(arr) + 1,
+	    sizeof *rs)) == NULL) {
+		json_decref(arr);
+		return;
+	}
+	json_array_foreach(arr, i, j)
+		if (rule_from_json(&rs[n], j) == 0)
+			n++;
+	json_decref(arr);
+	qsort(rs, n, sizeof *rs, rule_cmp);
+	for (i = 0; i < bs->nrules; i++)
+		rule_free(&bs->rules[i]);
+	free(bs->rules);
+	bs->rules = rs;
+	bs->nrules = n;
+}
+
+void
+budgets_rule_changed(struct budgets *bs, const char *status, json_t *rule)
+{
+	struct rule r, *grown;
+	size_t i;
+
+	if (rule == NULL || rule_from_json(&r, rule) != 0)
+		return;
+	for (i = 0; i < bs->nrules && bs->rules[i].id != r.id; i++)
+		;
+	if (i < bs->nrules) {
+		rule_free(&bs->rules[i]);
+		memmove(&bs->rules[i], &bs->rules[i + 1],
+		    (bs->nrules - i - 1) * sizeof *bs->rules);
+		bs->nrules--;
+	}
+	if (strcmp(status, "created") != 0 || (grown = realloc(bs->rules,
+	    (bs->nrules + 1) * sizeof *grown)) == NULL) {
+		rule_free(&r);
+		return;
+	}
+	bs->rules = grown;
+	bs->rules[bs->nrules++] = r;
+	qsort(bs->rules, bs->nrules, sizeof *bs->rules, rule_cmp);
+}
+
+const char *
+budgets_route(struct budgets *bs, const char *user, const char *key_id,
+    const struct budget_tag *tags, int ntags)
+{
+	const struct rule *r;
+	size_t i;
+	int t, hit;
+
+	for (i = 0; i < bs->nrules; i++) {
+		r = &bs->rules[i];
+		hit = (r->match == 'u' && user != NULL &&
+		    strcmp(user, r->value) == 0) ||
+		    (r->match == 'k' && strcmp(key_id, r->value) == 0);
+		for (t = 0; !hit && r->match == 't' && t < ntags; t++)
+			hit = strcmp(tags[t].key, r->tag) == 0 &&
+			    strcmp(tags[t].value, r->value) == 0;
+		if (hit && budgets_cost_center_ok(bs, r->cost_center))
+			return r->cost_center;
+	}
+	return NULL;
 }
 
 /* Budget definitions. */
@@ -1018,6 +1145,13 @@ cc_poll_cb(void *arg, const struct db_result *res)
 }
 
 static void
+rules_poll_cb(void *arg, const struct db_result *res)
+{
+	if (res->status == DB_OK)
+		rules_load(arg, PQgetvalue(res->res, 0, 0));
+}
+
+static void
 budgets_poll_cb(void *arg, const struct db_result *res)
 {
 	struct budgets *bs = arg;
@@ -1042,7 +1176,8 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	snprintf(b_since, sizeof b_since, "%lld", (long long)bs->budgets_since);
 	p[0] = cc_since;
 	if (db_query(bs->srv->db, "cost_centers_live", 1, p, cc_poll_cb,
-	    bs) != 0)
+	    bs) != 0 || db_query(bs->srv->db, "allocation_rule_list", 0, NULL,
+	    rules_poll_cb, bs) != 0)
 		return;
 	p[0] = b_since;
 	if (db_query(bs->srv->db, "budgets_load", 1, p, budgets_poll_cb,
@@ -1161,6 +1296,11 @@ budgets_load_sync(struct budgets *bs, PGconn *conn, char *err, size_t errsz)
 		return -1;
 	cc_rows(bs, res);
 	PQclear(res);
+	if ((res = exec_sync(conn, "allocation_rule_list", 0, NULL, err,
+	    errsz)) == NULL)
+		return -1;
+	rules_load(bs, PQgetvalue(res, 0, 0));
+	PQclear(res);
 	if ((res = exec_sync(conn, "budgets_load", 1, zero, err, errsz)) == NULL)
 		return -1;
 	budget_rows(bs, res);
@@ -1257,6 +1397,9 @@ budgets_free(struct budgets *bs)
 			free(e->id);
 			free(e);
 		}
+	for (i = 0; i < bs->nrules; i++)
+		rule_free(&bs->rules[i]);
+	free(bs->rules);
 	free(bs->heap);
 	free(bs->dirty);
 	free(bs->sent);

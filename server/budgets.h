@@ -57,6 +57,15 @@ int budgets_cost_center_ok(struct budgets *bs, const char *cc);
 void budgets_cost_center_seen(struct budgets *bs, const char *id,
     int archived);
 
+/* An allocation rule created or deleted on this instance (status as
+ * allocation_rule_create/delete answer, rule as they return it). */
+void budgets_rule_changed(struct budgets *bs, const char *status,
+    json_t *rule);
+/* The cost center the allocation rules give a call that names none (the
+ * first matching rule whose center is live), or NULL. */
+const char *budgets_route(struct budgets *bs, const char *user,
+    const char *key_id, const struct budget_tag *tags, int ntags);
+
 /*
  * A budget ready to decide on at now_us: its period current, its spend
  * read. Returns 0, or -1 when its spend is still being read (a read is

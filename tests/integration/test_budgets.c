@@ -305,7 +305,7 @@ t_decisions(void)
 static void
 t_expiry_and_restart(void)
 {
-	char id[32], rsv[40], path[64], sql[256];
+	char id[32], rsv[40], path[96], sql[256];
 	struct resp *r;
 	double t0;
 	int gone = 0;
@@ -359,6 +359,24 @@ t_expiry_and_restart(void)
 		    strcmp(f, "0.022500000") >= 0 && strlen(f) == 11 &&
 		    strcmp(f, "0.045000000") <= 0, "%s", r->body);
 	}
+	resp_free(r);
+	/* SIGKILL: a hold written before the kill is held again after it. */
+	r = authorize(ASK("bt/ttl", ""));
+	snprintf(rsv, sizeof rsv, "%s", jstr(r, "reservation_id"));
+	resp_free(r);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM reservations WHERE "
+	    "id = '%s'", rsv);
+	for (t0 = now_s(); now_s() - t0 < 10 &&
+	    strcmp(db_value(sql), "1") != 0;)
+		usleep(20000);
+	CHECK(strcmp(db_value(sql), "1") == 0, "the hold was not written");
+	CHECK(server_kill() == 0, "kill failed");
+	CHECK(server_start() == 0, "the server did not start again");
+	CHECK(strcmp(status_of(id, "held"), "0.022500000") == 0,
+	    "after SIGKILL held is %s", status_of(id, "held"));
+	snprintf(path, sizeof path, "/v1/reservations/%s/release", rsv);
+	r = http("POST", path, gateway_key, NULL, NULL);
+	CHECK(r->status == 200, "release after SIGKILL: %s", r->body);
 	resp_free(r);
 	snprintf(sql, sizeof sql, "SELECT state FROM reservations WHERE "
 	    "expires_at - created_at = interval '1 second' AND %s = "
@@ -572,14 +590,59 @@ t_anomaly(void)
 	resp_free(r);
 }
 
+/* A call naming no cost center is decided where booking will put it:
+ * the first matching allocation rule. */
+static void
+t_routing(void)
+{
+	char id[32], rule[32], path[64];
+	const char *ask = "{\"user\":\"router-u\",\"provider\":\"openai\","
+	    "\"model\":\"gpt-4o\",\"estimate\":{\"input_tokens\":1000,"
+	    "\"max_output_tokens\":2000}}";
+	struct resp *r;
+
+	cost_center("bt");
+	cost_center("bt/routed");
+	budget("{\"name\":\"routed\",\"scope\":{\"cost_center\":"
+	    "\"bt/routed\"},\"period\":\"day\",\"amount\":\"1\"}", id,
+	    sizeof id);
+	r = authorize(ask);
+	CHECK(strcmp(jstr(r, "reason"), "unknown_cost_center") == 0, "%s",
+	    r->body);
+	resp_free(r);
+	r = http("POST", "/v1/allocation-rules", admin_key, "{\"position\":1,"
+	    "\"match\":\"user\",\"value\":\"router-u\",\"cost_center\":"
+	    "\"bt/routed\"}", NULL);
+	CHECK(r->status == 201, "%s", r->body);
+	snprintf(rule, sizeof rule, "%s", jstr(r, "id"));
+	resp_free(r);
+	r = authorize(ask);
+	CHECK(strcmp(jstr(r, "decision"), "allow") == 0 &&
+	    strstr(r->body, "\"scope\":\"bt/routed\"") != NULL, "%s", r->body);
+	resp_free(r);
+	CHECK(strcmp(status_of(id, "held"), "0.022500000") == 0, "held %s",
+	    status_of(id, "held"));
+	snprintf(path, sizeof path, "/v1/allocation-rules/%s", rule);
+	r = http("DELETE", path, admin_key, NULL, NULL);
+	CHECK(r->status == 200, "%s", r->body);
+	resp_free(r);
+	r = authorize(ask);
+	CHECK(strcmp(jstr(r, "reason"), "unknown_cost_center") == 0, "%s",
+	    r->body);
+	resp_free(r);
+}
+
 const struct itest budget_tests[] = {
+	{ "a call without a cost center is decided by the allocation rules",
+	  t_routing },
 	{ "spending too fast pauses a budget until an admin resumes it",
 	  t_anomaly },
 	{ "budgets: create, read, change, delete, each audited; bad ones "
 	  "refused", t_budget_api },
 	{ "authorize: allow, strict ceiling, throttle, settle, release, "
 	  "overshoot, pause, a full department", t_decisions },
-	{ "reservations expire at their TTL and survive a restart",
+	{ "reservations expire at their TTL and survive a restart and a "
+	  "SIGKILL",
 	  t_expiry_and_restart },
 	{ "bad authorize requests: clear errors or a reasoned pause",
 	  t_bad_input },
