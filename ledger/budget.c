@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ledger/budget.h"
+#include "ledger/ledger.h"
 
 #define BUCKETS_MIN 64
 
@@ -43,37 +44,6 @@ budget_period_parse(const char *name)
 		if (strcmp(name, period_names[i]) == 0)
 			return i;
 	return -1;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back
- * (H. Hinnant's algorithms). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
 }
 
 static int64_t
@@ -117,7 +87,7 @@ budget_period_bounds(int period, const char *tz, int64_t now_us,
 	if (tzfn(tz, now_us, &off, tzarg) != 0)
 		return -1;
 	days = floor_div(floor_div(now_us, 1000000) + off, 86400);
-	civil_from_days(days, &y, &m, &d);
+	ledger_civil_from_days(days, &y, &m, &d);
 	switch (period) {
 	case BP_DAY:
 		first = days;
@@ -129,19 +99,19 @@ budget_period_bounds(int period, const char *tz, int64_t now_us,
 		next = first + 7;
 		break;
 	case BP_MONTH:
-		first = days_from_civil(y, m, 1);
-		next = m == 12 ? days_from_civil(y + 1, 1, 1) :
-		    days_from_civil(y, m + 1, 1);
+		first = ledger_days_from_civil(y, m, 1);
+		next = m == 12 ? ledger_days_from_civil(y + 1, 1, 1) :
+		    ledger_days_from_civil(y, m + 1, 1);
 		break;
 	case BP_QUARTER:
 		m = (m - 1) / 3 * 3 + 1;
-		first = days_from_civil(y, m, 1);
-		next = m == 10 ? days_from_civil(y + 1, 1, 1) :
-		    days_from_civil(y, m + 3, 1);
+		first = ledger_days_from_civil(y, m, 1);
+		next = m == 10 ? ledger_days_from_civil(y + 1, 1, 1) :
+		    ledger_days_from_civil(y, m + 3, 1);
 		break;
 	case BP_YEAR:
-		first = days_from_civil(y, 1, 1);
-		next = days_from_civil(y + 1, 1, 1);
+		first = ledger_days_from_civil(y, 1, 1);
+		next = ledger_days_from_civil(y + 1, 1, 1);
 		break;
 	default:
 		return -1;

@@ -183,8 +183,8 @@ ledger_days_in_month(int64_t y, int m)
 	return (days[m - 1]);
 }
 
-/* Days since 1970-01-01; the year is shifted to start in March. */
-static int64_t
+/* The year is shifted to start in March. */
+int64_t
 ledger_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t	era, yoe, doy, doe;
@@ -197,7 +197,7 @@ ledger_days_from_civil(int64_t y, int m, int d)
 	return (era * 146097 + doe - 719468);
 }
 
-static void
+void
 ledger_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
 	int64_t	era, doe, yoe, doy, mp;

@@ -63,6 +63,11 @@ int ledger_money_from_units(int64_t units, int64_t *out,
 int ledger_time_parse(const char *s, size_t len, int64_t *out_us,
     const char **why) LEDGER_MUSTCHECK;
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12),
+ * and back. */
+int64_t ledger_days_from_civil(int64_t y, int m, int d);
+void ledger_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+
 /*
  * Format microseconds since the epoch as UTC RFC 3339 with 'Z': no fraction
  * when the microseconds are zero, else exactly 6 fractional digits. buf must

@@ -81,6 +81,24 @@ const struct tg_route tg_routes[] = {
 };
 const size_t tg_nroutes = sizeof(tg_routes) / sizeof(tg_routes[0]);
 
+json_t *
+api_money(int64_t nanos)
+{
+	char buf[LEDGER_MONEY_BUFSZ];
+
+	ledger_money_format(nanos, buf);
+	return json_string(buf);
+}
+
+json_t *
+api_time(int64_t us)
+{
+	char buf[LEDGER_TIME_BUFSZ];
+
+	ledger_time_format(us, buf);
+	return json_string(buf);
+}
+
 static void
 api_healthz(struct tg_req *r)
 {

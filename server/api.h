@@ -36,6 +36,11 @@ void api_authorize_check(struct tg_req *r);
 void api_reservations_list(struct tg_req *r);
 void api_reservation_release(struct tg_req *r);
 
+/* Money in nano-units as the API writes it ("0.004500000"). */
+json_t *api_money(int64_t nanos);
+/* A time stamp in microseconds as RFC 3339 UTC. */
+json_t *api_time(int64_t us);
+
 /* Reply 200 {key: <the JSON text of column 0, row 0>}, or the failure. */
 void api_reply_column(struct tg_req *r, const struct db_result *res,
     const char *key);

@@ -23,22 +23,56 @@
 #define TTL_MAX_S 86400
 #define REQUEST_ID_MAX 200
 
-static json_t *
-money(int64_t v)
-{
-	char buf[LEDGER_MONEY_BUFSZ];
+/* The API's view of a budget. */
 
-	ledger_money_format(v, buf);
-	return json_string(buf);
+static json_t *
+time_or_null(int64_t us)
+{
+	return us == INT64_MIN || us == INT64_MAX ? json_null() : api_time(us);
 }
 
 static json_t *
-stamp(int64_t us)
+budget_json(const struct budget *b)
 {
-	char buf[LEDGER_TIME_BUFSZ];
+	const struct budget_def *d = &b->d;
+	json_t *tags = json_object(), *th = json_array(), *limits, *burn;
+	char id[24];
+	int i;
 
-	ledger_time_format(us, buf);
-	return json_string(buf);
+	for (i = 0; i < d->ntags; i++)
+		json_object_set_new(tags, d->tags[i].key,
+		    json_string(d->tags[i].value));
+	for (i = 0; i < d->nthresholds; i++)
+		json_array_append_new(th, json_real(d->thresholds_ppm[i] / 1e6));
+	limits = json_object();
+	burn = d->burn_pause_amount > 0 ? json_pack("{s:o, s:i}", "amount",
+	    api_money(d->burn_pause_amount), "minutes", d->burn_pause_minutes) :
+	    json_null();
+	if (d->cost_per_minute > 0)
+		json_object_set_new(limits, "cost_per_minute",
+		    api_money(d->cost_per_minute));
+	if (d->tokens_per_minute > 0)
+		json_object_set_new(limits, "tokens_per_minute",
+		    json_integer(d->tokens_per_minute));
+	snprintf(id, sizeof id, "%lld", (long long)d->id);
+	return json_pack("{s:s, s:s, s:{s:s, s:s?, s:s?, s:s?, s:o}, s:s, s:s, "
+	    "s:o, s:s, s:s, s:o, s:o, s:o, s:s, "
+	    "s:{s:s?, s:o, s:o, s:o, s:o, s:o, s:o}}",
+	    "id", id, "name", d->name,
+	    "scope", "cost_center", d->cost_center, "user", d->user,
+	    "provider", d->provider, "model", d->model, "tags", tags,
+	    "period", budget_period_name(d->period), "time_zone", d->time_zone,
+	    "amount", api_money(d->amount), "mode", d->hard ? "hard" : "soft",
+	    "reserve", d->strict ? "strict" : "estimate", "thresholds", th,
+	    "rate_limits", limits, "pause_on_burn_rate", burn,
+	    "on_database_unavailable", d->fail_open ? "fail_open" : "fail_closed",
+	    "status", "paused", d->paused ? "anomaly" : NULL,
+	    "period_start", time_or_null(b->period_lo),
+	    "period_end", time_or_null(b->period_hi),
+	    "spent", b->loaded ? api_money(b->spent) : json_null(),
+	    "held", api_money(b->held),
+	    "remaining", b->loaded ? api_money(budget_remaining(b)) : json_null(),
+	    "overshoot", api_money(b->overshoot));
 }
 
 static int
@@ -328,7 +362,7 @@ budget_ready_cb(void *arg, int ok)
 		    "the budget is saved but its spend could not be read yet");
 		return;
 	}
-	http_reply_json(r, status, budgets_json(b));
+	http_reply_json(r, status, budget_json(b));
 }
 
 static void
@@ -370,7 +404,7 @@ budget_written_cb(void *arg, const struct db_result *res)
 
 		json_decref(keep);
 		b = budget_set_get(budgets_set(bs), d.id);
-		gone = b != NULL ? budgets_json(b) : json_object();
+		gone = b != NULL ? budget_json(b) : json_object();
 		budget_set_remove(budgets_set(bs), d.id);
 		json_object_set_new(gone, "deleted", json_true());
 		http_reply_json(r, 200, gone);
@@ -386,7 +420,7 @@ budget_written_cb(void *arg, const struct db_result *res)
 	if (resumed)
 		budget_burn_reset(b);
 	if (budgets_ready(bs, b, http_wall_now_us()) == 0) {
-		http_reply_json(r, created ? 201 : 200, budgets_json(b));
+		http_reply_json(r, created ? 201 : 200, budget_json(b));
 		return;
 	}
 	r->draft = json_pack("{s:I, s:i}", "id", (json_int_t)b->d.id, "status",
@@ -479,7 +513,7 @@ add_budget(struct budget *b, void *arg)
 {
 	json_t *list = arg;
 
-	json_array_append_new(list, budgets_json(b));
+	json_array_append_new(list, budget_json(b));
 }
 
 static int
@@ -544,10 +578,10 @@ burn_cb(void *arg, const struct db_result *res)
 	}
 	hour = atoll(PQgetvalue(res->res, 0, 0));
 	day = atoll(PQgetvalue(res->res, 0, 1));
-	o = budgets_json(b);
+	o = budget_json(b);
 	status = json_object_get(o, "status");
 	json_object_set_new(status, "burn_rate", json_pack("{s:o, s:o}",
-	    "last_hour_per_hour", money(hour), "last_day_per_day", money(day)));
+	    "last_hour_per_hour", api_money(hour), "last_day_per_day", api_money(day)));
 	if (b->d.period == BP_TOTAL || !b->loaded) {
 		json_object_set_new(status, "forecast_at_period_end", json_null());
 	} else {
@@ -555,7 +589,7 @@ burn_cb(void *arg, const struct db_result *res)
 		/* day per 86400 s, over `left` microseconds, in 128 bits. */
 		forecast = (__int128)day * left / (86400LL * 1000000);
 		json_object_set_new(status, "forecast_at_period_end",
-		    money(b->spent + (int64_t)forecast));
+		    api_money(b->spent + (int64_t)forecast));
 	}
 	http_reply_json(r, 200, o);
 }
@@ -596,18 +630,18 @@ rsv_json(const struct reservation *r)
 	}
 	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", r->id,
 	    "state", budgets_rsv_state_name(r->state), "cost_center",
-	    r->cost_center, "reserved", money(r->amount), "budgets", ids,
-	    "created_at", stamp(r->created_us), "expires_at",
-	    stamp(r->expires_us));
+	    r->cost_center, "reserved", api_money(r->amount), "budgets", ids,
+	    "created_at", api_time(r->created_us), "expires_at",
+	    api_time(r->expires_us));
 	if (r->request_id != NULL)
 		json_object_set_new(o, "request_id", json_string(r->request_id));
 	if (r->max_output > 0)
 		json_object_set_new(o, "max_output_tokens",
 		    json_integer(r->max_output));
 	if (r->state != RSV_HELD)
-		json_object_set_new(o, "ended_at", stamp(r->ended_us));
+		json_object_set_new(o, "ended_at", api_time(r->ended_us));
 	if (r->state == RSV_SETTLED)
-		json_object_set_new(o, "actual", money(r->actual));
+		json_object_set_new(o, "actual", api_money(r->actual));
 	return o;
 }
 
@@ -731,9 +765,9 @@ budget_brief(const struct budget *b)
 	snprintf(id, sizeof id, "%lld", (long long)b->d.id);
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", id,
 	    "name", b->d.name, "scope", b->d.cost_center, "mode",
-	    b->d.hard ? "hard" : "soft", "amount", money(b->d.amount),
-	    "spent", money(b->spent), "held", money(b->held),
-	    "remaining", money(budget_remaining(b)));
+	    b->d.hard ? "hard" : "soft", "amount", api_money(b->d.amount),
+	    "spent", api_money(b->spent), "held", api_money(b->held),
+	    "remaining", api_money(budget_remaining(b)));
 }
 
 /* A decision's inputs, from a JSON body or from request headers. */
@@ -808,8 +842,8 @@ answer(struct tg_req *r, const struct authz *a, int decision,
 		json_object_set_new(o, "retry_after_ms", json_integer(retry_ms));
 	if (rsv != NULL) {
 		json_object_set_new(o, "reservation_id", json_string(rsv->id));
-		json_object_set_new(o, "reserved", money(rsv->amount));
-		json_object_set_new(o, "expires_at", stamp(rsv->expires_us));
+		json_object_set_new(o, "reserved", api_money(rsv->amount));
+		json_object_set_new(o, "expires_at", api_time(rsv->expires_us));
 		if (rsv->max_output > 0)
 			json_object_set_new(o, "max_output_tokens",
 			    json_integer(rsv->max_output));

@@ -36,15 +36,6 @@ parse_int64(const char *s, int64_t *out)
 	return 0;
 }
 
-static json_t *
-money_json(int64_t v)
-{
-	char buf[LEDGER_MONEY_BUFSZ];
-
-	ledger_money_format(v, buf);
-	return json_string(buf);
-}
-
 /* One posting's amount: a decimal string, or a JSON integer of whole
  * units; a JSON real is refused because it may not be exact. */
 static int
@@ -210,7 +201,7 @@ api_ledger_adjust(struct tg_req *r)
 	out_postings = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(out_postings, json_pack("{s:s, s:o}",
-		    "account", ps[i].account, "amount", money_json(ps[i].amount)));
+		    "account", ps[i].account, "amount", api_money(ps[i].amount)));
 	ledger_time_format(occurred_us, tbuf);
 	canon = json_pack("{s:s, s:s?, s:s, s:O}", "k", key, "o",
 	    occ != NULL ? tbuf : NULL, "m", memo != NULL ? memo : "", "p",
@@ -298,8 +289,8 @@ balances_cb(void *arg, const struct db_result *res)
 		json_array_append_new(rows, json_pack("{s:s, s:s, s:o, s:o, s:o}",
 		    "account", PQgetvalue(res->res, i, 0),
 		    "currency", PQgetvalue(res->res, i, 1),
-		    "debits", money_json(debits), "credits", money_json(credits),
-		    "balance", money_json(balance)));
+		    "debits", api_money(debits), "credits", api_money(credits),
+		    "balance", api_money(balance)));
 	}
 	http_reply_json(r, 200, json_pack("{s:o}", "balances", rows));
 }
@@ -396,7 +387,7 @@ verify_cb(void *arg, const struct db_result *res)
 	    json_array_size(orphan_tx) == 0,
 	    "transactions", (json_int_t)atoll(PQgetvalue(res->res, 0, 0)),
 	    "postings", (json_int_t)atoll(PQgetvalue(res->res, 0, 1)),
-	    "trial_balance", tb_ok ? money_json(tb) :
+	    "trial_balance", tb_ok ? api_money(tb) :
 	    json_string(PQgetvalue(res->res, 0, 2)),
 	    "unbalanced_transactions", bad,
 	    "rollup_differences", rollups != NULL ? rollups : json_array(),

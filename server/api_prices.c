@@ -17,15 +17,6 @@
 #define NOTE_MAX 500
 
 
-static json_t *
-money(int64_t nanos)
-{
-	char buf[LEDGER_MONEY_BUFSZ];
-
-	ledger_money_format(nanos, buf);
-	return json_string(buf);
-}
-
 static void
 created_reloaded(void *arg, int ok)
 {
@@ -353,7 +344,7 @@ api_quote(struct tg_req *r)
 		line = json_pack("{s:s, s:I, s:s, s:o, s:o}", "meter",
 		    pricing_meter_name(l->meter), "quantity",
 		    (json_int_t)l->quantity, "unit_price", pbuf, "list_cost",
-		    money(l->list_nanos), "cost", money(l->cost_nanos));
+		    api_money(l->list_nanos), "cost", api_money(l->cost_nanos));
 		if (l->priced_as != l->meter)
 			json_object_set_new(line, "priced_as",
 			    json_string(pricing_meter_name(l->priced_as)));
@@ -367,8 +358,8 @@ api_quote(struct tg_req *r)
 	    "service_tier", pricing_tier_name(tier),
 	    "priced_tier", pricing_tier_name(priced),
 	    "price_version", (json_int_t)version, "occurred_at", tbuf,
-	    "currency", "USD", "list_cost", money(q.list_nanos),
-	    "cost", money(q.cost_nanos),
+	    "currency", "USD", "list_cost", api_money(q.list_nanos),
+	    "cost", api_money(q.cost_nanos),
 	    "context_tier", q.context_tier >= 0 ? json_pack("{s:I}",
 	    "above_tokens", (json_int_t)e->context[q.context_tier].above) :
 	    json_null(),

@@ -101,8 +101,6 @@ void budgets_each_reservation(struct budgets *bs,
     void (*fn)(struct reservation *, void *), void *arg);
 
 const char *budgets_rsv_state_name(int state);
-/* A budget as the API shows it, with its state. */
-json_t *budgets_json(const struct budget *b);
 /* Read the columns of budgets_load.sql from col into d (strings point
  * into res and *keep, which the caller frees); -1 when malformed. */
 int budgets_def_from_row(PGresult *res, int row, int col,

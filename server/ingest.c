@@ -3,7 +3,7 @@
  *
  * A request's events are checked and priced here, one by one: a bad event
  * gets its own "rejected" result and the good ones beside it go on. The
- * good ones become rows for usage_ingest() (sql/0003_usage.sql), which
+ * good ones become rows for usage_ingest() (sql/0004_partitions.sql), which
  * books each new id once and answers duplicate or conflict for ids it has
  * seen, whenever and however they came. Requests queue while batches are
  * committing and are committed together next; a request's events are
@@ -132,15 +132,6 @@ ingest_free(struct ingest *in)
 	if (in->linger != NULL)
 		event_free(in->linger);
 	free(in);
-}
-
-static json_t *
-money(int64_t nanos)
-{
-	char buf[LEDGER_MONEY_BUFSZ];
-
-	ledger_money_format(nanos, buf);
-	return json_string(buf);
 }
 
 static json_t *
@@ -553,7 +544,7 @@ batch_cb(void *arg, const struct db_result *res)
 			json_object_set_new(slot, "transaction_id",
 			    json_string(PQgetvalue(res->res, i, 2)));
 			json_object_set_new(slot, "cost",
-			    money(atoll(PQgetvalue(res->res, i, 3))));
+			    api_money(atoll(PQgetvalue(res->res, i, 3))));
 			json_object_set_new(slot, "currency", json_string("USD"));
 			if (*PQgetvalue(res->res, i, 4) != '\0')
 				json_object_set_new(slot, "unpriced",

@@ -271,11 +271,18 @@ BEGIN
 	RETURN QUERY SELECT 'recorded'::text, v_id, v_at, p_occurred_at;
 END $$;
 
--- As in 0003, with the keys in ledger_keys and the postings booked by
--- ledger_post_usage.
-CREATE OR REPLACE FUNCTION usage_ingest(p jsonb, p_auto_create boolean)
+-- The booking functions, with the keys in ledger_keys and the postings
+-- booked by ledger_post_usage. They also return what they booked: for
+-- each event its resolved cost center and dimensions, for repricing each
+-- correction, so that the server's budgets follow the ledger.
+DROP FUNCTION usage_ingest(jsonb, boolean);
+DROP FUNCTION usage_reprice(jsonb);
+
+CREATE FUNCTION usage_ingest(p jsonb, p_auto_create boolean)
 RETURNS TABLE (n int, status text, transaction_id bigint, cost bigint,
-    unpriced text)
+    unpriced text, cost_center text, occurred_at timestamptz,
+    provider text, model text, user_id text, tags jsonb,
+    reservation_id text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -337,6 +344,9 @@ BEGIN
 		ORDER BY r.position, r.id LIMIT 1) ar ON true
 	LEFT JOIN cost_centers c ON c.id = coalesce(e.cc, ar.cost_center, e.kcc);
 
+	-- Planned at every call (EXECUTE): a plan cached for batches of one
+	-- size is ruinous for another (the batch table has no statistics).
+	EXECUTE $q$
 	WITH ev AS (
 		SELECT DISTINCT ON (e.key) e.*
 		FROM ingest_batch e
@@ -393,13 +403,13 @@ BEGIN
 	SELECT coalesce(array_agg(new.key), '{}'), array_agg(new.id),
 	    array_agg(new.occurred_at), array_agg(new.cc),
 	    array_agg(new.provider), array_agg(new.cost)
-	INTO v_new, v_ids, v_at, v_cc, v_provider, v_cost
-	FROM new;
+	FROM new
+	$q$ INTO v_new, v_ids, v_at, v_cc, v_provider, v_cost;
 	PERFORM ledger_post_usage(v_ids, v_at, v_cc, v_provider, v_cost);
 
-	RETURN QUERY
+	RETURN QUERY EXECUTE $q$
 	SELECT e.n,
-	    CASE WHEN e.key = ANY (v_new) AND e.n = min(e.n) FILTER (WHERE
+	    CASE WHEN e.key = ANY ($1) AND e.n = min(e.n) FILTER (WHERE
 	            e.cc_status IS NULL) OVER (PARTITION BY e.key)
 	        THEN 'recorded'
 	        WHEN k.transaction_id IS NOT NULL
@@ -410,15 +420,19 @@ BEGIN
 	    k.transaction_id,
 	    (u.cost + coalesce((SELECT sum(c.cost_delta) FROM usage_corrections c
 	        WHERE c.corrects = k.transaction_id), 0))::bigint,
-	    u.unpriced
+	    u.unpriced, e.cc, e.occurred_at, e.provider, e.model, e."user",
+	    e.tags, e.reservation_id
 	FROM ingest_batch e
 	LEFT JOIN ledger_keys k ON k.kind = 'usage' AND k.idempotency_key = e.key
 	LEFT JOIN usage_events u ON u.transaction_id = k.transaction_id
-	ORDER BY e.n;
+	ORDER BY e.n
+	$q$ USING v_new;
 END $$;
 
-CREATE OR REPLACE FUNCTION usage_reprice(p jsonb) RETURNS bigint
+CREATE FUNCTION usage_reprice(p jsonb)
+RETURNS TABLE (transaction_id bigint, corrects bigint, cost_delta bigint)
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
 	v_ids bigint[];
 	v_at timestamptz[];
@@ -481,5 +495,6 @@ BEGIN
 	INTO v_ids, v_at, v_cc, v_provider, v_cost
 	FROM new;
 	PERFORM ledger_post_usage(v_ids, v_at, v_cc, v_provider, v_cost);
-	RETURN coalesce(cardinality(v_ids), 0);
+	RETURN QUERY SELECT c.transaction_id, c.corrects, c.cost_delta
+	FROM usage_corrections c WHERE c.transaction_id = ANY (v_ids);
 END $$;

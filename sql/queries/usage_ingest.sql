@@ -1,4 +1,4 @@
--- $1 the batch, see usage_ingest() in 0003_usage.sql; $2 create unknown
+-- $1 the batch, see usage_ingest() in 0004_partitions.sql; $2 create unknown
 -- cost centers. Columns 5 on tell the budgets what was booked, and in
 -- which transaction (so that a budget's spend read concurrently counts
 -- each event once).

@@ -1,4 +1,4 @@
--- $1 corrections, see usage_reprice() in 0003_usage.sql: one row per
+-- $1 corrections, see usage_reprice() in 0004_partitions.sql: one row per
 -- correction booked, with the corrected event's dimensions for the
 -- budgets, as usage_ingest.sql gives them from column 5 on.
 SELECT r.corrects, r.cost_delta, u.cost_center,
