@@ -78,6 +78,9 @@ const struct tg_route tg_routes[] = {
 	  ROLE_ANY, BODY_NONE, "budget" },
 	{ EVHTTP_REQ_POST, "/v1/reservations/*", api_reservation_release,
 	  ROLE_GATEWAY | ROLE_ADMIN, BODY_NONE, NULL },
+	{ EVHTTP_REQ_GET, "/v1/reports/spend", api_report_spend,
+	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE,
+	  "from to group_by granularity cost_center" },
 };
 const size_t tg_nroutes = sizeof(tg_routes) / sizeof(tg_routes[0]);
 

@@ -35,6 +35,7 @@ void api_authorize(struct tg_req *r);
 void api_authorize_check(struct tg_req *r);
 void api_reservations_list(struct tg_req *r);
 void api_reservation_release(struct tg_req *r);
+void api_report_spend(struct tg_req *r);
 
 /* Money in nano-units as the API writes it ("0.004500000"). */
 json_t *api_money(int64_t nanos);

@@ -117,5 +117,6 @@ extern const struct itest reprice_tests[];
 extern const struct itest spool_tests[];
 extern const struct itest budget_tests[];
 extern const struct itest nginx_tests[];
+extern const struct itest report_tests[];
 
 #endif

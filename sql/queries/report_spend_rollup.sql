@@ -1,0 +1,46 @@
+-- Spend from the daily rollups, as report_spend_events.sql answers it,
+-- for groupings by cost center, provider and model over whole UTC days
+-- ($1, $2 at midnight UTC or NULL; $6, $7 and $10 unused: false, NULL
+-- and the meters; granularity none, day, week or month).
+WITH d AS (
+	SELECT CASE WHEN $3::boolean THEN r.cost_center END AS cost_center,
+	    CASE WHEN $4::boolean THEN r.provider END AS provider,
+	    CASE WHEN $5::boolean THEN r.model END AS model,
+	    CASE WHEN $8::text = 'none' THEN NULL
+	        ELSE date_trunc($8::text, r.day::timestamp) END AS period,
+	    r.day, r.cost_center AS cc, r.provider AS p, r.model AS m,
+	    r.events, r.list_cost, r.cost
+	FROM usage_daily r
+	WHERE r.day >= coalesce(($1::timestamptz AT TIME ZONE 'UTC')::date,
+	        '-infinity'::date)
+	  AND r.day < coalesce(($2::timestamptz AT TIME ZONE 'UTC')::date,
+	        'infinity'::date)
+	  AND ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
+	      OR (r.cost_center COLLATE "C" > $9::text || '/'
+	          AND r.cost_center COLLATE "C" < $9::text || '0'))
+), sums AS (
+	SELECT cost_center, provider, model, period, sum(cost) AS cost,
+	    sum(list_cost) AS list_cost, sum(events) AS events
+	FROM d GROUP BY 1, 2, 3, 4
+), qs AS (
+	SELECT cost_center, provider, model, period,
+	    jsonb_object_agg(meter, q) AS quantities
+	FROM (SELECT d.cost_center, d.provider, d.model, d.period, x.meter,
+	        sum(x.quantity) AS q
+	    FROM d JOIN usage_daily_meters x ON x.day = d.day
+	        AND x.cost_center = d.cc AND x.provider = d.p AND x.model = d.m
+	    WHERE x.quantity <> 0
+	    GROUP BY 1, 2, 3, 4, 5) m
+	GROUP BY 1, 2, 3, 4
+)
+SELECT s.cost_center, s.provider, s.model, NULL::text, NULL::text,
+    tg_rfc3339(s.period AT TIME ZONE 'UTC'), s.cost::text, s.list_cost::text,
+    s.events::text, coalesce(q.quantities, '{}')::text
+FROM sums s
+LEFT JOIN qs q ON q.cost_center IS NOT DISTINCT FROM s.cost_center
+    AND q.provider IS NOT DISTINCT FROM s.provider
+    AND q.model IS NOT DISTINCT FROM s.model
+    AND q.period IS NOT DISTINCT FROM s.period
+WHERE $6::boolean IS NOT TRUE AND $7::text IS NULL
+  AND $10::text[] IS NOT NULL
+ORDER BY 6, 1, 2, 3
