@@ -80,7 +80,7 @@ const struct tg_route tg_routes[] = {
 	  ROLE_GATEWAY | ROLE_ADMIN, BODY_NONE, NULL },
 	{ EVHTTP_REQ_GET, "/v1/reports/spend", api_report_spend,
 	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE,
-	  "from to group_by granularity cost_center" },
+	  "from to group_by granularity cost_center top" },
 };
 const size_t tg_nroutes = sizeof(tg_routes) / sizeof(tg_routes[0]);
 

@@ -21,7 +21,6 @@
 struct spend_q {
 	int by[4];			/* cost_center, provider, model, user */
 	const char *tag;		/* tag key, or NULL */
-	const char *granularity;	/* none, hour, day, week, month */
 	char tagbuf[72];
 };
 
@@ -61,7 +60,7 @@ parse_group_by(struct tg_req *r, const char *v, struct spend_q *q)
 }
 
 static json_t *
-row_json(PGresult *res, int i, const struct spend_q *q, json_t *total)
+row_json(PGresult *res, int i, const struct spend_q *q)
 {
 	json_t *o = json_object();
 	int64_t cost = atoll(PQgetvalue(res, i, 6));
@@ -84,13 +83,194 @@ row_json(PGresult *res, int i, const struct spend_q *q, json_t *total)
 	json_object_set_new(o, "events", json_integer(events));
 	json_object_set_new(o, "quantities", json_loads(PQgetvalue(res, i, 9),
 	    0, NULL));
-	json_object_set_new(total, "cost_nanos", json_integer(
-	    json_integer_value(json_object_get(total, "cost_nanos")) + cost));
-	json_object_set_new(total, "list_nanos", json_integer(
-	    json_integer_value(json_object_get(total, "list_nanos")) + list));
-	json_object_set_new(total, "events", json_integer(
-	    json_integer_value(json_object_get(total, "events")) + events));
 	return o;
+}
+
+/* The grouping asked for, back from the draft it rode along in. */
+static void
+q_from_draft(json_t *draft, struct spend_q *q)
+{
+	int i;
+
+	memset(q, 0, sizeof *q);
+	for (i = 0; i < 4; i++)
+		q->by[i] = json_is_true(json_array_get(json_object_get(draft,
+		    "_by"), (size_t)i));
+	if (json_is_string(json_object_get(draft, "_tag"))) {
+		snprintf(q->tagbuf, sizeof q->tagbuf, "%s", json_string_value(
+		    json_object_get(draft, "_tag")));
+		q->tag = q->tagbuf;
+	}
+}
+
+/* Whether the daily rollups keep what is asked for [from, to). */
+static int
+rollups_suffice(const struct spend_q *q, int has_from, int64_t from_us,
+    int has_to, int64_t to_us, const char *gran)
+{
+	return !q->by[3] && q->tag == NULL && strcmp(gran, "hour") != 0 &&
+	    (!has_from || from_us % DAY_US == 0) &&
+	    (!has_to || to_us % DAY_US == 0);
+}
+
+/* Run the spend query for [from, to) (has_* 0: open) at a granularity,
+ * from the rollups when they suffice. The callback may run at once. */
+static void
+query_spend(struct tg_req *r, const struct spend_q *q, int has_from,
+    int64_t from_us, int has_to, int64_t to_us, const char *gran,
+    const char *cc, db_cb cb)
+{
+	char from[LEDGER_TIME_BUFSZ], to[LEDGER_TIME_BUFSZ], meters[256];
+	const char *params[10];
+	size_t len = 0;
+	int i, rollup;
+
+	rollup = rollups_suffice(q, has_from, from_us, has_to, to_us, gran);
+	meters[len++] = '{';
+	for (i = 0; i < PM_COUNT; i++)
+		len += (size_t)snprintf(meters + len, sizeof meters - len, "%s%s",
+		    i ? "," : "", pricing_meter_name(i));
+	snprintf(meters + len, sizeof meters - len, "}");
+	ledger_time_format(from_us, from);
+	ledger_time_format(to_us, to);
+	params[0] = has_from ? from : NULL;
+	params[1] = has_to ? to : NULL;
+	for (i = 0; i < 4; i++)
+		params[2 + i] = q->by[i] ? "true" : "false";
+	params[6] = q->tag;
+	params[7] = gran;
+	params[8] = cc;
+	params[9] = meters;
+	(void)http_query(r, rollup ? "report_spend_rollup" :
+	    "report_spend_events", 10, params, cb);
+}
+
+/* A row's dimensions as one key, for matching rows across windows. */
+static void
+dims_key(json_t *row, const struct spend_q *q, char *key, size_t keysz)
+{
+	json_t *v;
+	int d;
+
+	key[0] = '\0';
+	for (d = 0; d < 5; d++) {
+		if ((d < 4 && !q->by[d]) || (d == 4 && q->tag == NULL))
+			continue;
+		v = json_object_get(row, d < 4 ? dims[d] : "tag");
+		snprintf(key + strlen(key), keysz - strlen(key), "%s%s",
+		    json_is_string(v) ? json_string_value(v) : "\x01", "\x02");
+	}
+}
+
+/* Largest change first; ties in the order of the groups' keys. */
+static int
+by_change(const void *a, const void *b)
+{
+	json_t *ga = *(json_t *const *)a, *gb = *(json_t *const *)b;
+	int64_t x = json_integer_value(json_object_get(ga, "_abs"));
+	int64_t y = json_integer_value(json_object_get(gb, "_abs"));
+
+	if (x != y)
+		return (x < y) - (x > y);
+	return strcmp(json_string_value(json_object_get(ga, "_key")),
+	    json_string_value(json_object_get(gb, "_key")));
+}
+
+/* The group of a row in groups (made from the row on first sight). */
+static json_t *
+group_for(json_t *groups, json_t *row, const char *key)
+{
+	json_t *g = json_object_get(groups, key);
+
+	if (g != NULL)
+		return g;
+	g = json_deep_copy(row);
+	json_object_del(g, "period_start");
+	json_object_del(g, "quantities");
+	json_object_del(g, "list_cost");
+	json_object_del(g, "events");
+	json_object_del(g, "cost");
+	json_object_set_new(g, "_now", json_integer(0));
+	json_object_set_new(g, "_before", json_integer(0));
+	json_object_set_new(groups, key, g);
+	return g;
+}
+
+/* The previous window's spend: the groups that moved most, either way. */
+static void
+movers_cb(void *arg, const struct db_result *res)
+{
+	struct tg_req *r = arg;
+	json_t *reply = r->draft, *groups = json_object(), *g, *row, *list;
+	json_t **v;
+	struct spend_q q;
+	char key[1024];
+	const char *k, *why;
+	size_t i, n = 0, top;
+	int64_t c;
+
+	if (res->status != DB_OK) {
+		json_decref(groups);
+		http_reply_db_failure(r, res);
+		return;
+	}
+	q_from_draft(reply, &q);
+	top = (size_t)json_integer_value(json_object_get(reply, "_top"));
+	json_array_foreach(json_object_get(reply, "rows"), i, row) {
+		const char *cs = json_string_value(json_object_get(row, "cost"));
+
+		dims_key(row, &q, key, sizeof key);
+		g = group_for(groups, row, key);
+		if (ledger_money_parse(cs, strlen(cs), &c, &why) == 0)
+			json_object_set_new(g, "_now", json_integer(
+			    json_integer_value(json_object_get(g, "_now")) + c));
+	}
+	for (i = 0; i < (size_t)PQntuples(res->res); i++) {
+		json_t *prev = row_json(res->res, (int)i, &q);
+
+		dims_key(prev, &q, key, sizeof key);
+		g = group_for(groups, prev, key);
+		json_object_set_new(g, "_before", json_integer(
+		    atoll(PQgetvalue(res->res, (int)i, 6))));
+		json_decref(prev);
+	}
+	v = calloc(json_object_size(groups) + 1, sizeof *v);
+	json_object_foreach(groups, k, g) {
+		int64_t d = json_integer_value(json_object_get(g, "_now")) -
+		    json_integer_value(json_object_get(g, "_before"));
+
+		json_object_set_new(g, "_abs", json_integer(d < 0 ? -d : d));
+		json_object_set_new(g, "_key", json_string(k));
+		if (v != NULL && d != 0)
+			v[n++] = g;
+	}
+	if (v != NULL)
+		qsort(v, n, sizeof *v, by_change);
+	list = json_array();
+	for (i = 0; i < n && i < top; i++) {
+		g = json_deep_copy(v[i]);
+		json_object_set_new(g, "cost", api_money(json_integer_value(
+		    json_object_get(g, "_now"))));
+		json_object_set_new(g, "previous_cost", api_money(
+		    json_integer_value(json_object_get(g, "_before"))));
+		json_object_set_new(g, "change", api_money(json_integer_value(
+		    json_object_get(g, "_now")) - json_integer_value(
+		    json_object_get(g, "_before"))));
+		json_object_del(g, "_now");
+		json_object_del(g, "_before");
+		json_object_del(g, "_abs");
+		json_object_del(g, "_key");
+		json_array_append_new(list, g);
+	}
+	free(v);
+	json_decref(groups);
+	json_object_set_new(reply, "movers", list);
+	json_object_del(reply, "_by");
+	json_object_del(reply, "_tag");
+	json_object_del(reply, "_top");
+	json_object_del(reply, "_cc");
+	r->draft = NULL;
+	http_reply_json(r, 200, reply);
 }
 
 static void
@@ -99,36 +279,41 @@ spend_cb(void *arg, const struct db_result *res)
 	struct tg_req *r = arg;
 	struct spend_q q;
 	json_t *rows, *total, *reply = r->draft;
+	int64_t from_us, to_us, cost = 0, list = 0, events = 0;
+	const char *why, *f, *t;
 	int i;
 
 	if (res->status != DB_OK) {
 		http_reply_db_failure(r, res);
 		return;
 	}
-	/* The grouping asked for rode along in the draft. */
-	memset(&q, 0, sizeof q);
-	for (i = 0; i < 4; i++)
-		q.by[i] = json_is_true(json_array_get(json_object_get(reply,
-		    "_by"), (size_t)i));
-	if (json_is_string(json_object_get(reply, "_tag"))) {
-		snprintf(q.tagbuf, sizeof q.tagbuf, "%s", json_string_value(
-		    json_object_get(reply, "_tag")));
-		q.tag = q.tagbuf;
+	q_from_draft(reply, &q);
+	rows = json_array();
+	for (i = 0; i < PQntuples(res->res); i++) {
+		json_array_append_new(rows, row_json(res->res, i, &q));
+		cost += atoll(PQgetvalue(res->res, i, 6));
+		list += atoll(PQgetvalue(res->res, i, 7));
+		events += atoll(PQgetvalue(res->res, i, 8));
+	}
+	total = json_pack("{s:o, s:o, s:I}", "cost", api_money(cost),
+	    "list_cost", api_money(list), "events", (json_int_t)events);
+	json_object_set_new(reply, "rows", rows);
+	json_object_set_new(reply, "total", total);
+	/* Movers: the same groups over the window just before. */
+	f = json_string_value(json_object_get(reply, "from"));
+	t = json_string_value(json_object_get(reply, "to"));
+	if (json_object_get(reply, "_top") != NULL && f != NULL && t != NULL &&
+	    ledger_time_parse(f, strlen(f), &from_us, &why) == 0 &&
+	    ledger_time_parse(t, strlen(t), &to_us, &why) == 0) {
+		query_spend(r, &q, 1, from_us - (to_us - from_us), 1,
+		    from_us, "none", json_string_value(json_object_get(reply,
+		    "_cc")), movers_cb);
+		return;
 	}
 	json_object_del(reply, "_by");
 	json_object_del(reply, "_tag");
-	rows = json_array();
-	total = json_pack("{s:I, s:I, s:I}", "cost_nanos", (json_int_t)0,
-	    "list_nanos", (json_int_t)0, "events", (json_int_t)0);
-	for (i = 0; i < PQntuples(res->res); i++)
-		json_array_append_new(rows, row_json(res->res, i, &q, total));
-	json_object_set_new(reply, "rows", rows);
-	json_object_set_new(reply, "total", json_pack("{s:o, s:o, s:O}",
-	    "cost", api_money(json_integer_value(json_object_get(total,
-	    "cost_nanos"))), "list_cost", api_money(json_integer_value(
-	    json_object_get(total, "list_nanos"))), "events",
-	    json_object_get(total, "events")));
-	json_decref(total);
+	json_object_del(reply, "_top");
+	json_object_del(reply, "_cc");
 	r->draft = NULL;
 	http_reply_json(r, 200, reply);
 }
@@ -138,13 +323,12 @@ api_report_spend(struct tg_req *r)
 {
 	static const char *const grains[] = { "hour", "day", "week", "month",
 	    NULL };
-	char from[LEDGER_TIME_BUFSZ], to[LEDGER_TIME_BUFSZ], meters[256];
-	const char *params[10], *g = http_param(r, "granularity");
+	const char *g = http_param(r, "granularity");
 	const char *cc = http_param(r, "cost_center");
+	const char *top = http_param(r, "top");
 	int64_t from_us = 0, to_us = 0;
-	int has_from, has_to, i, rollup;
-	struct spend_q sq, *q = &sq;
-	size_t len = 0;
+	int has_from, has_to, i;
+	struct spend_q q;
 
 	if (api_param_time(r, "from", &from_us, &has_from) != 0 ||
 	    api_param_time(r, "to", &to_us, &has_to) != 0)
@@ -167,36 +351,27 @@ api_report_spend(struct tg_req *r)
 		    "cost_center names a cost center");
 		return;
 	}
-	memset(q, 0, sizeof *q);
-	if (parse_group_by(r, http_param(r, "group_by"), q) != 0)
+	if (top != NULL && (strspn(top, "0123456789") != strlen(top) ||
+	    *top == '\0' || strlen(top) > 4 || atoi(top) < 1 || !has_from ||
+	    !has_to)) {
+		http_reply_error(r, 400, "invalid_parameter", "top",
+		    "top is 1 to 9999, with from and to (the window compared "
+		    "with the one just before it)");
 		return;
-	q->granularity = g != NULL ? g : "none";
-	rollup = !q->by[3] && q->tag == NULL &&
-	    (g == NULL || strcmp(g, "hour") != 0) &&
-	    (!has_from || from_us % DAY_US == 0) &&
-	    (!has_to || to_us % DAY_US == 0);
-	meters[len++] = '{';
-	for (i = 0; i < PM_COUNT; i++)
-		len += (size_t)snprintf(meters + len, sizeof meters - len, "%s%s",
-		    i ? "," : "", pricing_meter_name(i));
-	snprintf(meters + len, sizeof meters - len, "}");
-	ledger_time_format(from_us, from);
-	ledger_time_format(to_us, to);
-	params[0] = has_from ? from : NULL;
-	params[1] = has_to ? to : NULL;
-	for (i = 0; i < 4; i++)
-		params[2 + i] = q->by[i] ? "true" : "false";
-	params[6] = q->tag;
-	params[7] = q->granularity;
-	params[8] = cc;
-	params[9] = meters;
-	/* The answer is read with the grouping it was asked with: the
-	 * draft carries it to the callback. */
-	r->draft = json_pack("{s:o, s:o, s:s, s:s, s:[b, b, b, b], s:s?}",
-	    "from", has_from ? api_time(from_us) : json_null(),
+	}
+	memset(&q, 0, sizeof q);
+	if (parse_group_by(r, http_param(r, "group_by"), &q) != 0)
+		return;
+	/* The grouping rides along in the draft to the callbacks. */
+	r->draft = json_pack("{s:o, s:o, s:s, s:s, s:[b, b, b, b], s:s?, "
+	    "s:s?}", "from", has_from ? api_time(from_us) : json_null(),
 	    "to", has_to ? api_time(to_us) : json_null(), "currency", "USD",
-	    "source", rollup ? "rollups" : "events", "_by", q->by[0], q->by[1],
-	    q->by[2], q->by[3], "_tag", q->tag);
-	(void)http_query(r, rollup ? "report_spend_rollup" :
-	    "report_spend_events", 10, params, spend_cb);
+	    "source", rollups_suffice(&q, has_from, from_us, has_to, to_us,
+	    g != NULL ? g : "none") ? "rollups" : "events",
+	    "_by", q.by[0], q.by[1], q.by[2], q.by[3], "_tag", q.tag,
+	    "_cc", cc);
+	if (top != NULL)
+		json_object_set_new(r->draft, "_top", json_integer(atoi(top)));
+	query_spend(r, &q, has_from, from_us, has_to, to_us,
+	    g != NULL ? g : "none", cc, spend_cb);
 }

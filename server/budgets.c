@@ -565,19 +565,26 @@ budgets_read_spend(struct budgets *bs, struct budget *b,
 	struct spend_read *rd;
 	char *p[3] = { NULL, NULL, NULL };
 
-	if ((rd = read_new(bs, &b, 1)) == NULL || read_params(rd, p) != 0 ||
-	    db_query(bs->srv->db, "budget_spend", 3, (const char **)p,
-	    spend_cb, rd) != 0) {
+	if ((rd = read_new(bs, &b, 1)) == NULL || read_params(rd, p) != 0) {
 		if (rd != NULL)
 			read_free(rd);
 		if (done != NULL)
 			done(arg, 0);
-	} else {
-		rd->done = done;
-		rd->arg = arg;
-		rd->next = bs->reads;
-		bs->reads = rd;
+		goto out;
 	}
+	/* Linked first: the callback may run before db_query returns. */
+	rd->done = done;
+	rd->arg = arg;
+	rd->next = bs->reads;
+	bs->reads = rd;
+	if (db_query(bs->srv->db, "budget_spend", 3, (const char **)p,
+	    spend_cb, rd) != 0) {
+		unlink_read(rd);
+		read_free(rd);
+		if (done != NULL)
+			done(arg, 0);
+	}
+out:
 	free(p[0]);
 	free(p[1]);
 	free(p[2]);
@@ -1180,9 +1187,11 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	    rules_poll_cb, bs) != 0)
 		return;
 	p[0] = b_since;
+	/* Set first: the callback may run before db_query returns. */
+	bs->polling = 1;
 	if (db_query(bs->srv->db, "budgets_load", 1, p, budgets_poll_cb,
-	    bs) == 0)
-		bs->polling = 1;
+	    bs) != 0)
+		bs->polling = 0;
 }
 
 /* Loading at start. */

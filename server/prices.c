@@ -159,9 +159,11 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (srv->prices_polling)
 		return;
+	/* Set first: the callback may run before db_query returns. */
+	srv->prices_polling = 1;
 	if (db_query(srv->db, "price_versions_stamp", 0, NULL, stamp_cb,
-	    srv) == 0)
-		srv->prices_polling = 1;
+	    srv) != 0)
+		srv->prices_polling = 0;
 }
 
 int

@@ -204,6 +204,41 @@ t_spend_vs_postings(void)
 	}
 	CHECK(rollups > 0 && events > 0, "rollups %d, events %d", rollups,
 	    events);
+	/* Movers: the cost centers whose spend changed most against the
+	 * three days before, by hand from the postings. */
+	r = http("GET", "/v1/reports/spend?cost_center=rpt&group_by=cost_center"
+	    "&from=2026-10-03T00:00:00Z&to=2026-10-06T00:00:00Z&top=2",
+	    finance_key, NULL, NULL);
+	{
+		json_t *m = json_object_get(r->json, "movers"), *x;
+		char got[256] = "";
+		size_t i;
+
+		json_array_foreach(m, i, x)
+			snprintf(got + strlen(got), sizeof got - strlen(got),
+			    "%s%s:%s", i ? "," : "", json_string_value(
+			    json_object_get(x, "cost_center")), json_string_value(
+			    json_object_get(x, "change")));
+		CHECK(r->status == 200 && strcmp(got, db_value("SELECT "
+		    "string_agg(cc || ':' || to_char(d / 1e9, 'FM9990.000000000'), "
+		    "',' ORDER BY abs(d) DESC, cc) FROM (SELECT cc, d FROM (SELECT "
+		    "u.cost_center AS cc, sum(CASE WHEN u.occurred_at >= "
+		    "'2026-10-03Z' THEN p.amount ELSE -p.amount END) AS d FROM "
+		    "postings p JOIN accounts a ON a.id = p.account_id AND a.name "
+		    "LIKE 'expense:%' JOIN transactions t ON t.id = "
+		    "p.transaction_id AND t.occurred_at = p.occurred_at JOIN "
+		    "usage_events u ON u.transaction_id = coalesce(t.corrects, "
+		    "t.id) WHERE (u.cost_center = 'rpt' OR u.cost_center LIKE "
+		    "'rpt/%') AND u.occurred_at >= '2026-09-30Z' AND "
+		    "u.occurred_at < '2026-10-06Z' GROUP BY 1) y WHERE d <> 0 "
+		    "ORDER BY abs(d) DESC, cc LIMIT 2) z")) == 0 &&
+		    json_array_size(m) == 2, "movers: %s / %s", got,
+		    db_value("SELECT 1"));
+	}
+	resp_free(r);
+	r = http("GET", "/v1/reports/spend?top=3", finance_key, NULL, NULL);
+	CHECK_ERR(r, 400, "invalid_parameter", "top");
+	resp_free(r);
 	r = http("GET", "/v1/reports/spend?group_by=colour", finance_key, NULL,
 	    NULL);
 	CHECK_ERR(r, 400, "invalid_parameter", "group_by");
