@@ -12,8 +12,10 @@ TESTLIBS := -lcmocka
 
 LEDGER_SRC := $(wildcard ledger/*.c)
 PRICING_SRC := $(wildcard pricing/*.c)
+REPORTS_SRC := $(wildcard reports/*.c)
 SERVER_SRC := $(wildcard server/*.c)
-APP_SRC    := $(SERVER_SRC) $(LEDGER_SRC) $(PRICING_SRC) build/sql_embed.c
+APP_SRC    := $(SERVER_SRC) $(LEDGER_SRC) $(PRICING_SRC) $(REPORTS_SRC) \
+	build/sql_embed.c
 HEADERS    := $(wildcard */*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 ITEST_SRC  := tests/integration/itest.c tests/integration/test_server.c \
@@ -47,7 +49,8 @@ bin/tollgate-asan: $(APP_SRC) $(HEADERS)
 # Unit tests link only the pure modules they test, once plainly and once
 # under the sanitizers.
 # (server/config.c is pure too: the environment and a file, nothing else.)
-UNIT_SRC := $(LEDGER_SRC) $(PRICING_SRC) server/config.c server/tz.c
+UNIT_SRC := $(LEDGER_SRC) $(PRICING_SRC) $(REPORTS_SRC) server/config.c \
+	server/tz.c
 
 build/unit/%: tests/unit/%.c $(UNIT_SRC) $(HEADERS)
 	@mkdir -p build/unit

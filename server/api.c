@@ -81,6 +81,8 @@ const struct tg_route tg_routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/reports/spend", api_report_spend,
 	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE,
 	  "from to group_by granularity cost_center top" },
+	{ EVHTTP_REQ_GET, "/v1/reports/chargeback", api_report_chargeback,
+	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, "month grain" },
 };
 const size_t tg_nroutes = sizeof(tg_routes) / sizeof(tg_routes[0]);
 

@@ -5,6 +5,8 @@
 #ifndef TOLLGATE_API_H
 #define TOLLGATE_API_H
 
+#include <stdio.h>
+
 #include "server/http.h"
 
 void api_ledger_adjust(struct tg_req *r);
@@ -36,6 +38,23 @@ void api_authorize_check(struct tg_req *r);
 void api_reservations_list(struct tg_req *r);
 void api_reservation_release(struct tg_req *r);
 void api_report_spend(struct tg_req *r);
+void api_report_chargeback(struct tg_req *r);
+
+/* The chargeback's pieces the command line shares (api_chargeback.c):
+ * a month "YYYY-MM" as [lo, hi) in UTC; the price versions that could
+ * have priced [lo, hi); and the CSV lines of a chargeback_page.sql
+ * result (returns how many rows it held). */
+int chargeback_month(const char *s, int64_t *lo, int64_t *hi);
+void chargeback_versions(const struct pricing_book *b, int64_t lo,
+    int64_t hi, char *buf, size_t bufsz);
+int chargeback_rows(PGresult *res, int64_t month_lo, int64_t month_hi,
+    int month_grain, const struct pricing_book *prices,
+    void (*write)(void *arg, const char *s, size_t n), void *arg);
+/* The whole month to out, synchronously (the command line); -1 and a
+ * reason in err. */
+int chargeback_write_month(PGconn *conn, int64_t lo, int64_t hi,
+    int month_grain, const struct pricing_book *prices, FILE *out,
+    char *err, size_t errsz);
 
 /* Money in nano-units as the API writes it ("0.004500000"). */
 json_t *api_money(int64_t nanos);

@@ -122,6 +122,56 @@ http_reply_buffer(struct tg_req *r, int status, const char *ctype,
 }
 
 void
+http_stream_start(struct tg_req *r, int status, const char *ctype)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+
+	evhttp_add_header(h, "Content-Type", ctype);
+	evhttp_add_header(h, "X-Request-Id", r->id);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	r->stream_status = status;
+	evhttp_send_reply_start(r->ev, status, NULL);
+}
+
+void
+http_stream_chunk(struct tg_req *r, struct evbuffer *buf)
+{
+	evhttp_send_reply_chunk(r->ev, buf);
+}
+
+/* Log, count and free a streamed request. */
+static void
+stream_done(struct tg_req *r, int status)
+{
+	struct tg_server *srv = r->srv;
+	int64_t us = http_now_us() - r->start_us;
+
+	metrics_observe(srv->metrics, r->route, status, us);
+	log_request(srv, r->id, "GET", r->path, status, us, r->key.id);
+	evhttp_clear_headers(&r->query);
+	json_decref(r->body);
+	json_decref(r->draft);
+	free(r);
+	srv->inflight--;
+}
+
+void
+http_stream_end(struct tg_req *r)
+{
+	evhttp_send_reply_end(r->ev);
+	stream_done(r, r->stream_status);
+}
+
+void
+http_stream_abort(struct tg_req *r)
+{
+	/* Without the last chunk the client sees the transfer cut short,
+	 * never a complete-looking file. */
+	evhttp_connection_free(evhttp_request_get_connection(r->ev));
+	stream_done(r, 599);
+}
+
+void
 http_reply_json(struct tg_req *r, int status, json_t *body)
 {
 	struct evbuffer *buf = evbuffer_new();

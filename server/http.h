@@ -80,6 +80,8 @@ struct tg_req {
 	unsigned char key_hash[KEY_HASH_LEN];
 	json_t *body;		/* the parsed body, when the route takes one */
 	json_t *draft;		/* a handler's reply in progress; freed at the end */
+	int stream_status;	/* a streamed reply's status, once started */
+	void *state;		/* a handler's own, across callbacks; its to free */
 };
 
 /* Bind and serve; returns -1 with a message in err. */
@@ -101,6 +103,16 @@ void http_reply_db_failure(struct tg_req *r, const struct db_result *res);
 /* Reply with a ready buffer (its contents are moved) of type ctype. */
 void http_reply_buffer(struct tg_req *r, int status, const char *ctype,
     struct evbuffer *buf);
+
+/*
+ * A reply streamed in chunks (GET only): start sends the status and
+ * headers, end the last chunk; abort closes the connection without it, so
+ * that the client knows the body is incomplete. End and abort free r.
+ */
+void http_stream_start(struct tg_req *r, int status, const char *ctype);
+void http_stream_chunk(struct tg_req *r, struct evbuffer *buf);
+void http_stream_end(struct tg_req *r);
+void http_stream_abort(struct tg_req *r);
 
 /* A query-string parameter, or NULL. Parameters are checked against the
  * route's list before the handler runs, and repeats are refused. */

@@ -44,6 +44,8 @@ usage(void)
 	    "[--name N] [--scope PATH] [--cost-center PATH] [--if-none]\n"
 	    "       tollgate prices import --format litellm|native FILE "
 	    "[--effective-from TS] [--note TEXT] [--if-empty]\n"
+	    "       tollgate report chargeback --month YYYY-MM "
+	    "[--grain day|month] [--out FILE]\n"
 	    "       tollgate config\n"
 	    "       tollgate version\n");
 	return 2;
@@ -466,6 +468,66 @@ out:
 	return rc;
 }
 
+/* The month's chargeback CSV, as GET /v1/reports/chargeback gives it. */
+static int
+cmd_report(int argc, char **argv)
+{
+	struct tg_config cfg;
+	const char *month = NULL, *grain = "day", *path = NULL;
+	struct pricing_book *book;
+	char err[1024];
+	int64_t lo, hi, count, max_id;
+	PGconn *conn;
+	FILE *out = stdout;
+	int i, rc = 1;
+
+	if (argc < 1 || strcmp(argv[0], "chargeback") != 0)
+		return usage();
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--month") == 0 && i + 1 < argc)
+			month = argv[++i];
+		else if (strcmp(argv[i], "--grain") == 0 && i + 1 < argc)
+			grain = argv[++i];
+		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else
+			return usage();
+	}
+	if (chargeback_month(month, &lo, &hi) != 0 ||
+	    (strcmp(grain, "day") != 0 && strcmp(grain, "month") != 0)) {
+		fprintf(stderr, "tollgate: --month is YYYY-MM and --grain day "
+		    "or month\n");
+		return 2;
+	}
+	if (load_config(&cfg) != 0)
+		return 1;
+	if ((conn = connect_and_migrate(&cfg, 1)) == NULL)
+		return 1;
+	if ((book = prices_load_sync(conn, &count, &max_id, err,
+	    sizeof err)) == NULL) {
+		fprintf(stderr, "tollgate: loading prices: %s\n", err);
+		PQfinish(conn);
+		return 1;
+	}
+	if (path != NULL && (out = fopen(path, "w")) == NULL) {
+		fprintf(stderr, "tollgate: --out %s: cannot create it\n", path);
+		goto done;
+	}
+	if (chargeback_write_month(conn, lo, hi, strcmp(grain, "month") == 0,
+	    book, out, err, sizeof err) != 0)
+		fprintf(stderr, "tollgate: chargeback: %s\n", err);
+	else
+		rc = 0;
+	if (path != NULL && fclose(out) != 0) {
+		fprintf(stderr, "tollgate: --out %s: cannot write it\n", path);
+		rc = 1;
+	}
+done:
+	pricing_book_free(book);
+	PQfinish(conn);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -481,6 +543,8 @@ main(int argc, char **argv)
 		return cmd_key(argc - 2, argv + 2);
 	if (strcmp(argv[1], "prices") == 0)
 		return cmd_prices(argc - 2, argv + 2);
+	if (strcmp(argv[1], "report") == 0)
+		return cmd_report(argc - 2, argv + 2);
 	if (strcmp(argv[1], "version") == 0) {
 		printf("tollgate %s (schema %d)\n", TOLLGATE_VERSION,
 		    migrate_latest());

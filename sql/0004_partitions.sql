@@ -278,6 +278,11 @@ END $$;
 DROP FUNCTION usage_ingest(jsonb, boolean);
 DROP FUNCTION usage_reprice(jsonb);
 
+-- A correction's per-meter deltas ([{meter, q, l, c}]), so that the
+-- chargeback shows corrections as rows of their own; NULL for the
+-- corrections booked before.
+ALTER TABLE usage_corrections ADD COLUMN meters jsonb;
+
 CREATE FUNCTION usage_ingest(p jsonb, p_auto_create boolean)
 RETURNS TABLE (n int, status text, transaction_id bigint, cost bigint,
     unpriced text, cost_center text, occurred_at timestamptz,
@@ -465,8 +470,8 @@ BEGIN
 		FROM new
 	), uc AS (
 		INSERT INTO usage_corrections (transaction_id, corrects,
-		    price_version, list_delta, cost_delta, was_unpriced)
-		SELECT id, tx, pv, list_delta, cost_delta, was_unpriced FROM new
+		    price_version, list_delta, cost_delta, was_unpriced, meters)
+		SELECT id, tx, pv, list_delta, cost_delta, was_unpriced, m FROM new
 	), rd AS (
 		UPDATE usage_daily d SET
 		    unpriced = d.unpriced - x.unpriced,

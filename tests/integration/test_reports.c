@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ledger/ledger.h"
 #include "tests/integration/itest.h"
@@ -252,8 +253,231 @@ t_spend_vs_postings(void)
 	resp_free(r);
 }
 
+/* A strict RFC 4180 reader: fields of one record from *p (advanced past
+ * its CRLF); -1 on anything malformed. */
+static int
+csv_record(const char **p, char fields[][512], int max)
+{
+	const char *s = *p;
+	int n = 0;
+	size_t len;
+
+	for (;;) {
+		if (n == max)
+			return -1;
+		len = 0;
+		if (*s == '"') {
+			for (s++;; s++) {
+				if (*s == '\0')
+					return -1;
+				if (*s == '"' && s[1] == '"')
+					s++;
+				else if (*s == '"')
+					break;
+				if (len + 1 < 512)
+					fields[n][len++] = *s;
+			}
+			s++;
+		} else
+			while (*s != ',' && *s != '\r' && *s != '\0') {
+				if (*s == '"' || *s == '\n')
+					return -1;
+				if (len + 1 < 512)
+					fields[n][len++] = *s;
+				s++;
+			}
+		fields[n++][len] = '\0';
+		if (*s == ',') {
+			s++;
+			continue;
+		}
+		if (s[0] != '\r' || s[1] != '\n')
+			return -1;
+		*p = s + 2;
+		return n;
+	}
+}
+
+static int64_t
+nanos_of(const char *s)
+{
+	int64_t v = 0;
+	const char *why;
+
+	if (ledger_money_parse(s, strlen(s), &v, &why) != 0)
+		return INT64_MIN;
+	return v;
+}
+
+/* Decimal string to an integer scaled by 10^digits (exactly). */
+static __int128
+scaled(const char *s, int digits)
+{
+	__int128 v = 0;
+	int frac = -1, neg = *s == '-';
+
+	for (s += neg; *s != '\0'; s++) {
+		if (*s == '.') {
+			frac = 0;
+			continue;
+		}
+		v = v * 10 + (*s - '0');
+		if (frac >= 0)
+			frac++;
+	}
+	for (frac = frac < 0 ? 0 : frac; frac < digits; frac++)
+		v *= 10;
+	return neg ? -v : v;
+}
+
+enum { C_ACCOUNT, C_PSTART = 4, C_PEND, C_CLASS = 7, C_BILLED = 10,
+	C_EFFECTIVE, C_LIST, C_LUP, C_CONTRACTED, C_CUP, C_CQTY = 17, C_CUNIT,
+	C_PQTY, C_PUNIT, C_METER = 28, C_SUBACCOUNT, C_TAGS = 31, C_CC = 36,
+	C_NCOLS = 40 };
+
+static void
+t_chargeback(void)
+{
+	static const char header[] = "BillingAccountId,BillingAccountName,"
+	    "BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,"
+	    "ChargePeriodEnd,ChargeCategory,ChargeClass,ChargeDescription,"
+	    "ChargeFrequency,BilledCost,EffectiveCost,ListCost,ListUnitPrice,"
+	    "ContractedCost,ContractedUnitPrice,BillingCurrency,"
+	    "ConsumedQuantity,ConsumedUnit,PricingQuantity,PricingUnit,"
+	    "ProviderName,PublisherName,InvoiceIssuerName,ServiceCategory,"
+	    "ServiceSubcategory,ServiceName,SkuId,SkuMeter,SubAccountId,"
+	    "SubAccountName,Tags,AllocatedMethodId,AllocatedMethodDetails,"
+	    "AllocatedResourceId,AllocatedTags,x_CostCenter,x_Department,"
+	    "x_Project,x_PriceVersionId\r\n";
+	static char f[C_NCOLS + 1][512];
+	char sql[512], out[128], cmd[1024], *file;
+	const char *p;
+	struct resp *r;
+	int64_t total = 0, rpt_a = 0, nasty = 0;
+	int n, rows = 0, corrections = 0, checked = 0;
+
+	/* A cost center whose tags need quoting, and October usage on it. */
+	r = http("POST", "/v1/cost-centers", admin_key, "{\"id\":\"rpt/q\","
+	    "\"name\":\"Q, \\\"the\\\" team\",\"tags\":{\"note\":\"a,b "
+	    "\\\"c\\\"\\nd\"}}", NULL);
+	CHECK(r->status == 201, "%s", r->body);
+	resp_free(r);
+	r = http("POST", "/v1/usage", gateway_key, "{\"id\":\"rpt-q-1\","
+	    "\"cost_center\":\"rpt/q\",\"provider\":\"openai\",\"model\":"
+	    "\"gpt-4o\",\"occurred_at\":\"2026-10-15T10:00:00Z\",\"usage\":"
+	    "{\"input_tokens\":1234,\"output_tokens\":567}}", NULL);
+	resp_free(r);
+
+	r = http("GET", "/v1/reports/chargeback?month=2026-10", finance_key,
+	    NULL, NULL);
+	CHECK(r->status == 200 && strncmp(r->ctype, "text/csv", 8) == 0,
+	    "%ld %s", r->status, r->ctype);
+	CHECK(strncmp(r->body, header, strlen(header)) == 0, "header: %.200s",
+	    r->body);
+	for (p = r->body + strlen(header); *p != '\0';) {
+		if ((n = csv_record(&p, f, C_NCOLS + 1)) != C_NCOLS) {
+			CHECK(0, "row %d: %d fields near %.80s", rows, n, p);
+			break;
+		}
+		rows++;
+		CHECK(strcmp(f[C_BILLED], f[C_EFFECTIVE]) == 0 &&
+		    strcmp(f[C_BILLED], f[C_CONTRACTED]) == 0, "costs differ");
+		CHECK(strncmp(f[C_PSTART], "2026-10-", 8) == 0 &&
+		    f[C_PSTART][strlen(f[C_PSTART]) - 1] == 'Z' &&
+		    f[C_PEND][strlen(f[C_PEND]) - 1] == 'Z', "period %s",
+		    f[C_PSTART]);
+		if (f[C_LUP][0] != '\0') {
+			/* ListCost = ListUnitPrice x PricingQuantity, to the
+			 * nano-unit (1e18 x 1e6 scale down to 1e9). */
+			__int128 prod = scaled(f[C_LUP], 18) *
+			    scaled(f[C_PQTY], 6), q, rem;
+			__int128 den = (__int128)1000000000000000LL;
+
+			q = prod / den;
+			rem = prod % den;
+			if (2 * rem > den || (2 * rem == den && (q & 1)))
+				q++;
+			CHECK((int64_t)q == nanos_of(f[C_LIST]),
+			    "ListCost %s != %s x %s", f[C_LIST], f[C_LUP],
+			    f[C_PQTY]);
+			CHECK(strcmp(f[C_CUNIT], "Tokens") != 0 ||
+			    strcmp(f[C_PUNIT], "1000000 Tokens") == 0, "unit %s",
+			    f[C_PUNIT]);
+			CHECK(strcmp(f[C_CUNIT], "Tokens") != 0 ||
+			    scaled(f[C_PQTY], 6) == scaled(f[C_CQTY], 0),
+			    "PricingQuantity %s for %s tokens", f[C_PQTY],
+			    f[C_CQTY]);
+			checked++;
+		}
+		total += nanos_of(f[C_BILLED]);
+		if (strcmp(f[C_CC], "rpt/a") == 0)
+			rpt_a += nanos_of(f[C_BILLED]);
+		if (strcmp(f[C_CC], "rpt/q") == 0) {
+			nasty++;
+			CHECK(strcmp(f[C_TAGS], db_value("SELECT tags::text FROM "
+			    "cost_centers WHERE id = 'rpt/q'")) == 0,
+			    "tags: %s", f[C_TAGS]);
+		}
+	}
+	/* rpt/q: input, output and the request itself. */
+	CHECK(rows > 10 && checked > 10 && nasty == 3, "%d rows, %d checked, "
+	    "%lld on rpt/q", rows, checked, (long long)nasty);
+	/* The month's usage in the ledger, and a cost center's balance. */
+	CHECK(total == atoll(db_value("SELECT coalesce(sum(p.amount), 0) "
+	    "FROM postings p JOIN accounts a ON a.id = p.account_id JOIN "
+	    "transactions t ON t.id = p.transaction_id AND t.occurred_at = "
+	    "p.occurred_at WHERE a.name LIKE 'expense:%' AND t.kind IN "
+	    "('usage', 'correction') AND p.occurred_at >= '2026-10-01Z' AND "
+	    "p.occurred_at < '2026-11-01Z'")), "total %lld", (long long)total);
+	resp_free(r);
+	r = http("GET", "/v1/ledger/balances?account=expense:rpt/a&from="
+	    "2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z", finance_key, NULL,
+	    NULL);
+	snprintf(out, sizeof out, "%s", json_string_value(json_object_get(
+	    json_array_get(json_object_get(r->json, "balances"), 0),
+	    "balance")) ? json_string_value(json_object_get(json_array_get(
+	    json_object_get(r->json, "balances"), 0), "balance")) : "?");
+	CHECK(nanos_of(out) == rpt_a, "rpt/a: balance %s, chargeback %lld",
+	    out, (long long)rpt_a);
+	resp_free(r);
+
+	/* September holds the repriced event: its correction is a row of
+	 * its own. */
+	r = http("GET", "/v1/reports/chargeback?month=2026-09", finance_key,
+	    NULL, NULL);
+	corrections = 0;
+	for (p = r->body + strlen(header); r->status == 200 && *p != '\0';) {
+		if (csv_record(&p, f, C_NCOLS + 1) != C_NCOLS)
+			break;
+		if (strcmp(f[C_CLASS], "Correction") == 0 &&
+		    strcmp(f[C_CC], "rpt") == 0 &&
+		    strcmp(f[C_BILLED], "0.000001000") == 0 &&
+		    strcmp(f[C_METER], "input") == 0 && f[C_CQTY][0] == '\0')
+			corrections++;
+	}
+	CHECK(corrections == 1, "correction rows: %d", corrections);
+	/* The command line writes the same file. */
+	snprintf(sql, sizeof sql, "/tmp/tollgate-chargeback.%d.csv",
+	    (int)getpid());
+	snprintf(cmd, sizeof cmd, "%s report chargeback --month 2026-09 --out "
+	    "%s", getenv("TG_CLI"), sql);
+	CHECK(run_cmd(cmd, NULL, 0) == 0, "%s failed", cmd);
+	file = itest_slurp(sql);
+	CHECK(file != NULL && strcmp(file, r->body) == 0,
+	    "the command line's file differs from the API's");
+	free(file);
+	unlink(sql);
+	resp_free(r);
+	r = http("GET", "/v1/reports/chargeback?month=2026-13", finance_key,
+	    NULL, NULL);
+	CHECK_ERR(r, 400, "invalid_parameter", "month");
+	resp_free(r);
+}
+
 const struct itest report_tests[] = {
 	{ "spend reports equal the postings for every grouping and window",
 	  t_spend_vs_postings },
+	{ "the chargeback CSV: FOCUS header, row invariants, ledger totals, "
+	  "quoting, corrections, the command line", t_chargeback },
 	{ NULL, NULL }
 };

@@ -1,0 +1,179 @@
+/*
+ * chargeback.c - FOCUS 1.2 rows (and the 1.3 allocation columns), written
+ * as RFC 4180 CSV.
+ *
+ * Costs are the ledger's own nano-unit integers printed exactly; unit
+ * prices are derived from them (cost over quantity) rather than from the
+ * price table, because each event's cost was rounded once per meter and a
+ * day's row sums many events: the derived price is the one for which
+ * ListCost = ListUnitPrice x PricingQuantity holds.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger/ledger.h"
+#include "pricing/pricing.h"
+#include "reports/chargeback.h"
+
+#define TOKENS_PER_UNIT 1000000
+
+static const char header[] =
+    "BillingAccountId,BillingAccountName,BillingPeriodStart,"
+    "BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,"
+    "ChargeClass,ChargeDescription,ChargeFrequency,BilledCost,"
+    "EffectiveCost,ListCost,ListUnitPrice,ContractedCost,"
+    "ContractedUnitPrice,BillingCurrency,ConsumedQuantity,ConsumedUnit,"
+    "PricingQuantity,PricingUnit,ProviderName,PublisherName,"
+    "InvoiceIssuerName,ServiceCategory,ServiceSubcategory,ServiceName,"
+    "SkuId,SkuMeter,SubAccountId,SubAccountName,Tags,AllocatedMethodId,"
+    "AllocatedMethodDetails,AllocatedResourceId,AllocatedTags,"
+    "x_CostCenter,x_Department,x_Project,x_PriceVersionId\r\n";
+
+const char *
+chargeback_header(void)
+{
+	return header;
+}
+
+/* A field, quoted when it holds a comma, a quote or a line break. */
+static void
+field(chargeback_write_fn write, void *arg, const char *s, int first)
+{
+	const char *p;
+
+	if (!first)
+		write(arg, ",", 1);
+	if (s == NULL)
+		return;
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		write(arg, s, strlen(s));
+		return;
+	}
+	write(arg, "\"", 1);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			write(arg, "\"", 1);
+		write(arg, p, 1);
+	}
+	write(arg, "\"", 1);
+}
+
+void
+chargeback_unit_price(int64_t nanos, int64_t quantity, int64_t per,
+    char *buf)
+{
+	__int128 num = (__int128)nanos * per * 1000000000, q, r, scaled;
+	unsigned long long hi, lo;
+	int neg = num < 0;
+
+	if (neg)
+		num = -num;
+	q = num / quantity;
+	r = num % quantity;
+	/* Half to even. */
+	if (2 * r > quantity || (2 * r == quantity && (q & 1)))
+		q++;
+	scaled = q;
+	hi = (unsigned long long)(scaled / 1000000000000000000LL);
+	lo = (unsigned long long)(scaled % 1000000000000000000LL);
+	snprintf(buf, CHARGEBACK_PRICE_BUFSZ, "%s%llu.%018llu",
+	    neg && scaled != 0 ? "-" : "", hi, lo);
+}
+
+void
+chargeback_row(const struct chargeback_row *r, chargeback_write_fn write,
+    void *arg)
+{
+	char bl[LEDGER_TIME_BUFSZ], bh[LEDGER_TIME_BUFSZ];
+	char cl[LEDGER_TIME_BUFSZ], ch[LEDGER_TIME_BUFSZ];
+	char cost[LEDGER_MONEY_BUFSZ], list[LEDGER_MONEY_BUFSZ];
+	char lup[CHARGEBACK_PRICE_BUFSZ] = "", cup[CHARGEBACK_PRICE_BUFSZ] = "";
+	char consumed[32] = "", pricing[32] = "", unit[40], account[96];
+	char desc[256], sku[200], dept[72] = "", project[72] = "";
+	const char *meter = pricing_meter_name(r->meter);
+	const char *consumed_unit = pricing_meter_unit(r->meter);
+	int tokens = strcmp(consumed_unit, "Tokens") == 0;
+	int64_t per = tokens ? TOKENS_PER_UNIT : 1;
+	const char *slash;
+
+	ledger_time_format(r->billing_lo_us, bl);
+	ledger_time_format(r->billing_hi_us, bh);
+	ledger_time_format(r->charge_lo_us, cl);
+	ledger_time_format(r->charge_hi_us, ch);
+	ledger_money_format(r->cost, cost);
+	ledger_money_format(r->list_cost, list);
+	if (tokens)
+		snprintf(unit, sizeof unit, "%d Tokens", TOKENS_PER_UNIT);
+	else
+		snprintf(unit, sizeof unit, "%s", consumed_unit);
+	if (!r->correction && r->quantity > 0) {
+		chargeback_unit_price(r->list_cost, r->quantity, per, lup);
+		chargeback_unit_price(r->cost, r->quantity, per, cup);
+		snprintf(consumed, sizeof consumed, "%lld",
+		    (long long)r->quantity);
+		if (tokens)
+			snprintf(pricing, sizeof pricing, "%lld.%06lld",
+			    (long long)(r->quantity / TOKENS_PER_UNIT),
+			    (long long)(r->quantity % TOKENS_PER_UNIT));
+		else
+			snprintf(pricing, sizeof pricing, "%s", consumed);
+	} else if (!r->correction) {
+		snprintf(consumed, sizeof consumed, "0");
+		snprintf(pricing, sizeof pricing, tokens ? "0.000000" : "0");
+	}
+	snprintf(account, sizeof account, "payable:%s", r->provider);
+	snprintf(desc, sizeof desc, "%s %s %s%s", r->provider, r->model, meter,
+	    r->correction ? " (repriced)" : "");
+	snprintf(sku, sizeof sku, "%s/%s", r->provider, r->model);
+	slash = strchr(r->cost_center, '/');
+	snprintf(dept, sizeof dept, "%.*s", slash != NULL ?
+	    (int)(slash - r->cost_center) : (int)strlen(r->cost_center),
+	    r->cost_center);
+	if (slash != NULL)
+		snprintf(project, sizeof project, "%.*s",
+		    strchr(slash + 1, '/') != NULL ?
+		    (int)(strchr(slash + 1, '/') - slash - 1) :
+		    (int)strlen(slash + 1), slash + 1);
+
+	field(write, arg, account, 1);
+	field(write, arg, r->provider, 0);
+	field(write, arg, bl, 0);
+	field(write, arg, bh, 0);
+	field(write, arg, cl, 0);
+	field(write, arg, ch, 0);
+	field(write, arg, "Usage", 0);
+	field(write, arg, r->correction ? "Correction" : NULL, 0);
+	field(write, arg, desc, 0);
+	field(write, arg, "Usage-Based", 0);
+	field(write, arg, cost, 0);		/* BilledCost */
+	field(write, arg, cost, 0);		/* EffectiveCost */
+	field(write, arg, list, 0);
+	field(write, arg, lup, 0);
+	field(write, arg, cost, 0);		/* ContractedCost */
+	field(write, arg, cup, 0);
+	field(write, arg, "USD", 0);
+	field(write, arg, consumed, 0);
+	field(write, arg, consumed_unit, 0);
+	field(write, arg, pricing, 0);
+	field(write, arg, unit, 0);
+	field(write, arg, r->provider, 0);	/* ProviderName */
+	field(write, arg, r->provider, 0);	/* PublisherName */
+	field(write, arg, r->provider, 0);	/* InvoiceIssuerName */
+	field(write, arg, "AI and Machine Learning", 0);
+	field(write, arg, "Generative AI", 0);
+	field(write, arg, r->model, 0);		/* ServiceName */
+	field(write, arg, sku, 0);
+	field(write, arg, meter, 0);
+	field(write, arg, r->cost_center, 0);
+	field(write, arg, r->cost_center_name, 0);
+	field(write, arg, r->tags_json, 0);
+	field(write, arg, NULL, 0);		/* AllocatedMethodId */
+	field(write, arg, NULL, 0);		/* AllocatedMethodDetails */
+	field(write, arg, NULL, 0);		/* AllocatedResourceId */
+	field(write, arg, NULL, 0);		/* AllocatedTags */
+	field(write, arg, r->cost_center, 0);
+	field(write, arg, dept, 0);
+	field(write, arg, project, 0);
+	field(write, arg, r->price_versions, 0);
+	write(arg, "\r\n", 2);
+}
