@@ -185,6 +185,65 @@ rss_kb=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$tg_pid/status"
 live=$(curl -s -H "Authorization: Bearer $TG_KEY" http://127.0.0.1:18091/metrics |
     sed -n 's/^tollgate_reservations_live \([0-9]*\)/\1/p')
 
+# Reports on a year of usage: 10 million events seeded with COPY (20 cost
+# centers, 5 models, spread over the year up to today), the daily rollups
+# built from them as ingest keeps them. Only the events and the rollups
+# are seeded: the reports read nothing else.
+FIN_KEY=$(bin/tollgate key create --role finance --name bench-finance | tail -n 1)
+events=${BENCH_REPORT_EVENTS:-10000000}
+seed_start=$(date +%s.%N)
+cat >"$pgdir/seed.awk" <<'AWK'
+BEGIN {
+	split("gpt-4o gpt-4o-mini o3 gpt-4.1 gpt-4.1-mini", m, " ");
+	for (i = 1; i <= n; i++) {
+		t = now - 31536000 + int(i * 31536000 / n);
+		inp = 500 + (i * 37) % 3000;
+		out = 50 + (i * 11) % 800;
+		printf "%d\t%s\tteam-%d\topenai\t%s\tstandard\t1\t%d\t%d\t{%d,0,0,0,%d,0,0,0,0,0,0,0,1,0}\n",
+		    2000000000 + i, strftime("%Y-%m-%d %H:%M:%S+00", t, 1),
+		    i % 20, m[1 + i % 5], inp * 2500 + out * 10000,
+		    inp * 2500 + out * 10000, inp, out
+	}
+}
+AWK
+chmod 644 "$pgdir/seed.awk"
+psql "$TOLLGATE_DATABASE_URL" -q <<SQL
+INSERT INTO cost_centers (id, name)
+SELECT 'team-' || i, 'Team ' || i FROM generate_series(0, 19) i;
+COPY usage_events (transaction_id, occurred_at, cost_center, provider, model,
+    service_tier, price_version, list_cost, cost, quantities)
+FROM PROGRAM 'awk -v n=$events -v now=$(date +%s) -f $pgdir/seed.awk';
+INSERT INTO usage_daily (day, cost_center, provider, model, events, unpriced,
+    list_cost, cost)
+SELECT (occurred_at AT TIME ZONE 'UTC')::date, cost_center, provider, model,
+    count(*), 0, sum(list_cost), sum(cost)
+FROM usage_events WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4;
+INSERT INTO usage_daily_meters (day, cost_center, provider, model, meter,
+    quantity, list_cost, cost)
+SELECT (occurred_at AT TIME ZONE 'UTC')::date, cost_center, provider, model,
+    x.meter, sum(x.q), sum(x.l), sum(x.l)
+FROM usage_events,
+    LATERAL (VALUES ('input', quantities[1], quantities[1] * 2500),
+        ('output', quantities[5], quantities[5] * 10000),
+        ('request', quantities[13], 0)) AS x (meter, q, l)
+WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4, 5;
+ANALYZE usage_daily;
+ANALYZE usage_daily_meters;
+SQL
+seed_s=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
+month=$(date -u -d "$(date -u +%Y-%m-01) -1 month" +%Y-%m)
+csv_s=$(curl -s -o "$pgdir/chargeback.csv" -w '%{time_total}' \
+    -H "Authorization: Bearer $FIN_KEY" \
+    "http://127.0.0.1:18091/v1/reports/chargeback?month=$month")
+csv_rows=$(($(wc -l <"$pgdir/chargeback.csv") - 1))
+year_from=$(date -u -d "$(date -u +%Y-%m-%d) -365 days" +%Y-%m-%dT00:00:00Z)
+year_to=$(date -u +%Y-%m-%dT00:00:00Z)
+spend_url="http://127.0.0.1:18091/v1/reports/spend?from=$year_from&to=$year_to&group_by=cost_center&granularity=day"
+curl -s -o /dev/null -H "Authorization: Bearer $FIN_KEY" "$spend_url"
+spend_s=$(curl -s -o "$pgdir/spend.json" -w '%{time_total}' \
+    -H "Authorization: Bearer $FIN_KEY" "$spend_url")
+spend_rows=$(grep -o '"period_start"' "$pgdir/spend.json" | wc -l)
+
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 echo "wrk: 1 thread, $conns connections, ${secs}s each; servers on cpu $srv_cpu, wrk on cpu $cli_cpu"
@@ -206,4 +265,7 @@ printf 'raw COPY of %d usage rows:            %8s rows/s\n' "$copy_rows" "$copy_
 awk -v a="$ub" -v b="$copy_rate" 'BEGIN { printf "batched ingest / raw COPY: %.3f (targets: 50k events/s batched, 15k single)\n", a / b }'
 echo "events booked during the run: $booked (each acknowledged only after its commit)"
 awk -v kb="$rss_kb" -v live="$live" 'BEGIN { printf "memory: %.1f MB resident with 100k cost centers, 100k budgets, %d live reservations (target < 200 MB)\n", kb / 1024, live }'
+echo "reports: $events events seeded with COPY (and their rollups) in ${seed_s} s"
+awk -v t="$csv_s" -v n="$csv_rows" -v m="$month" 'BEGIN { printf "chargeback CSV of %s: %d rows in %.2f s (target < 10 s)\n", m, n, t }'
+awk -v t="$spend_s" -v n="$spend_rows" 'BEGIN { printf "spend report, a year by cost center and day: %d rows in %.0f ms (target < 100 ms)\n", n, t * 1000 }'
 echo "$engine"

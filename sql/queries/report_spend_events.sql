@@ -43,10 +43,12 @@ SELECT s.cost_center, s.provider, s.model, s.user_id, s.tag,
     tg_rfc3339(s.period AT TIME ZONE 'UTC'), s.cost::text, s.list_cost::text,
     s.events::text, coalesce(q.quantities, '{}')::text
 FROM sums s
-LEFT JOIN qs q ON q.cost_center IS NOT DISTINCT FROM s.cost_center
-    AND q.provider IS NOT DISTINCT FROM s.provider
-    AND q.model IS NOT DISTINCT FROM s.model
-    AND q.user_id IS NOT DISTINCT FROM s.user_id
-    AND q.tag IS NOT DISTINCT FROM s.tag
-    AND q.period IS NOT DISTINCT FROM s.period
+-- Equalities on coalesced keys (chr(1) is in no name), not IS NOT
+-- DISTINCT FROM, so that the join is hashed.
+LEFT JOIN qs q ON coalesce(q.cost_center, chr(1)) = coalesce(s.cost_center, chr(1))
+    AND coalesce(q.provider, chr(1)) = coalesce(s.provider, chr(1))
+    AND coalesce(q.model, chr(1)) = coalesce(s.model, chr(1))
+    AND coalesce(q.user_id, chr(1)) = coalesce(s.user_id, chr(1))
+    AND coalesce(q.tag, chr(1)) = coalesce(s.tag, chr(1))
+    AND coalesce(q.period, '-infinity') = coalesce(s.period, '-infinity')
 ORDER BY 6, 1, 2, 3, 4, 5
