@@ -201,7 +201,7 @@ BEGIN {
 		out = 50 + (i * 11) % 800;
 		printf "%d\t%s\tteam-%d\topenai\t%s\tstandard\t1\t%d\t%d\t{%d,0,0,0,%d,0,0,0,0,0,0,0,1,0}\n",
 		    2000000000 + i, strftime("%Y-%m-%d %H:%M:%S+00", t, 1),
-		    i % 20, m[1 + i % 5], inp * 2500 + out * 10000,
+		    i % 20, m[1 + int(i / 20) % 5], inp * 2500 + out * 10000,
 		    inp * 2500 + out * 10000, inp, out
 	}
 }
