@@ -165,9 +165,15 @@ http_stream_end(struct tg_req *r)
 void
 http_stream_abort(struct tg_req *r)
 {
+	struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
+
 	/* Without the last chunk the client sees the transfer cut short,
-	 * never a complete-looking file. */
-	evhttp_connection_free(evhttp_request_get_connection(r->ev));
+	 * never a complete-looking file. A client already gone left the
+	 * request without a connection: ending it frees it. */
+	if (conn != NULL)
+		evhttp_connection_free(conn);
+	else
+		evhttp_send_reply_end(r->ev);
 	stream_done(r, 599);
 }
 
