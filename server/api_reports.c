@@ -196,6 +196,20 @@ group_for(json_t *groups, json_t *row, const char *key)
 	return g;
 }
 
+/* Send the report, without the grouping that rode along in it. */
+static void
+reply_spend(struct tg_req *r)
+{
+	json_t *reply = r->draft;
+
+	json_object_del(reply, "_by");
+	json_object_del(reply, "_tag");
+	json_object_del(reply, "_top");
+	json_object_del(reply, "_cc");
+	r->draft = NULL;
+	http_reply_json(r, 200, reply);
+}
+
 /* The previous window's spend: the groups that moved most, either way. */
 static void
 movers_cb(void *arg, const struct db_result *res)
@@ -265,12 +279,7 @@ movers_cb(void *arg, const struct db_result *res)
 	free(v);
 	json_decref(groups);
 	json_object_set_new(reply, "movers", list);
-	json_object_del(reply, "_by");
-	json_object_del(reply, "_tag");
-	json_object_del(reply, "_top");
-	json_object_del(reply, "_cc");
-	r->draft = NULL;
-	http_reply_json(r, 200, reply);
+	reply_spend(r);
 }
 
 static void
@@ -310,12 +319,7 @@ spend_cb(void *arg, const struct db_result *res)
 		    "_cc")), movers_cb);
 		return;
 	}
-	json_object_del(reply, "_by");
-	json_object_del(reply, "_tag");
-	json_object_del(reply, "_top");
-	json_object_del(reply, "_cc");
-	r->draft = NULL;
-	http_reply_json(r, 200, reply);
+	reply_spend(r);
 }
 
 void

@@ -89,13 +89,29 @@ log_request(struct tg_server *srv, const char *id, const char *method,
 	(void)srv;
 }
 
+/* Log, count and free a request that has been answered. */
+static void
+done(struct tg_req *r, const char *method, int status)
+{
+	struct tg_server *srv = r->srv;
+	int64_t us = http_now_us() - r->start_us;
+
+	metrics_observe(srv->metrics, r->route, status, us);
+	log_request(srv, r->id, method, r->path, status, us, r->key.id);
+	evhttp_clear_headers(&r->query);
+	json_decref(r->body);
+	json_decref(r->draft);
+	free(r);
+	srv->inflight--;
+}
+
 /* Send, log, count, free: the one way a request ends. */
 static void
 finish(struct tg_req *r, int status, const char *ctype, struct evbuffer *buf)
 {
-	struct tg_server *srv = r->srv;
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
-	int64_t us;
+	/* Read before sending: a request whose client left is freed by it. */
+	const char *method = method_name(evhttp_request_get_command(r->ev));
 
 	evhttp_add_header(h, "Content-Type", ctype);
 	evhttp_add_header(h, "X-Request-Id", r->id);
@@ -103,15 +119,7 @@ finish(struct tg_req *r, int status, const char *ctype, struct evbuffer *buf)
 	if (status == 503)
 		evhttp_add_header(h, "Retry-After", "1");
 	evhttp_send_reply(r->ev, status, NULL, buf);
-	us = http_now_us() - r->start_us;
-	metrics_observe(srv->metrics, r->route, status, us);
-	log_request(srv, r->id, method_name(evhttp_request_get_command(r->ev)),
-	    r->path, status, us, r->key.id);
-	evhttp_clear_headers(&r->query);
-	json_decref(r->body);
-	json_decref(r->draft);
-	free(r);
-	srv->inflight--;
+	done(r, method, status);
 }
 
 void
@@ -139,27 +147,11 @@ http_stream_chunk(struct tg_req *r, struct evbuffer *buf)
 	evhttp_send_reply_chunk(r->ev, buf);
 }
 
-/* Log, count and free a streamed request. */
-static void
-stream_done(struct tg_req *r, int status)
-{
-	struct tg_server *srv = r->srv;
-	int64_t us = http_now_us() - r->start_us;
-
-	metrics_observe(srv->metrics, r->route, status, us);
-	log_request(srv, r->id, "GET", r->path, status, us, r->key.id);
-	evhttp_clear_headers(&r->query);
-	json_decref(r->body);
-	json_decref(r->draft);
-	free(r);
-	srv->inflight--;
-}
-
 void
 http_stream_end(struct tg_req *r)
 {
 	evhttp_send_reply_end(r->ev);
-	stream_done(r, r->stream_status);
+	done(r, "GET", r->stream_status);
 }
 
 void
@@ -174,7 +166,7 @@ http_stream_abort(struct tg_req *r)
 		evhttp_connection_free(conn);
 	else
 		evhttp_send_reply_end(r->ev);
-	stream_done(r, 599);
+	done(r, "GET", 599);
 }
 
 void
