@@ -83,6 +83,8 @@ const struct tg_route tg_routes[] = {
 	  "from to group_by granularity cost_center top" },
 	{ EVHTTP_REQ_GET, "/v1/reports/chargeback", api_report_chargeback,
 	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, "month grain" },
+	{ EVHTTP_REQ_GET, "/v1/reports/forecast", api_report_forecast,
+	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, "cost_center" },
 };
 const size_t tg_nroutes = sizeof(tg_routes) / sizeof(tg_routes[0]);
 

@@ -14,6 +14,7 @@
 
 #include "ledger/ledger.h"
 #include "pricing/pricing.h"
+#include "reports/forecast.h"
 #include "server/api.h"
 
 #define DAY_US (86400LL * 1000000)
@@ -378,4 +379,68 @@ api_report_spend(struct tg_req *r)
 		json_object_set_new(r->draft, "_top", json_integer(atoi(top)));
 	query_spend(r, &q, has_from, from_us, has_to, to_us,
 	    g != NULL ? g : "none", cc, spend_cb);
+}
+
+/* GET /v1/reports/forecast?cost_center=: the month's spend so far, its
+ * pace, and where it ends on the 14-day trend and by weekday. */
+static void
+forecast_cb(void *arg, const struct db_result *res)
+{
+	struct tg_req *r = arg;
+	int64_t cost[FORECAST_DAYS] = { 0 };
+	int64_t days = http_wall_now_us() / DAY_US, y;
+	int m, d, last_m, last_d, i, idx;
+	struct forecast f;
+	char month[16];
+	json_t *reply = r->draft;
+
+	if (res->status != DB_OK) {
+		http_reply_db_failure(r, res);
+		return;
+	}
+	for (i = 0; i < PQntuples(res->res); i++) {
+		idx = atoi(PQgetvalue(res->res, i, 0));
+		if (idx >= 0 && idx < FORECAST_DAYS)
+			cost[idx] = atoll(PQgetvalue(res->res, i, 1));
+	}
+	ledger_civil_from_days(days, &y, &m, &d);
+	/* The month's last day: the day before the next month's first. */
+	ledger_civil_from_days(ledger_days_from_civil(m == 12 ? y + 1 : y,
+	    m == 12 ? 1 : m + 1, 1) - 1, &y, &last_m, &last_d);
+	(void)last_m;
+	forecast_month(cost, FORECAST_DAYS - d, last_d - d + 1, &f);
+	snprintf(month, sizeof month, "%04lld-%02d", (long long)y, m);
+	json_object_set_new(reply, "month", json_string(month));
+	json_object_set_new(reply, "spent", api_money(f.spent));
+	json_object_set_new(reply, "burn_rate_per_day", api_money(f.burn_per_day));
+	json_object_set_new(reply, "trend_per_day", api_money(f.slope_per_day));
+	json_object_set_new(reply, "forecast_at_month_end", json_pack(
+	    "{s:o, s:o}", "linear", api_money(f.linear), "weekday",
+	    api_money(f.weekday)));
+	r->draft = NULL;
+	http_reply_json(r, 200, reply);
+}
+
+void
+api_report_forecast(struct tg_req *r)
+{
+	const char *cc = http_param(r, "cost_center");
+	char today[16];
+	const char *params[2];
+	int64_t y;
+	int m, d;
+
+	if (cc == NULL || *cc == '\0' || strlen(cc) > 190) {
+		http_reply_error(r, 400, cc == NULL ? "missing_parameter" :
+		    "invalid_parameter", "cost_center",
+		    "cost_center names a cost center");
+		return;
+	}
+	ledger_civil_from_days(http_wall_now_us() / DAY_US, &y, &m, &d);
+	snprintf(today, sizeof today, "%04lld-%02d-%02d", (long long)y, m, d);
+	params[0] = cc;
+	params[1] = today;
+	r->draft = json_pack("{s:s, s:s, s:s}", "cost_center", cc, "as_of",
+	    today, "currency", "USD");
+	(void)http_query(r, "report_forecast", 2, params, forecast_cb);
 }

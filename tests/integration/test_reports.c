@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ledger/ledger.h"
@@ -474,7 +475,48 @@ t_chargeback(void)
 	resp_free(r);
 }
 
+/* Spend rising by a known amount a day: the forecast finds the slope. */
+static void
+t_forecast(void)
+{
+	char body[512], at[LEDGER_TIME_BUFSZ];
+	int64_t today = (int64_t)time(NULL) / 86400 * 86400 * 1000000LL;
+	struct resp *r;
+	int k;
+
+	r = http("POST", "/v1/cost-centers", admin_key,
+	    "{\"id\":\"fc\",\"name\":\"forecast\"}", NULL);
+	resp_free(r);
+	/* k days ago, 10 + (14 - k) input tokens at 2.5e-06: the cost
+	 * rises by 0.0000025 a day. */
+	for (k = 1; k <= 14; k++) {
+		ledger_time_format(today - k * 86400LL * 1000000 + 43200LL * 1000000,
+		    at);
+		snprintf(body, sizeof body, "{\"id\":\"fc-%d\",\"cost_center\":"
+		    "\"fc\",\"provider\":\"openai\",\"model\":\"gpt-4o\","
+		    "\"occurred_at\":\"%s\",\"usage\":{\"input_tokens\":%d}}", k,
+		    at, 10 + 14 - k);
+		r = http("POST", "/v1/usage", gateway_key, body, NULL);
+		CHECK(r->status == 200 && strstr(r->body, "recorded") != NULL,
+		    "%s", r->body);
+		resp_free(r);
+	}
+	r = http("GET", "/v1/reports/forecast?cost_center=fc", finance_key,
+	    NULL, NULL);
+	/* The last 7 days: 10 + 7 .. 10 + 13 tokens, 20 on average. */
+	CHECK(r->status == 200 && strcmp(jstr(r, "trend_per_day"),
+	    "0.000002500") == 0 && strcmp(jstr(r, "burn_rate_per_day"),
+	    "0.000050000") == 0 && json_is_object(json_object_get(r->json,
+	    "forecast_at_month_end")), "%s", r->body);
+	resp_free(r);
+	r = http("GET", "/v1/reports/forecast", finance_key, NULL, NULL);
+	CHECK_ERR(r, 400, "missing_parameter", "cost_center");
+	resp_free(r);
+}
+
 const struct itest report_tests[] = {
+	{ "a forecast finds the slope of spend rising by a known amount",
+	  t_forecast },
 	{ "spend reports equal the postings for every grouping and window",
 	  t_spend_vs_postings },
 	{ "the chargeback CSV: FOCUS header, row invariants, ledger totals, "
