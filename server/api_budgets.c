@@ -563,7 +563,7 @@ burn_cb(void *arg, const struct db_result *res)
 	struct tg_req *r = arg;
 	struct budget *b = budget_set_get(budgets_set(r->srv->budgets),
 	    (int64_t)json_integer_value(json_object_get(r->draft, "id")));
-	int64_t hour, day, now = http_wall_now_us(), left;
+	int64_t hour, day, now = http_wall_now_us(), left, room, out_at;
 	json_t *o, *status;
 	__int128 forecast;
 
@@ -591,6 +591,16 @@ burn_cb(void *arg, const struct db_result *res)
 		json_object_set_new(status, "forecast_at_period_end",
 		    api_money(b->spent + (int64_t)forecast));
 	}
+	/* When the room left runs out at the last day's pace: now when it
+	 * has, null when it does not within the period. */
+	room = budget_remaining(b);
+	if (b->loaded && room <= 0)
+		json_object_set_new(status, "run_out_at", api_time(now));
+	else if (b->loaded && day > 0 && (out_at = now + (int64_t)((__int128)
+	    room * 86400LL * 1000000 / day)) < b->period_hi)
+		json_object_set_new(status, "run_out_at", api_time(out_at));
+	else
+		json_object_set_new(status, "run_out_at", json_null());
 	http_reply_json(r, 200, o);
 }
 

@@ -275,6 +275,12 @@ t_decisions(void)
 	CHECK(strcmp(jstr(r, "decision"), "pause") == 0 &&
 	    strcmp(jstr(r, "reason"), "budget_exhausted") == 0, "%s", r->body);
 	resp_free(r);
+	/* 0.0005 left at 0.0495 a day: it runs out in about 15 minutes. */
+	snprintf(path, sizeof path, "/v1/budgets/%s", id);
+	r = http("GET", path, admin_key, NULL, NULL);
+	CHECK(json_is_string(json_object_get(json_object_get(r->json,
+	    "status"), "run_out_at")), "run_out_at: %s", r->body);
+	resp_free(r);
 
 	/* The project has room, the department does not. */
 	cost_center("bt/proj");
@@ -351,6 +357,9 @@ t_expiry_and_restart(void)
 		const char *f = json_string_value(json_object_get(st,
 		    "forecast_at_period_end"));
 
+		CHECK(json_is_null(json_object_get(st, "run_out_at")),
+		    "a day budget 2%% spent runs out within the day: %s",
+		    r->body);
 		CHECK(r->status == 200 && strcmp(json_string_value(
 		    json_object_get(burn, "last_hour_per_hour")),
 		    "0.022500000") == 0 && strcmp(json_string_value(
