@@ -85,6 +85,8 @@ const struct tg_route tg_routes[] = {
 	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, "month grain" },
 	{ EVHTTP_REQ_GET, "/v1/reports/forecast", api_report_forecast,
 	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, "cost_center" },
+	{ EVHTTP_REQ_POST, "/v1/reconcile", api_reconcile,
+	  ROLE_ADMIN | ROLE_FINANCE, BODY_RAW, "provider" },
 };
 const size_t tg_nroutes = sizeof(tg_routes) / sizeof(tg_routes[0]);
 

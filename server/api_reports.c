@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "ledger/ledger.h"
 #include "pricing/pricing.h"
 #include "reports/forecast.h"
+#include "reports/reconcile.h"
 #include "server/api.h"
 
 #define DAY_US (86400LL * 1000000)
@@ -443,4 +446,145 @@ api_report_forecast(struct tg_req *r)
 	r->draft = json_pack("{s:s, s:s, s:s}", "cost_center", cc, "as_of",
 	    today, "currency", "USD");
 	(void)http_query(r, "report_forecast", 2, params, forecast_cb);
+}
+
+/* POST /v1/reconcile?provider=: the provider's export beside the ledger,
+ * per day x model. */
+struct recon {
+	struct recon_row *rows;
+	size_t n;
+	int has[RQ_COUNT];
+};
+
+static json_t *
+recon_json(const char *date, const char *model, const struct recon_row *p,
+    const int has[RQ_COUNT], int64_t lcost, const int64_t lq[RQ_COUNT])
+{
+	json_t *o, *pq = json_object(), *lqj = json_object();
+	int64_t pcost = p != NULL ? p->cost : 0;
+	int k;
+
+	for (k = 0; k < RQ_COUNT; k++) {
+		json_object_set_new(lqj, reconcile_columns[k],
+		    json_integer(lq[k]));
+		if (has[k])
+			json_object_set_new(pq, reconcile_columns[k],
+			    json_integer(p != NULL ? p->q[k] : 0));
+	}
+	o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "date", date,
+	    "model", model, "provider_cost", api_money(pcost), "ledger_cost",
+	    api_money(lcost), "difference", api_money(pcost - lcost),
+	    "provider_tokens", pq, "ledger_tokens", lqj);
+	return o;
+}
+
+static void
+reconcile_cb(void *arg, const struct db_result *res)
+{
+	struct tg_req *r = arg;
+	struct recon *rc = r->state;
+	json_t *rows = json_array(), *reply = r->draft;
+	int64_t lq[RQ_COUNT], zero[RQ_COUNT] = { 0 }, pt = 0, lt = 0, lcost;
+	size_t i = 0;
+	int j = 0, k, c, diffs = 0, nl;
+
+	if (res->status != DB_OK) {
+		json_decref(rows);
+		free(rc->rows);
+		free(rc);
+		http_reply_db_failure(r, res);
+		return;
+	}
+	nl = PQntuples(res->res);
+	/* Both sides sorted by date, then model: merge them. */
+	while (i < rc->n || j < nl) {
+		const struct recon_row *p = i < rc->n ? &rc->rows[i] : NULL;
+		json_t *row;
+
+		if (p != NULL && j < nl) {
+			c = strcmp(p->date, PQgetvalue(res->res, j, 0));
+			if (c == 0)
+				c = strcmp(p->model, PQgetvalue(res->res, j, 1));
+		} else
+			c = p != NULL ? -1 : 1;
+		if (c > 0 || c == 0) {
+			lcost = atoll(PQgetvalue(res->res, j, 2));
+			for (k = 0; k < RQ_COUNT; k++)
+				lq[k] = atoll(PQgetvalue(res->res, j, 3 + k));
+		} else {
+			lcost = 0;
+			memcpy(lq, zero, sizeof lq);
+		}
+		row = recon_json(c <= 0 ? p->date : PQgetvalue(res->res, j, 0),
+		    c <= 0 ? p->model : PQgetvalue(res->res, j, 1),
+		    c <= 0 ? p : NULL, rc->has, lcost, lq);
+		diffs += strcmp(json_string_value(json_object_get(row,
+		    "difference")), "0.000000000") != 0;
+		pt += c <= 0 ? p->cost : 0;
+		lt += lcost;
+		json_array_append_new(rows, row);
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+	}
+	free(rc->rows);
+	free(rc);
+	json_object_set_new(reply, "rows", rows);
+	json_object_set_new(reply, "total", json_pack("{s:o, s:o, s:o, s:i}",
+	    "provider_cost", api_money(pt), "ledger_cost", api_money(lt),
+	    "difference", api_money(pt - lt), "rows_differing", diffs));
+	r->draft = NULL;
+	http_reply_json(r, 200, reply);
+}
+
+void
+api_reconcile(struct tg_req *r)
+{
+	struct evbuffer *body = evhttp_request_get_input_buffer(r->ev);
+	const char *provider = http_param(r, "provider"), *params[3];
+	size_t len = evbuffer_get_length(body);
+	char err[256], where[64];
+	struct recon *rc;
+
+	if (provider == NULL || *provider == '\0' ||
+	    strlen(provider) > PRICING_PROVIDER_MAX) {
+		http_reply_error(r, 400, provider == NULL ? "missing_parameter" :
+		    "invalid_parameter", "provider", "provider names a provider");
+		return;
+	}
+	if (len == 0) {
+		http_reply_error(r, 400, "missing_body", NULL,
+		    "the body is the provider's CSV export");
+		return;
+	}
+	if ((rc = calloc(1, sizeof *rc)) == NULL) {
+		http_reply_error(r, 500, "internal_error", NULL, "out of memory");
+		return;
+	}
+	rc->rows = reconcile_parse((const char *)evbuffer_pullup(body, -1), len,
+	    &rc->n, rc->has, err, sizeof err, where, sizeof where);
+	if (rc->rows == NULL) {
+		free(rc);
+		http_reply_error(r, 400, "invalid_body", where[0] ? where : NULL,
+		    "%s", err);
+		return;
+	}
+	if (rc->n == 0) {
+		free(rc->rows);
+		free(rc);
+		http_reply_error(r, 400, "invalid_body", NULL,
+		    "the export has no rows");
+		return;
+	}
+	params[0] = provider;
+	params[1] = rc->rows[0].date;
+	params[2] = rc->rows[rc->n - 1].date;
+	r->state = rc;
+	r->draft = json_pack("{s:s, s:s}", "provider", provider, "currency",
+	    "USD");
+	if (http_query(r, "reconcile_ledger", 3, params, reconcile_cb) != 0) {
+		free(rc->rows);
+		free(rc);
+	}
 }

@@ -514,7 +514,81 @@ t_forecast(void)
 	resp_free(r);
 }
 
+/* A string member of row i, or "". */
+static const char *
+row_str(json_t *rows, size_t i, const char *k)
+{
+	const char *v = json_string_value(json_object_get(json_array_get(rows,
+	    i), k));
+
+	return v != NULL ? v : "";
+}
+
+/* A provider's export beside the ledger, per day x model. */
+static void
+t_reconcile(void)
+{
+	static const char *const ev[] = {
+	    "{\"id\":\"rc-1\",\"cost_center\":\"rc\",\"provider\":\"openai\","
+	    "\"model\":\"gpt-4o\",\"occurred_at\":\"2026-10-20T08:00:00Z\","
+	    "\"usage\":{\"input_tokens\":1000,\"output_tokens\":200}}",
+	    "{\"id\":\"rc-2\",\"cost_center\":\"rc\",\"provider\":\"openai\","
+	    "\"model\":\"gpt-4o-mini\",\"occurred_at\":\"2026-10-21T08:00:00Z\","
+	    "\"usage\":{\"input_tokens\":500,\"output_tokens\":100}}" };
+	const char *csv = "Date,Model,Input_Tokens,Output_Tokens,Cost\r\n"
+	    "2026-10-20,gpt-4o,600,200,0.003\r\n"
+	    "2026-10-20T00:00:00Z,gpt-4o,400,,0.0015\r\n"
+	    "2026-10-21,gpt-4o-mini,500,100,0.0009\r\n"
+	    "2026-10-22,\"o3\",10,10,0.01\r\n";
+	json_t *rows;
+	struct resp *r;
+	const char *mini;
+	size_t i;
+
+	r = http("POST", "/v1/cost-centers", admin_key,
+	    "{\"id\":\"rc\",\"name\":\"reconcile\"}", NULL);
+	resp_free(r);
+	for (i = 0; i < 2; i++) {
+		r = http("POST", "/v1/usage", gateway_key, ev[i], NULL);
+		CHECK(r->status == 200, "%s", r->body);
+		resp_free(r);
+	}
+	mini = db_value("SELECT sum(cost) FROM usage_events WHERE provider = "
+	    "'openai' AND model = 'gpt-4o-mini' AND occurred_at >= '2026-10-21Z' "
+	    "AND occurred_at < '2026-10-22Z'");
+	r = http("POST", "/v1/reconcile?provider=openai", finance_key, csv,
+	    NULL);
+	rows = json_object_get(r->json, "rows");
+	CHECK(r->status == 200 && json_array_size(rows) == 3, "%s", r->body);
+	/* The two lines of one day and model are summed, and match. */
+	CHECK(strcmp(row_str(rows, 0, "difference"), "0.000000000") == 0 &&
+	    json_integer_value(json_object_get(json_object_get(json_array_get(
+	    rows, 0), "provider_tokens"), "input_tokens")) == 1000 &&
+	    json_integer_value(json_object_get(json_object_get(json_array_get(
+	    rows, 0), "ledger_tokens"), "input_tokens")) == 1000, "%s", r->body);
+	/* gpt-4o-mini: 500 x 1.5e-07 + 100 x 6e-07 in the ledger. */
+	CHECK(mini != NULL && strcmp(mini, "135000") == 0 &&
+	    strcmp(row_str(rows, 1, "ledger_cost"), "0.000135000") == 0 &&
+	    strcmp(row_str(rows, 1, "difference"), "0.000765000") == 0, "%s",
+	    r->body);
+	CHECK(strcmp(row_str(rows, 2, "ledger_cost"), "0.000000000") == 0 &&
+	    json_integer_value(
+	    json_object_get(json_object_get(r->json, "total"),
+	    "rows_differing")) == 2, "%s", r->body);
+	resp_free(r);
+	r = http("POST", "/v1/reconcile?provider=openai", finance_key,
+	    "date,model,tokens\n2026-10-20,gpt-4o,5\n", NULL);
+	CHECK_ERR(r, 400, "invalid_body", "cost");
+	resp_free(r);
+	r = http("POST", "/v1/reconcile?provider=openai", finance_key,
+	    "date,model,cost\n2026-10-20,gpt-4o,lots\n", NULL);
+	CHECK_ERR(r, 400, "invalid_body", "line 2");
+	resp_free(r);
+}
+
 const struct itest report_tests[] = {
+	{ "a provider's export is set beside the ledger per day and model",
+	  t_reconcile },
 	{ "a forecast finds the slope of spend rising by a known amount",
 	  t_forecast },
 	{ "spend reports equal the postings for every grouping and window",
