@@ -508,12 +508,20 @@ api_budget_delete(struct tg_req *r)
 		write_budget(r, "delete", id, json_object());
 }
 
+struct listing {
+	struct budgets *bs;
+	json_t *list;
+	int64_t now;
+};
+
 static void
 add_budget(struct budget *b, void *arg)
 {
-	json_t *list = arg;
+	struct listing *l = arg;
 
-	json_array_append_new(list, budget_json(b));
+	/* Its current period, and its spend read if it is not yet. */
+	(void)budgets_ready(l->bs, b, l->now);
+	json_array_append_new(l->list, budget_json(b));
 }
 
 static int
@@ -532,10 +540,11 @@ api_budget_list(struct tg_req *r)
 {
 	struct budgets *bs = r->srv->budgets;
 	json_t *list = json_array(), *sorted = json_array();
+	struct listing l = { bs, list, http_wall_now_us() };
 	json_t **v;
 	size_t i, n;
 
-	budget_set_each(budgets_set(bs), add_budget, list);
+	budget_set_each(budgets_set(bs), add_budget, &l);
 	n = json_array_size(list);
 	if ((v = calloc(n + 1, sizeof *v)) == NULL) {
 		json_decref(list);
