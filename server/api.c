@@ -87,6 +87,9 @@ const struct tg_route tg_routes[] = {
 	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, "cost_center" },
 	{ EVHTTP_REQ_POST, "/v1/reconcile", api_reconcile,
 	  ROLE_ADMIN | ROLE_FINANCE, BODY_RAW, "provider" },
+	{ EVHTTP_REQ_GET, "/v1/reports/recommendations",
+	  api_report_recommendations, ROLE_ADMIN | ROLE_FINANCE, BODY_NONE,
+	  "from to batch_latency_ms" },
 };
 const size_t tg_nroutes = sizeof(tg_routes) / sizeof(tg_routes[0]);
 

@@ -41,6 +41,7 @@ void api_report_spend(struct tg_req *r);
 void api_report_chargeback(struct tg_req *r);
 void api_report_forecast(struct tg_req *r);
 void api_reconcile(struct tg_req *r);
+void api_report_recommendations(struct tg_req *r);
 
 /* The chargeback's pieces the command line shares (api_chargeback.c):
  * a month "YYYY-MM" as [lo, hi) in UTC; the price versions that could

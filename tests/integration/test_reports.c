@@ -586,7 +586,78 @@ t_reconcile(void)
 	resp_free(r);
 }
 
+/* Recommendations on a seeded workload: cheaper models whose cost the
+ * quote endpoint confirms, caching, and billed failures. */
+static void
+t_recommendations(void)
+{
+	static const char *const ev[] = {
+	    "{\"id\":\"rec-1\",\"cost_center\":\"rec\",\"provider\":\"openai\","
+	    "\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":1000,"
+	    "\"output_tokens\":200}}",
+	    "{\"id\":\"rec-2\",\"cost_center\":\"rec\",\"provider\":\"openai\","
+	    "\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":1000,"
+	    "\"output_tokens\":200}}",
+	    "{\"id\":\"rec-3\",\"cost_center\":\"rec\",\"provider\":\"openai\","
+	    "\"model\":\"gpt-4o\",\"status\":\"error\",\"usage\":"
+	    "{\"input_tokens\":100}}" };
+	char body[256];
+	json_t *recs, *x;
+	struct resp *r, *q;
+	size_t i;
+	int cheaper = 0, caching = 0, failed = 0;
+	int64_t cost, alt, saving;
+
+	r = http("POST", "/v1/cost-centers", admin_key,
+	    "{\"id\":\"rec\",\"name\":\"recommend\"}", NULL);
+	resp_free(r);
+	for (i = 0; i < 3; i++) {
+		r = http("POST", "/v1/usage", gateway_key, ev[i], NULL);
+		CHECK(r->status == 200, "%s", r->body);
+		resp_free(r);
+	}
+	r = http("GET", "/v1/reports/recommendations", finance_key, NULL, NULL);
+	CHECK(r->status == 200, "%s", r->body);
+	recs = json_object_get(r->json, "recommendations");
+	json_array_foreach(recs, i, x) {
+		const char *kind = json_string_value(json_object_get(x, "kind"));
+
+		if (strcmp(json_string_value(json_object_get(x, "cost_center")),
+		    "rec") != 0)
+			continue;
+		if (strcmp(kind, "failed_calls_cost") == 0)
+			failed += strcmp(json_string_value(json_object_get(x,
+			    "saving")), "0.000250000") == 0;
+		if (strcmp(kind, "prompt_caching") == 0)
+			caching += strcmp(json_string_value(json_object_get(x,
+			    "saving")), "0.001312500") == 0;
+		if (strcmp(kind, "cheaper_model") != 0)
+			continue;
+		/* The same mix quoted on the alternative costs what it says. */
+		snprintf(body, sizeof body, "{\"provider\":\"openai\",\"model\":"
+		    "\"%s\",\"usage\":{\"input_tokens\":2100,\"output_tokens\":400,"
+		    "\"requests\":3}}", json_string_value(json_object_get(
+		    json_object_get(x, "detail"), "alternative")));
+		q = http("POST", "/v1/quote", gateway_key, body, NULL);
+		cost = nanos_of(json_string_value(json_object_get(json_object_get(
+		    x, "evidence"), "cost")));
+		alt = nanos_of(json_string_value(json_object_get(json_object_get(
+		    x, "detail"), "alternative_cost")));
+		saving = nanos_of(json_string_value(json_object_get(x, "saving")));
+		CHECK(q->status == 200 && nanos_of(jstr(q, "cost")) == alt &&
+		    saving == cost - alt && saving > 0, "%s / %s", body, q->body);
+		resp_free(q);
+		cheaper++;
+	}
+	CHECK(cheaper >= 1 && caching == 1 && failed == 1,
+	    "cheaper %d, caching %d, failed %d: %.600s", cheaper, caching,
+	    failed, r->body);
+	resp_free(r);
+}
+
 const struct itest report_tests[] = {
+	{ "recommendations: cheaper models, caching, billed failures, each "
+	  "with its evidence", t_recommendations },
 	{ "a provider's export is set beside the ledger per day and model",
 	  t_reconcile },
 	{ "a forecast finds the slope of spend rising by a known amount",
