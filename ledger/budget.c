@@ -357,6 +357,7 @@ budget_set_put(struct budget_set *s, const struct budget_def *d)
 	slot = id_slot(s, d->id);
 	if ((b = *slot) != NULL) {
 		if (!same_scope(&b->d, &copy)) {
+			b->gen++;
 			b->loaded = 0;
 			b->spent = b->spent_later = 0;
 			b->period_lo = b->period_hi = 0;
@@ -521,6 +522,7 @@ budget_roll(struct budget *b, int64_t now_us, budget_tz_fn tzfn, void *tzarg)
 	} else {
 		b->spent = 0;
 		b->loaded = 0;
+		b->gen++;
 	}
 	b->spent_later = 0;
 	b->period_lo = lo;

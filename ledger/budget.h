@@ -68,6 +68,9 @@ struct budget {
 	int64_t held;			/* live reservations */
 	int64_t overshoot;		/* settled above what was held */
 	int loaded;			/* spent has been read from the ledger */
+	uint32_t gen;			/* bumped whenever spent must be read
+					 * again: a read of an older one is
+					 * stale */
 	struct budget_rate *rate;	/* only for budgets with rate limits */
 	struct budget_rate *burn;	/* spend per minute, for auto-pause */
 	struct budget *next_in_cc;	/* same cost_center */

@@ -572,7 +572,8 @@ burn_cb(void *arg, const struct db_result *res)
 	struct tg_req *r = arg;
 	struct budget *b = budget_set_get(budgets_set(r->srv->budgets),
 	    (int64_t)json_integer_value(json_object_get(r->draft, "id")));
-	int64_t hour, day, now = http_wall_now_us(), left, room, out_at;
+	int64_t hour, day, now = http_wall_now_us(), left, room;
+	__int128 until;
 	json_t *o, *status;
 	__int128 forecast;
 
@@ -596,18 +597,20 @@ burn_cb(void *arg, const struct db_result *res)
 	} else {
 		left = b->period_hi > now ? b->period_hi - now : 0;
 		/* day per 86400 s, over `left` microseconds, in 128 bits. */
-		forecast = (__int128)day * left / (86400LL * 1000000);
+		forecast = b->spent + (__int128)day * left / (86400LL * 1000000);
 		json_object_set_new(status, "forecast_at_period_end",
-		    api_money(b->spent + (int64_t)forecast));
+		    forecast > INT64_MAX ? json_null() :
+		    api_money((int64_t)forecast));
 	}
 	/* When the room left runs out at the last day's pace: now when it
 	 * has, null when it does not within the period. */
 	room = budget_remaining(b);
 	if (b->loaded && room <= 0)
 		json_object_set_new(status, "run_out_at", api_time(now));
-	else if (b->loaded && day > 0 && (out_at = now + (int64_t)((__int128)
-	    room * 86400LL * 1000000 / day)) < b->period_hi)
-		json_object_set_new(status, "run_out_at", api_time(out_at));
+	else if (b->loaded && day > 0 && (until = (__int128)room * 86400LL *
+	    1000000 / day) < (__int128)b->period_hi - now)
+		json_object_set_new(status, "run_out_at",
+		    api_time(now + (int64_t)until));
 	else
 		json_object_set_new(status, "run_out_at", json_null());
 	http_reply_json(r, 200, o);

@@ -391,7 +391,8 @@ forecast_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
 	int64_t cost[FORECAST_DAYS] = { 0 };
-	int64_t days = http_wall_now_us() / DAY_US, y;
+	const char *as_of = json_string_value(json_object_get(r->draft, "as_of"));
+	int64_t y;
 	int m, d, last_m, last_d, i, idx;
 	struct forecast f;
 	char month[16];
@@ -406,7 +407,10 @@ forecast_cb(void *arg, const struct db_result *res)
 		if (idx >= 0 && idx < FORECAST_DAYS)
 			cost[idx] = atoll(PQgetvalue(res->res, i, 1));
 	}
-	ledger_civil_from_days(days, &y, &m, &d);
+	/* The day the query was asked for, not a later clock reading. */
+	y = atoll(as_of);
+	m = atoi(as_of + 5);
+	d = atoi(as_of + 8);
 	/* The month's last day: the day before the next month's first. */
 	ledger_civil_from_days(ledger_days_from_civil(m == 12 ? y + 1 : y,
 	    m == 12 ? 1 : m + 1, 1) - 1, &y, &last_m, &last_d);

@@ -61,6 +61,7 @@ struct spend_read {
 	struct budgets *bs;
 	int n;
 	int64_t *ids, *lo, *hi;
+	uint32_t *gen;
 	struct seen **seen;
 	size_t *nseen, *capseen;
 	void (*done)(void *, int);
@@ -420,6 +421,7 @@ read_free(struct spend_read *rd)
 	for (i = 0; i < rd->n; i++)
 		free(rd->seen[i]);
 	free(rd->ids);
+	free(rd->gen);
 	free(rd->lo);
 	free(rd->hi);
 	free(rd->seen);
@@ -444,7 +446,8 @@ spend_rows(struct spend_read *rd, PGresult *res)
 		for (j = 0; j < rd->n && rd->ids[j] != id; j++)
 			;
 		b = budget_set_get(rd->bs->set, id);
-		if (j == rd->n || b == NULL || b->period_lo != rd->lo[j])
+		if (j == rd->n || b == NULL || b->period_lo != rd->lo[j] ||
+		    b->gen != rd->gen[j])
 			continue;
 		spent = atoll(PQgetvalue(res, i, 1));
 		for (k = 0; k < rd->nseen[j]; k++)
@@ -531,18 +534,21 @@ read_new(struct budgets *bs, struct budget **b, int n)
 	rd->bs = bs;
 	rd->n = n;
 	rd->ids = calloc((size_t)n, sizeof *rd->ids);
+	rd->gen = calloc((size_t)n, sizeof *rd->gen);
 	rd->lo = calloc((size_t)n, sizeof *rd->lo);
 	rd->hi = calloc((size_t)n, sizeof *rd->hi);
 	rd->seen = calloc((size_t)n, sizeof *rd->seen);
 	rd->nseen = calloc((size_t)n, sizeof *rd->nseen);
 	rd->capseen = calloc((size_t)n, sizeof *rd->capseen);
-	if (rd->ids == NULL || rd->lo == NULL || rd->hi == NULL ||
+	if (rd->ids == NULL || rd->gen == NULL || rd->lo == NULL ||
+	    rd->hi == NULL ||
 	    rd->seen == NULL || rd->nseen == NULL || rd->capseen == NULL) {
 		read_free(rd);
 		return NULL;
 	}
 	for (i = 0; i < n; i++) {
 		rd->ids[i] = b[i]->d.id;
+		rd->gen[i] = b[i]->gen;
 		rd->lo[i] = b[i]->period_lo;
 		rd->hi[i] = b[i]->period_hi;
 	}
@@ -653,8 +659,11 @@ note_seen(struct budgets *bs, struct budget **m, int n, uint64_t xid,
 static int64_t
 next_event(const struct reservation *r)
 {
-	return r->state == RSV_HELD ? r->expires_us :
-	    (r->ended_us > r->expires_us ? r->ended_us : r->expires_us) +
+	if (r->state == RSV_HELD)
+		return r->expires_us;
+	if (r->forget_at != 0)
+		return r->forget_at;
+	return (r->ended_us > r->expires_us ? r->ended_us : r->expires_us) +
 	    RETAIN_US;
 }
 
@@ -1130,8 +1139,13 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 			(void)budgets_end(bs, r, RSV_EXPIRED, 0);
 			continue;
 		}
-		if (r->dirty || r->writing)
-			break;
+		/* Not written yet (the database may be away): forget it
+		 * later, and go on expiring the holds behind it. */
+		if (r->dirty || r->writing) {
+			r->forget_at = now + 1000000;
+			heap_fix(bs, r->heap_i);
+			continue;
+		}
 		bs->heap[0] = bs->heap[--bs->nheap];
 		if (bs->nheap > 0) {
 			bs->heap[0]->heap_i = 0;

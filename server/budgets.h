@@ -35,6 +35,7 @@ struct reservation {
 	int state;			/* enum rsv_state */
 	/* Internal to budgets.c. */
 	size_t heap_i;
+	int64_t forget_at;		/* retry forgetting an unwritten end */
 	int dirty, writing;
 	struct reservation *id_next, *req_next;
 };
