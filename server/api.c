@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 
 #include "ledger/ledger.h"
+#include "pricing/pricing.h"
 #include "server/api.h"
 #include "server/budgets.h"
 #include "server/metrics.h"
@@ -109,6 +110,19 @@ api_time(int64_t us)
 
 	ledger_time_format(us, buf);
 	return json_string(buf);
+}
+
+json_t *
+api_quantities(const struct pricing_usage *u)
+{
+	json_t *o = json_object();
+	int m;
+
+	for (m = 0; m < PM_COUNT; m++)
+		if (u->q[m] != 0)
+			json_object_set_new(o, pricing_meter_name(m),
+			    json_integer(u->q[m]));
+	return o;
 }
 
 static void

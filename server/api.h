@@ -63,6 +63,9 @@ int chargeback_write_month(PGconn *conn, int64_t lo, int64_t hi,
 json_t *api_money(int64_t nanos);
 /* A time stamp in microseconds as RFC 3339 UTC. */
 json_t *api_time(int64_t us);
+struct pricing_usage;
+/* The meters with a quantity, as {"input": 1200, ...}. */
+json_t *api_quantities(const struct pricing_usage *u);
 
 /* Reply 200 {key: <the JSON text of column 0, row 0>}, or the failure. */
 void api_reply_column(struct tg_req *r, const struct db_result *res,

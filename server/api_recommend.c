@@ -40,19 +40,6 @@ price_mix(const struct pricing_entry *e, const struct pricing_usage *u,
 }
 
 static json_t *
-tokens_json(const struct pricing_usage *u)
-{
-	json_t *o = json_object();
-	int m;
-
-	for (m = 0; m < PM_COUNT; m++)
-		if (u->q[m] != 0)
-			json_object_set_new(o, pricing_meter_name(m),
-			    json_integer(u->q[m]));
-	return o;
-}
-
-static json_t *
 rec(const char *kind, PGresult *res, int i, int64_t saving, json_t *detail,
     json_t *evidence)
 {
@@ -111,7 +98,7 @@ cheaper(json_t *out, PGresult *res, int i, const struct pricing_table *t,
 		json_array_append_new(out, rec("cheaper_model", res, i,
 		    cost - bcost[j], alts, json_pack("{s:I, s:o, s:o}",
 		    "events", (json_int_t)atoll(PQgetvalue(res, i, 4)),
-		    "tokens", tokens_json(u), "cost", api_money(cost))));
+		    "tokens", api_quantities(u), "cost", api_money(cost))));
 	}
 }
 

@@ -91,19 +91,6 @@ next_after(struct tg_req *r, PGresult *res)
 	return PQgetvalue(res, n - 1, 0);
 }
 
-static json_t *
-quantities_json(const struct pricing_usage *u)
-{
-	json_t *o = json_object();
-	int m;
-
-	for (m = 0; m < PM_COUNT; m++)
-		if (u->q[m] != 0)
-			json_object_set_new(o, pricing_meter_name(m),
-			    json_integer(u->q[m]));
-	return o;
-}
-
 static void
 unpriced_cb(void *arg, const struct db_result *res)
 {
@@ -130,7 +117,7 @@ unpriced_cb(void *arg, const struct db_result *res)
 		    "model", PQgetvalue(res->res, i, 5),
 		    "service_tier", PQgetvalue(res->res, i, 6),
 		    "reason", PQgetvalue(res->res, i, 7),
-		    "quantities", quantities_json(&u)));
+		    "quantities", api_quantities(&u)));
 	}
 	http_reply_json(r, 200, json_pack("{s:o, s:s?}", "events", rows,
 	    "next_after", next_after(r, res->res)));
