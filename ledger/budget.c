@@ -553,9 +553,16 @@ budget_spend(struct budget_set *s, const struct budget_subject *subj,
     int64_t occurred_us, int64_t cost)
 {
 	struct budget *bs[BUDGET_MATCH_MAX];
-	int n, i;
 
-	n = budget_match(s, subj, bs, BUDGET_MATCH_MAX);
+	budget_spend_on(bs, budget_match(s, subj, bs, BUDGET_MATCH_MAX),
+	    occurred_us, cost);
+}
+
+void
+budget_spend_on(struct budget **bs, int n, int64_t occurred_us, int64_t cost)
+{
+	int i;
+
 	for (i = 0; i < n; i++) {
 		if (occurred_us >= bs[i]->period_lo &&
 		    occurred_us < bs[i]->period_hi)

@@ -137,6 +137,9 @@ void budget_roll(struct budget *b, int64_t now_us, budget_tz_fn tzfn,
  * scope covers subj. */
 void budget_spend(struct budget_set *s, const struct budget_subject *subj,
     int64_t occurred_us, int64_t cost);
+/* The same on budgets already matched (budget_match). */
+void budget_spend_on(struct budget **bs, int n, int64_t occurred_us,
+    int64_t cost);
 
 /* What a request may cost: the price of `n` output tokens with its input,
  * for the strict ceiling. Monotonic in n. -1 when it cannot be priced. */

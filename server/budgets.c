@@ -988,7 +988,7 @@ budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
 	if (bs->reads != NULL)
 		note_seen(bs, m, n, strtoull(PQgetvalue(res, row, c + 7), NULL,
 		    10), at_us, cost);
-	budget_spend(bs->set, &subj, at_us, cost);
+	budget_spend_on(m, n, at_us, cost);
 	json_decref(keep);
 	for (i = 0; i < n; i++)
 		if (!m[i]->d.paused &&
