@@ -5,7 +5,7 @@
 #
 #   scripts/check.sh              everything
 #   scripts/check.sh integration  integration tests only
-# TG_ONLY=text runs only the integration tests whose name contains it.
+# TG_ONLY="a|b" runs only the integration tests whose name contains a or b.
 # TOLLGATE_TEST_VALGRIND=1 runs the plain server under valgrind instead of
 # the sanitizer build.
 set -u
