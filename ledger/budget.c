@@ -527,6 +527,8 @@ budget_roll(struct budget *b, int64_t now_us, budget_tz_fn tzfn, void *tzarg)
 	b->spent_later = 0;
 	b->period_lo = lo;
 	b->period_hi = hi;
+	/* A lease is on one period's room. */
+	b->lease_until = 0;
 }
 
 /* Spend per minute of occurred_at, over the last hour. */
@@ -565,9 +567,10 @@ budget_spend_on(struct budget **bs, int n, int64_t occurred_us, int64_t cost)
 
 	for (i = 0; i < n; i++) {
 		if (occurred_us >= bs[i]->period_lo &&
-		    occurred_us < bs[i]->period_hi)
+		    occurred_us < bs[i]->period_hi) {
 			bs[i]->spent += cost;
-		else if (occurred_us >= bs[i]->period_hi)
+			bs[i]->lease_used += cost;
+		} else if (occurred_us >= bs[i]->period_hi)
 			bs[i]->spent_later += cost;
 		if (bs[i]->d.burn_pause_amount > 0)
 			burn_add(bs[i], occurred_us, cost);
@@ -603,6 +606,13 @@ int64_t
 budget_remaining(const struct budget *b)
 {
 	return b->d.amount - b->spent - b->held;
+}
+
+int64_t
+budget_lease_free(const struct budget *b, int64_t now_us)
+{
+	return (now_us < b->lease_until ? b->lease - b->lease_used : 0) -
+	    b->held;
 }
 
 /* Cost (or tokens) counted in the rate window ending at now_s. */
@@ -694,8 +704,9 @@ void
 budget_decide(struct budget **bs, int n, const struct budget_ask *ask,
     struct budget_answer *out)
 {
-	struct budget *tightest = NULL;
-	int64_t amount, smallest, room, free_room = INT64_MAX, wait;
+	struct budget *tightest = NULL, *tightest_lease = NULL;
+	int64_t amount, smallest, room, free_room, wait, lease;
+	int64_t room_all = INT64_MAX, room_lease = INT64_MAX;
 	int i, strict = 0;
 
 	memset(out, 0, sizeof *out);
@@ -728,11 +739,45 @@ budget_decide(struct budget **bs, int n, const struct budget_ask *ask,
 			out->decider = bs[i];
 			return;
 		}
-		if (room - bs[i]->held < free_room) {
-			free_room = room - bs[i]->held;
+		free_room = room - bs[i]->held;
+		if (free_room < room_all) {
+			room_all = free_room;
 			tightest = bs[i];
 		}
+		/* A fail-open budget is not bound by its lease while the
+		 * database, which grants leases, is out of reach. */
+		if (ask->leasing && !(ask->offline && bs[i]->d.fail_open) &&
+		    (lease = budget_lease_free(bs[i], ask->now_us)) < free_room) {
+			if (amount > lease)
+				out->short_lease[out->nshort++] = bs[i];
+			free_room = lease;
+		}
+		if (free_room < room_lease) {
+			room_lease = free_room;
+			tightest_lease = bs[i];
+		}
 	}
+	if (out->nshort > 0 && ask->offline) {
+		out->decision = BD_PAUSE;
+		out->reason = "database_unavailable";
+		out->decider = out->short_lease[0];
+		out->nshort = 0;
+		return;
+	}
+	if (out->nshort > 0 && !ask->lease_final) {
+		out->decision = BD_THROTTLE;
+		out->reason = "room_held_by_inflight";
+		out->decider = out->short_lease[0];
+		out->retry_after_ms = 250;
+		return;
+	}
+	out->nshort = 0;
+	/* Within the room the leases left, however they were granted. */
+	if (room_lease < room_all) {
+		room_all = room_lease;
+		tightest = tightest_lease;
+	}
+	free_room = room_all;
 	if (amount > free_room && strict && ask->cost_of != NULL &&
 	    smallest <= free_room) {
 		out->max_output = ceiling_for(ask, free_room);
@@ -779,6 +824,8 @@ budget_hold(struct budget **bs, int n, int64_t delta, int64_t tokens,
 		struct budget_rate *rt;
 
 		bs[i]->held += delta;
+		if (delta > 0)
+			bs[i]->lease_demand += delta;
 		if (delta <= 0 || (bs[i]->d.cost_per_minute == 0 &&
 		    bs[i]->d.tokens_per_minute == 0))
 			continue;

@@ -71,6 +71,12 @@ struct budget {
 	uint32_t gen;			/* bumped whenever spent must be read
 					 * again: a read of an older one is
 					 * stale */
+	/* A lease on a hard budget's room, when several instances decide on
+	 * one database: this instance may commit `lease` beyond the spend
+	 * read at the grant, until lease_until; lease_used counts what was
+	 * booked here and what expired since (held counts separately). */
+	int64_t lease, lease_used, lease_until;
+	int64_t lease_demand;		/* held since the grant, for sizing */
 	struct budget_rate *rate;	/* only for budgets with rate limits */
 	struct budget_rate *burn;	/* spend per minute, for auto-pause */
 	struct budget *next_in_cc;	/* same cost_center */
@@ -153,6 +159,9 @@ struct budget_ask {
 	int64_t tokens;		/* for tokens-per-minute limits */
 	budget_cost_fn cost_of;	/* worst-rate cost of n output tokens */
 	void *cost_arg;
+	int leasing;		/* hard budgets decide within their lease */
+	int lease_final;	/* leases were just asked for: decide */
+	int offline;		/* the database is unreachable */
 };
 
 struct budget_answer {
@@ -163,6 +172,10 @@ struct budget_answer {
 	int64_t max_output;		/* a ceiling for the call; 0: none */
 	int64_t retry_after_ms;		/* for throttle */
 	int strict;			/* the hold is the worst case */
+	/* Throttled because these budgets' leases, not their room, are
+	 * short: ask for more and decide again (with lease_final). */
+	int nshort;
+	struct budget *short_lease[BUDGET_MATCH_MAX];
 };
 
 /*
@@ -174,6 +187,11 @@ struct budget_answer {
  * allow. When any hard budget is strict the worst case is held; if it does
  * not fit but fewer output tokens would, allow with that ceiling. Soft
  * budgets never say no. Nothing is held here: see budget_hold.
+ *
+ * With ask->leasing, a hard budget's room is also bounded by its lease.
+ * When the lease alone is short, the answer lists the budgets (nshort)
+ * unless ask->lease_final; offline, a fail-closed budget's short lease
+ * pauses (database_unavailable) and a fail-open one's is not a bound.
  */
 void budget_decide(struct budget **bs, int n, const struct budget_ask *ask,
     struct budget_answer *out);
@@ -191,5 +209,8 @@ void budget_burn_reset(struct budget *b);
 
 /* Room left: amount - spent - held (negative when over). */
 int64_t budget_remaining(const struct budget *b);
+/* What b's lease lets this instance still hold at now_us (0 when it has
+ * none or it ended; negative when over). */
+int64_t budget_lease_free(const struct budget *b, int64_t now_us);
 
 #endif

@@ -12,6 +12,7 @@
 #include "pricing/pricing.h"
 #include "server/api.h"
 #include "server/budgets.h"
+#include "server/leases.h"
 #include "server/metrics.h"
 #include "server/migrate.h"
 
@@ -170,6 +171,7 @@ api_metrics(struct tg_req *r)
 	db_pool_stats(r->srv->db, &st);
 	metrics_render(r->srv->metrics, &st, buf);
 	budgets_render_metrics(r->srv->budgets, buf);
+	leases_render_metrics(r->srv->leases, buf);
 	http_reply_buffer(r, 200, "text/plain; version=0.0.4", buf);
 	evbuffer_free(buf);
 }

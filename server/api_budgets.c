@@ -17,10 +17,10 @@
 #include "pricing/pricing.h"
 #include "server/api.h"
 #include "server/budgets.h"
+#include "server/leases.h"
 #include "server/tz.h"
 
 #define TTL_DEFAULT_S 300
-#define TTL_MAX_S 86400
 #define REQUEST_ID_MAX 200
 
 /* The API's view of a budget. */
@@ -801,6 +801,8 @@ struct authz {
 	int ntags;
 	struct budget_tag tags[64];
 	int headers;		/* answer as GET /v1/authorize/check */
+	int lease_asked;	/* decided again once leases were asked for */
+	int offline;		/* they could not be: the database is away */
 };
 
 static const char *const decision_names[] = { "allow", "throttle", "pause" };
@@ -892,6 +894,36 @@ matched(struct tg_req *r, const struct authz *a,
 	return 0;
 }
 
+static void decide(struct tg_req *r, struct authz *a);
+
+static void
+lease_known(void *arg, int ok)
+{
+	struct tg_req *r = arg;
+	struct authz a = *(struct authz *)r->state;
+
+	free(r->state);
+	r->state = NULL;
+	a.lease_asked = 1;
+	a.offline = !ok;
+	decide(r, &a);
+}
+
+/* A lease, not the room, was short: ask for more and decide again when
+ * it is known (from the start: the budgets may have changed meanwhile).
+ * -1 when that cannot be arranged: the answer stands. */
+static int
+wait_for_lease(struct tg_req *r, const struct authz *a,
+    const struct budget_answer *ans, int64_t need)
+{
+	if ((r->state = malloc(sizeof *a)) == NULL)
+		return -1;
+	memcpy(r->state, a, sizeof *a);
+	leases_ask(r->srv->leases, (struct budget **)ans->short_lease,
+	    ans->nshort, need, lease_known, r);
+	return 0;
+}
+
 static void
 decide(struct tg_req *r, struct authz *a)
 {
@@ -933,13 +965,6 @@ decide(struct tg_req *r, struct authz *a)
 	}
 	if (matched(r, a, &subj, m, &n, now) != 0)
 		return;
-	if (!db_pool_up(r->srv->db))
-		for (i = 0; i < n; i++)
-			if (m[i]->d.hard && !m[i]->d.fail_open) {
-				answer(r, a, BD_PAUSE, "database_unavailable",
-				    m[i], m, n, NULL, 0);
-				return;
-			}
 	memset(&est, 0, sizeof est);
 	est.at_us = now;
 	est.base.q[PM_INPUT] = a->input;
@@ -964,6 +989,9 @@ decide(struct tg_req *r, struct authz *a)
 	ask.tokens = a->input + a->cached + max_out;
 	ask.cost_of = worst_cost;
 	ask.cost_arg = &est;
+	ask.leasing = 1;
+	ask.lease_final = a->lease_asked;
+	ask.offline = a->offline || !db_pool_up(r->srv->db);
 	if (est.e == NULL || (ask.estimate = estimate_cost(&est, max_out)) < 0 ||
 	    (ask.worst = worst_cost(&est, max_out)) < 0) {
 		/* No price: a hard budget will not guess. */
@@ -977,6 +1005,9 @@ decide(struct tg_req *r, struct authz *a)
 		ask.cost_of = NULL;
 	}
 	budget_decide(m, n, &ask, &ans);
+	if (ans.nshort > 0 && wait_for_lease(r, a, &ans, ans.strict ?
+	    ask.worst : ask.estimate) == 0)
+		return;
 	if (ans.decision != BD_ALLOW) {
 		answer(r, a, ans.decision, ans.reason, ans.decider, m, n, NULL,
 		    ans.retry_after_ms);
@@ -989,6 +1020,7 @@ decide(struct tg_req *r, struct authz *a)
 		http_reply_error(r, 500, "internal_error", NULL, "out of memory");
 		return;
 	}
+	leases_after_hold(r->srv->leases, m, n, now);
 	answer(r, a, BD_ALLOW, ans.max_output > 0 ? "output_capped" : NULL,
 	    NULL, m, n, rsv, 0);
 }
@@ -1008,7 +1040,8 @@ api_authorize(struct tg_req *r)
 
 	memset(&a, 0, sizeof a);
 	a.tier = PT_STANDARD;
-	a.ttl = TTL_DEFAULT_S;
+	a.ttl = TTL_DEFAULT_S < r->srv->cfg.reservation_ttl_max_s ?
+	    TTL_DEFAULT_S : r->srv->cfg.reservation_ttl_max_s;
 	if (api_reject_unknown(r, r->body, "", fields) != 0 ||
 	    api_get_string(r, r->body, "cost_center", "cost_center", 0, 190,
 	    &a.cc) != 0 ||
@@ -1022,7 +1055,7 @@ api_authorize(struct tg_req *r)
 	    api_get_string(r, r->body, "request_id", "request_id", 0,
 	    REQUEST_ID_MAX, &a.request_id) != 0 ||
 	    get_int(r, r->body, "reservation_ttl_s", "reservation_ttl_s", 1,
-	    TTL_MAX_S, &a.ttl, &present) != 0)
+	    r->srv->cfg.reservation_ttl_max_s, &a.ttl, &present) != 0)
 		return;
 	if (tier_name != NULL && (a.tier = pricing_tier_parse(tier_name)) < 0) {
 		http_reply_error(r, 400, "invalid_field", "service_tier",
@@ -1130,7 +1163,8 @@ api_authorize_check(struct tg_req *r)
 	memset(&a, 0, sizeof a);
 	a.headers = 1;
 	a.tier = PT_STANDARD;
-	a.ttl = TTL_DEFAULT_S;
+	a.ttl = TTL_DEFAULT_S < r->srv->cfg.reservation_ttl_max_s ?
+	    TTL_DEFAULT_S : r->srv->cfg.reservation_ttl_max_s;
 	if (header_str(r, "X-Tollgate-Cost-Center", 0, 190, &a.cc) != 0 ||
 	    header_str(r, "X-Tollgate-User", 0, 200, &a.user) != 0 ||
 	    header_str(r, "X-Tollgate-Provider", 1, PRICING_PROVIDER_MAX,
@@ -1152,7 +1186,8 @@ api_authorize_check(struct tg_req *r)
 	    PRICING_QUANTITY_MAX, &a.max_out, &a.has_max) != 0 ||
 	    header_int(r, "X-Tollgate-Cached-Input-Tokens", 0,
 	    PRICING_QUANTITY_MAX, &a.cached, &present) != 0 ||
-	    header_int(r, "X-Tollgate-Reservation-Ttl", 1, TTL_MAX_S, &a.ttl,
+	    header_int(r, "X-Tollgate-Reservation-Ttl", 1,
+	    r->srv->cfg.reservation_ttl_max_s, &a.ttl,
 	    &present) != 0)
 		return;
 	if (tier_name != NULL && (a.tier = pricing_tier_parse(tier_name)) < 0) {

@@ -64,6 +64,8 @@ struct spend_read {
 	uint32_t *gen;
 	struct seen **seen;
 	size_t *nseen, *capseen;
+	const char *stmt;
+	void (*row)(void *, struct budget *, PGresult *, int);
 	void (*done)(void *, int);
 	void *arg;
 	struct spend_read *next;
@@ -88,6 +90,7 @@ struct budgets {
 	uint64_t overshoots, decisions[3];
 	struct rule *rules;		/* by position, then id */
 	size_t nrules;
+	char *instance_json;		/* this instance's name, quoted */
 };
 
 static uint64_t
@@ -107,11 +110,17 @@ struct budgets *
 budgets_new(struct tg_server *srv)
 {
 	struct budgets *bs = calloc(1, sizeof *bs);
+	json_t *name;
 
 	if (bs == NULL)
 		return NULL;
 	bs->srv = srv;
-	if ((bs->set = budget_set_new()) == NULL) {
+	name = json_string(srv->cfg.instance);
+	bs->instance_json = json_dumps(name, JSON_ENCODE_ANY);
+	json_decref(name);
+	if ((bs->set = budget_set_new()) == NULL || bs->instance_json == NULL) {
+		budget_set_free(bs->set);
+		free(bs->instance_json);
 		free(bs);
 		return NULL;
 	}
@@ -458,6 +467,8 @@ spend_rows(struct spend_read *rd, PGresult *res)
 				spent += rd->seen[j][k].cost;
 		b->spent = spent;
 		b->loaded = 1;
+		if (rd->row != NULL)
+			rd->row(rd->arg, b, res, i);
 	}
 }
 
@@ -564,36 +575,59 @@ read_params(struct spend_read *rd, char **p)
 	return p[0] != NULL && p[1] != NULL && p[2] != NULL ? 0 : -1;
 }
 
-void
-budgets_read_spend(struct budgets *bs, struct budget *b,
+int
+budgets_read_with(struct budgets *bs, struct budget **b, int n,
+    const char *stmt, const char *const *pre, int npre,
+    const char *const *post, int npost,
+    void (*row)(void *, struct budget *, PGresult *, int),
     void (*done)(void *, int), void *arg)
 {
 	struct spend_read *rd;
-	char *p[3] = { NULL, NULL, NULL };
+	const char *p[16];
+	char *own[3] = { NULL, NULL, NULL };
+	int i, rc = -1;
 
-	if ((rd = read_new(bs, &b, 1)) == NULL || read_params(rd, p) != 0) {
-		if (rd != NULL)
-			read_free(rd);
-		if (done != NULL)
-			done(arg, 0);
+	if (npre + npost + 3 > (int)(sizeof p / sizeof p[0]) ||
+	    (rd = read_new(bs, b, n)) == NULL)
+		return -1;
+	if (read_params(rd, own) != 0) {
+		read_free(rd);
 		goto out;
 	}
+	for (i = 0; i < npre; i++)
+		p[i] = pre[i];
+	for (i = 0; i < 3; i++)
+		p[npre + i] = own[i];
+	for (i = 0; i < npost; i++)
+		p[npre + 3 + i] = post[i];
 	/* Linked first: the callback may run before db_query returns. */
+	rd->stmt = stmt;
+	rd->row = row;
 	rd->done = done;
 	rd->arg = arg;
 	rd->next = bs->reads;
 	bs->reads = rd;
-	if (db_query(bs->srv->db, "budget_spend", 3, (const char **)p,
-	    spend_cb, rd) != 0) {
+	if (db_query(bs->srv->db, stmt, npre + 3 + npost, p, spend_cb,
+	    rd) != 0) {
 		unlink_read(rd);
 		read_free(rd);
-		if (done != NULL)
-			done(arg, 0);
+		goto out;
 	}
+	rc = 0;
 out:
-	free(p[0]);
-	free(p[1]);
-	free(p[2]);
+	free(own[0]);
+	free(own[1]);
+	free(own[2]);
+	return rc;
+}
+
+void
+budgets_read_spend(struct budgets *bs, struct budget *b,
+    void (*done)(void *, int), void *arg)
+{
+	if (budgets_read_with(bs, &b, 1, "budget_spend", NULL, 0, NULL, 0,
+	    NULL, done, arg) != 0 && done != NULL)
+		done(arg, 0);
 }
 
 static int
@@ -885,6 +919,17 @@ budgets_end(struct budgets *bs, struct reservation *r, int state,
 		return -1;
 	r->ended_us = http_wall_now_us();
 	rsv_apply(bs, r, -1, r->ended_us);
+	/* An expired call may yet have been settled on another instance:
+	 * its hold stays spent from the lease until the next grant reads
+	 * the ledger. */
+	if (state == RSV_EXPIRED) {
+		struct budget *b;
+		int i;
+
+		for (i = 0; i < r->nbudgets; i++)
+			if ((b = budget_set_get(bs->set, r->budgets[i])) != NULL)
+				b->lease_used += r->amount;
+	}
 	r->state = state;
 	r->actual = actual;
 	heap_fix(bs, r->heap_i);
@@ -1004,7 +1049,8 @@ budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
 /* One reservation as an element of reservations_write()'s array. Written
  * by hand: a decision's share of this is most of what a hold costs. */
 static void
-rsv_row(struct evbuffer *out, const struct reservation *r)
+rsv_row(struct evbuffer *out, const struct reservation *r,
+    const char *instance)
 {
 	char c[LEDGER_TIME_BUFSZ], e[LEDGER_TIME_BUFSZ], x[LEDGER_TIME_BUFSZ];
 	char *req = NULL;
@@ -1028,9 +1074,9 @@ rsv_row(struct evbuffer *out, const struct reservation *r)
 		evbuffer_add_printf(out, "%s%lld", i ? "," : "",
 		    (long long)r->budgets[i]);
 	evbuffer_add_printf(out, "],\"amount\":%lld,\"max_output_tokens\":%lld,"
-	    "\"created_at\":\"%s\",\"expires_at\":\"%s\",\"state\":\"%s\"",
-	    (long long)r->amount, (long long)r->max_output, c, e,
-	    budgets_rsv_state_name(r->state));
+	    "\"created_at\":\"%s\",\"expires_at\":\"%s\",\"state\":\"%s\","
+	    "\"instance\":%s", (long long)r->amount, (long long)r->max_output,
+	    c, e, budgets_rsv_state_name(r->state), instance);
 	if (r->state != RSV_HELD)
 		evbuffer_add_printf(out, ",\"ended_at\":\"%s\"", x);
 	if (r->state == RSV_SETTLED)
@@ -1042,7 +1088,7 @@ rsv_row(struct evbuffer *out, const struct reservation *r)
 
 /* The rows of reservations r[0..n) as one NUL-terminated JSON array. */
 static char *
-rsv_rows(struct reservation *const *r, size_t n)
+rsv_rows(struct reservation *const *r, size_t n, const char *instance)
 {
 	struct evbuffer *out = evbuffer_new();
 	char *text = NULL;
@@ -1054,7 +1100,7 @@ rsv_rows(struct reservation *const *r, size_t n)
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			evbuffer_add(out, ",", 1);
-		rsv_row(out, r[i]);
+		rsv_row(out, r[i], instance);
 	}
 	evbuffer_add(out, "]", 2);	/* with the NUL */
 	len = evbuffer_get_length(out);
@@ -1109,7 +1155,7 @@ write_some(struct budgets *bs)
 	}
 	bs->ndirty -= n;
 	bs->nsent = n;
-	text = rsv_rows(bs->sent, n);
+	text = rsv_rows(bs->sent, n, bs->instance_json);
 	p[0] = text;
 	if (text == NULL || db_query(bs->srv->db, "reservations_write", 1, p,
 	    write_cb, bs) != 0) {
@@ -1311,7 +1357,7 @@ reservation_rows(struct budgets *bs, PGresult *res)
 int
 budgets_load_sync(struct budgets *bs, PGconn *conn, char *err, size_t errsz)
 {
-	const char *zero[1] = { "0" };
+	const char *zero[1] = { "0" }, *p[1];
 	PGresult *res;
 
 	if ((res = exec_sync(conn, "cost_centers_live", 1, zero, err,
@@ -1330,7 +1376,8 @@ budgets_load_sync(struct budgets *bs, PGconn *conn, char *err, size_t errsz)
 	PQclear(res);
 	if (load_spend_sync(bs, conn, err, errsz) != 0)
 		return -1;
-	if ((res = exec_sync(conn, "reservations_load", 0, NULL, err,
+	p[0] = bs->srv->cfg.instance;
+	if ((res = exec_sync(conn, "reservations_load", 1, p, err,
 	    errsz)) == NULL)
 		return -1;
 	reservation_rows(bs, res);
@@ -1381,7 +1428,7 @@ budgets_stop(struct budgets *bs)
 		    bs->ndirty, err);
 		return;
 	}
-	text = rsv_rows(bs->dirty, bs->ndirty);
+	text = rsv_rows(bs->dirty, bs->ndirty, bs->instance_json);
 	p[0] = text;
 	res = PQexecParams(conn, db_statement_text("reservations_write"), 1,
 	    NULL, p, NULL, NULL, 0);
@@ -1422,6 +1469,7 @@ budgets_free(struct budgets *bs)
 		}
 	for (i = 0; i < bs->nrules; i++)
 		rule_free(&bs->rules[i]);
+	free(bs->instance_json);
 	free(bs->rules);
 	free(bs->heap);
 	free(bs->dirty);

@@ -76,6 +76,19 @@ int budgets_ready(struct budgets *bs, struct budget *b, int64_t now_us);
 /* Read b's spend now; done(arg, ok) once it is known (maybe at once). */
 void budgets_read_spend(struct budgets *bs, struct budget *b,
     void (*done)(void *arg, int ok), void *arg);
+/*
+ * Read budgets b[0..n)'s spend with statement stmt, whose parameters are
+ * pre[0..npre), then the ids, period starts and period ends (arrays),
+ * then post[0..npost), and whose rows start as budget_spend.sql's. Each
+ * row whose budget is still the one asked about sets its spend, then goes
+ * to row(arg, b, res, i); done(arg, ok) ends it (maybe before this
+ * returns). -1 when it could not be sent (done is not called).
+ */
+int budgets_read_with(struct budgets *bs, struct budget **b, int n,
+    const char *stmt, const char *const *pre, int npre,
+    const char *const *post, int npost,
+    void (*row)(void *arg, struct budget *b, PGresult *res, int i),
+    void (*done)(void *arg, int ok), void *arg);
 
 /*
  * A booked usage event (cost in col_cost) or correction, from a row of

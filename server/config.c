@@ -70,6 +70,13 @@ static const struct setting settings[] = {
 	{ "TOLLGATE_INGEST_PARALLEL", SET_INT, "1", 1, 16,
 	  OFF(ingest_parallel), 0,
 	  "usage commits running at once, each on its own connection (at most the pool size is useful)" },
+	{ "TOLLGATE_INSTANCE", SET_STRING, "default", 0, 0, STR(instance),
+	  "this instance's name, unique among the instances deciding on one database: a restarted instance takes back the reservations made under its name" },
+	{ "TOLLGATE_LEASE_S", SET_INT, "10", 1, 3600, OFF(lease_s), 0,
+	  "seconds a lease on a budget's room lasts unless renewed (renewed while in use); an instance that dies holds its leases this long, plus the drain" },
+	{ "TOLLGATE_RESERVATION_TTL_MAX_S", SET_INT, "86400", 1, 86400,
+	  OFF(reservation_ttl_max_s), 0,
+	  "longest reservation_ttl_s accepted; also the drain: a lease's room returns to the other instances this long after the lease ends" },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 

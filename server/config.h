@@ -28,6 +28,9 @@ struct tg_config {
 	int ingest_linger_us;		/* wait to gather a batch */
 	int auto_create_cost_centers;	/* 0 or 1 */
 	char spool_dir[900];		/* "": no spool */
+	char instance[64];		/* reservations' owner across restarts */
+	int lease_s;			/* leases on budgets' room */
+	int reservation_ttl_max_s;	/* also the drain after a lease */
 };
 
 /*

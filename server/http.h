@@ -40,6 +40,7 @@ struct tg_server {
 	struct event *prices_poll;
 	struct ingest *ingest;
 	struct budgets *budgets;
+	struct leases *leases;
 	struct spool *spool;		/* NULL unless TOLLGATE_SPOOL_DIR */
 	int prices_polling;
 	int inflight;

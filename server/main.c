@@ -22,6 +22,7 @@
 #include "server/http.h"
 #include "server/ingest.h"
 #include "server/keys.h"
+#include "server/leases.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/budgets.h"
@@ -392,7 +393,8 @@ cmd_serve(void)
 	    (srv.metrics = metrics_new(labels, tg_nroutes)) == NULL ||
 	    (srv.keys = key_cache_new(srv.cfg.key_cache_ttl_s)) == NULL ||
 	    (srv.db = db_pool_new(srv.base, &srv.cfg)) == NULL ||
-	    (srv.ingest = ingest_new(&srv)) == NULL) {
+	    (srv.ingest = ingest_new(&srv)) == NULL ||
+	    (srv.leases = leases_new(&srv)) == NULL) {
 		fprintf(stderr, "tollgate: out of memory\n");
 		goto out;
 	}
@@ -416,7 +418,8 @@ cmd_serve(void)
 		fprintf(stderr, "tollgate: %s\n", err);
 		goto out;
 	}
-	if (prices_watch_start(&srv) != 0 || budgets_start(srv.budgets) != 0) {
+	if (prices_watch_start(&srv) != 0 || budgets_start(srv.budgets) != 0 ||
+	    leases_start(srv.leases) != 0) {
 		fprintf(stderr, "tollgate: cannot start the price and budget "
 		    "watches\n");
 		goto out;
@@ -454,10 +457,12 @@ out:
 	 * on live requests. */
 	ingest_stop(srv.ingest);
 	budgets_stop(srv.budgets);
+	leases_stop(srv.leases);
 	db_pool_free(srv.db);
 	ingest_free(srv.ingest);
 	spool_close(srv.spool);
 	pricing_book_free(srv.prices);
+	leases_free(srv.leases);
 	budgets_free(srv.budgets);
 	http_free(&srv);
 	key_cache_free(srv.keys);

@@ -1,0 +1,475 @@
+/*
+ * leases.c - asking PostgreSQL for slices of hard budgets' room, renewing
+ * them while they are used, and giving back what is not.
+ *
+ * What a grant must get right (the rest is sizing):
+ * - the floor of a grant is what this instance holds, so a renewal never
+ *   makes the database count less than it has committed;
+ * - what was booked or expired here between sending a grant and its reply
+ *   stays counted against the new lease (the grant's snapshot may not
+ *   have seen it: counting it twice errs on the safe side);
+ * - the lease is used only until the time it was asked plus its length,
+ *   which is never later than the database's end for it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "ledger/budget.h"
+#include "ledger/ledger.h"
+#include "server/budgets.h"
+#include "server/db.h"
+#include "server/http.h"
+#include "server/keys.h"
+#include "server/leases.h"
+#include "server/log.h"
+
+#define BATCH_MAX 512		/* budgets per grant */
+#define NEED_MAX 1000000000000000LL	/* 1e6 currency units */
+
+struct waiter {
+	void (*done)(void *, int);
+	void *arg;
+	struct waiter *next;
+};
+
+struct batch {
+	struct leases *ls;
+	int n;
+	int64_t ids[BATCH_MAX], need[BATCH_MAX];
+	int64_t used_at_send[BATCH_MAX], demand_at_send[BATCH_MAX];
+	int64_t sent_us;
+	struct waiter *waiters;
+};
+
+struct leases {
+	struct tg_server *srv;
+	char holder[33];		/* this process: a restart is another */
+	struct batch *pending, *inflight;
+	int64_t *held;			/* ids of budgets with a lease */
+	size_t nheld, capheld;
+	struct event *renew;
+	uint64_t grants, failures;
+	int stopping;			/* the pool is going: ask no more */
+};
+
+struct leases *
+leases_new(struct tg_server *srv)
+{
+	struct leases *ls = calloc(1, sizeof *ls);
+	unsigned char rnd[16];
+
+	if (ls == NULL)
+		return NULL;
+	if (RAND_bytes(rnd, sizeof rnd) != 1) {
+		free(ls);
+		return NULL;
+	}
+	keys_hex(rnd, sizeof rnd, ls->holder);
+	ls->srv = srv;
+	return ls;
+}
+
+static void
+track(struct leases *ls, int64_t id)
+{
+	size_t i;
+	int64_t *grown;
+
+	for (i = 0; i < ls->nheld; i++)
+		if (ls->held[i] == id)
+			return;
+	if (ls->nheld == ls->capheld) {
+		size_t cap = ls->capheld ? ls->capheld * 2 : 64;
+
+		if ((grown = realloc(ls->held, cap * sizeof *grown)) == NULL)
+			return;
+		ls->held = grown;
+		ls->capheld = cap;
+	}
+	ls->held[ls->nheld++] = id;
+}
+
+static int
+batch_index(const struct batch *bt, int64_t id)
+{
+	int j;
+
+	for (j = 0; j < bt->n; j++)
+		if (bt->ids[j] == id)
+			return j;
+	return -1;
+}
+
+/* What a lease should cover: what is held, and room for the calls to
+ * come, judged by the call that did not fit and by the holds since the
+ * last grant. */
+static int64_t
+want_of(const struct budget *b, int64_t need)
+{
+	int64_t more = need < NEED_MAX / 4 ? need * 4 : NEED_MAX;
+	int64_t recent = b->lease_demand < NEED_MAX / 2 ?
+	    b->lease_demand * 2 : NEED_MAX;
+
+	return b->held + (recent > more ? recent : more);
+}
+
+static void
+grant_row(void *arg, struct budget *b, PGresult *res, int i)
+{
+	struct batch *bt = arg;
+	int j = batch_index(bt, b->d.id);
+
+	if (j < 0)
+		return;
+	b->lease = atoll(PQgetvalue(res, i, 3));
+	b->lease_until = bt->sent_us +
+	    (int64_t)bt->ls->srv->cfg.lease_s * 1000000;
+	b->lease_used -= bt->used_at_send[j];
+	b->lease_demand -= bt->demand_at_send[j];
+	track(bt->ls, b->d.id);
+}
+
+static void send_pending(struct leases *ls);
+
+static void
+batch_end(struct batch *bt, int ok)
+{
+	struct waiter *w, *next;
+
+	for (w = bt->waiters; w != NULL; w = next) {
+		next = w->next;
+		w->done(w->arg, ok);
+		free(w);
+	}
+	free(bt);
+}
+
+static void
+grant_done(void *arg, int ok)
+{
+	struct batch *bt = arg;
+	struct leases *ls = bt->ls;
+
+	ls->inflight = NULL;
+	if (ok)
+		ls->grants++;
+	else
+		ls->failures++;
+	batch_end(bt, ok);
+	send_pending(ls);
+}
+
+static char *
+int_array(const int64_t *v, int n)
+{
+	char *s = malloc((size_t)n * 21 + 3), *p = s;
+	int i;
+
+	if (s == NULL)
+		return NULL;
+	*p++ = '{';
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s%lld", i ? "," : "", (long long)v[i]);
+	strcpy(p, "}");
+	return s;
+}
+
+static void
+send_pending(struct leases *ls)
+{
+	struct budget *b[BATCH_MAX];
+	int64_t floors[BATCH_MAX], wants[BATCH_MAX];
+	struct batch *bt = ls->pending;
+	const struct tg_config *cfg = &ls->srv->cfg;
+	const char *pre[2], *post[4];
+	char *fl, *wa, lease_ms[24], drain_ms[24];
+	int j, n = 0, rc = -1;
+
+	if (bt == NULL || ls->inflight != NULL)
+		return;
+	ls->pending = NULL;
+	if (ls->stopping) {
+		batch_end(bt, 0);
+		return;
+	}
+	bt->sent_us = http_wall_now_us();
+	for (j = 0; j < bt->n; j++) {
+		struct budget *x = budget_set_get(budgets_set(ls->srv->budgets),
+		    bt->ids[j]);
+
+		if (x == NULL || !x->d.hard)
+			continue;
+		(void)budgets_ready(ls->srv->budgets, x, bt->sent_us);
+		b[n] = x;
+		bt->ids[n] = x->d.id;
+		bt->used_at_send[n] = x->lease_used;
+		bt->demand_at_send[n] = x->lease_demand;
+		floors[n] = x->held > 0 ? x->held : 0;
+		wants[n] = want_of(x, bt->need[j]);
+		n++;
+	}
+	bt->n = n;
+	if (n == 0) {
+		batch_end(bt, 1);
+		return;
+	}
+	fl = int_array(floors, n);
+	wa = int_array(wants, n);
+	snprintf(lease_ms, sizeof lease_ms, "%lld",
+	    (long long)cfg->lease_s * 1000);
+	snprintf(drain_ms, sizeof drain_ms, "%lld",
+	    (long long)cfg->reservation_ttl_max_s * 1000);
+	pre[0] = ls->holder;
+	pre[1] = cfg->instance;
+	post[0] = fl;
+	post[1] = wa;
+	post[2] = lease_ms;
+	post[3] = drain_ms;
+	ls->inflight = bt;
+	if (fl != NULL && wa != NULL)
+		rc = budgets_read_with(ls->srv->budgets, b, n, "lease_grant",
+		    pre, 2, post, 4, grant_row, grant_done, bt);
+	free(fl);
+	free(wa);
+	if (rc != 0) {
+		ls->inflight = NULL;
+		ls->failures++;
+		batch_end(bt, 0);
+	}
+}
+
+void
+leases_ask(struct leases *ls, struct budget **b, int n, int64_t need,
+    void (*done)(void *, int), void *arg)
+{
+	struct batch *bt = ls->pending;
+	struct waiter *w;
+	int i, j;
+
+	if (bt == NULL && (bt = ls->pending = calloc(1, sizeof *bt)) == NULL) {
+		if (done != NULL)
+			done(arg, 0);
+		return;
+	}
+	bt->ls = ls;
+	for (i = 0; i < n; i++) {
+		if ((j = batch_index(bt, b[i]->d.id)) < 0) {
+			if (bt->n == BATCH_MAX)
+				continue;
+			j = bt->n++;
+			bt->ids[j] = b[i]->d.id;
+			bt->need[j] = 0;
+		}
+		if (need > bt->need[j])
+			bt->need[j] = need;
+	}
+	if (done != NULL) {
+		if ((w = calloc(1, sizeof *w)) == NULL) {
+			done(arg, 0);
+			return;
+		}
+		w->done = done;
+		w->arg = arg;
+		w->next = bt->waiters;
+		bt->waiters = w;
+	}
+	send_pending(ls);
+}
+
+void
+leases_after_hold(struct leases *ls, struct budget **b, int n,
+    int64_t now_us)
+{
+	struct budget *low[BUDGET_MATCH_MAX];
+	int i, k = 0;
+
+	if (!db_pool_up(ls->srv->db))
+		return;
+	for (i = 0; i < n; i++)
+		if (b[i]->d.hard &&
+		    budget_lease_free(b[i], now_us) < b[i]->lease / 4)
+			low[k++] = b[i];
+	if (k > 0)
+		leases_ask(ls, low, k, 0, NULL, NULL);
+}
+
+static void
+return_cb(void *arg, const struct db_result *res)
+{
+	(void)arg;
+	if (res->status != DB_OK)
+		log_warn("event=lease_return_failed error=\"%s\"", res->message);
+}
+
+/* Leases nothing is held under, and that nothing asked for since their
+ * grant, go back; the others are renewed. */
+static void
+renew_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct leases *ls = arg;
+	struct budget *renew[BUDGET_MATCH_MAX];
+	int64_t idle[BATCH_MAX], zero[BATCH_MAX];
+	const char *p[4];
+	char *ids, *zeros;
+	size_t i = 0;
+	int nidle = 0, nrenew = 0;
+
+	(void)fd;
+	(void)what;
+	if (!db_pool_up(ls->srv->db))
+		return;
+	while (i < ls->nheld) {
+		struct budget *b = budget_set_get(budgets_set(ls->srv->budgets),
+		    ls->held[i]);
+
+		if (b != NULL && (b->held > 0 || b->lease_demand > 0)) {
+			if (nrenew == BUDGET_MATCH_MAX) {
+				leases_ask(ls, renew, nrenew, 0, NULL, NULL);
+				nrenew = 0;
+			}
+			renew[nrenew++] = b;
+			i++;
+			continue;
+		}
+		if (nidle == BATCH_MAX)
+			break;
+		if (b != NULL)
+			b->lease_until = 0;
+		idle[nidle] = ls->held[i];
+		zero[nidle++] = 0;
+		ls->held[i] = ls->held[--ls->nheld];
+	}
+	if (nrenew > 0)
+		leases_ask(ls, renew, nrenew, 0, NULL, NULL);
+	if (nidle == 0)
+		return;
+	ids = int_array(idle, nidle);
+	zeros = int_array(zero, nidle);
+	p[0] = ls->holder;
+	p[1] = ids;
+	p[2] = zeros;
+	p[3] = "{}";	/* ends matter only to leases still covering holds */
+	if (ids == NULL || zeros == NULL ||
+	    db_query(ls->srv->db, "lease_return", 4, p, return_cb, NULL) != 0)
+		log_warn("event=lease_return_failed n=%d", nidle);
+	free(ids);
+	free(zeros);
+}
+
+int
+leases_start(struct leases *ls)
+{
+	int64_t ms = (int64_t)ls->srv->cfg.lease_s * 1000 / 3;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	ls->renew = event_new(ls->srv->base, -1, EV_PERSIST, renew_cb, ls);
+	if (ls->renew == NULL || event_add(ls->renew, &tv) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+latest_end(struct reservation *r, void *arg)
+{
+	int64_t *end = arg;
+
+	if (r->state == RSV_HELD && r->expires_us > *end)
+		*end = r->expires_us;
+}
+
+void
+leases_stop(struct leases *ls)
+{
+	struct evbuffer *ids, *floors, *ends;
+	int64_t end = http_wall_now_us();
+	char err[256], t[LEDGER_TIME_BUFSZ], *p[4];
+	PGconn *conn;
+	PGresult *res;
+	size_t i;
+
+	if (ls == NULL)
+		return;
+	ls->stopping = 1;
+	if (ls->renew != NULL)
+		event_free(ls->renew);
+	ls->renew = NULL;
+	if (ls->nheld == 0)
+		return;
+	/* What is still held keeps its lease until the last hold ends: the
+	 * calls may be running; the rest goes back now. */
+	budgets_each_reservation(ls->srv->budgets, latest_end, &end);
+	ledger_time_format(end, t);
+	ids = evbuffer_new();
+	floors = evbuffer_new();
+	ends = evbuffer_new();
+	for (i = 0; i < ls->nheld; i++) {
+		struct budget *b = budget_set_get(budgets_set(ls->srv->budgets),
+		    ls->held[i]);
+
+		evbuffer_add_printf(ids, "%s%lld", i ? "," : "{",
+		    (long long)ls->held[i]);
+		evbuffer_add_printf(floors, "%s%lld", i ? "," : "{",
+		    (long long)(b != NULL && b->held > 0 ? b->held : 0));
+		evbuffer_add_printf(ends, "%s\"%s\"", i ? "," : "{", t);
+	}
+	evbuffer_add(ids, "}", 2);
+	evbuffer_add(floors, "}", 2);
+	evbuffer_add(ends, "}", 2);
+	p[0] = ls->holder;
+	p[1] = (char *)evbuffer_pullup(ids, -1);
+	p[2] = (char *)evbuffer_pullup(floors, -1);
+	p[3] = (char *)evbuffer_pullup(ends, -1);
+	if ((conn = db_connect_sync(&ls->srv->cfg, err, sizeof err)) == NULL) {
+		log_warn("event=lease_return_failed n=%zu error=\"%s\"",
+		    ls->nheld, err);
+	} else {
+		res = PQexecParams(conn, db_statement_text("lease_return"), 4,
+		    NULL, (const char *const *)p, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			log_warn("event=lease_return_failed n=%zu error=\"%s\"",
+			    ls->nheld, PQresultErrorMessage(res));
+		PQclear(res);
+		PQfinish(conn);
+	}
+	evbuffer_free(ids);
+	evbuffer_free(floors);
+	evbuffer_free(ends);
+}
+
+void
+leases_free(struct leases *ls)
+{
+	if (ls == NULL)
+		return;
+	if (ls->renew != NULL)
+		event_free(ls->renew);
+	if (ls->pending != NULL)
+		batch_end(ls->pending, 0);
+	/* An in-flight grant is freed by its callback when the pool is
+	 * drained; none is in flight once the loop has ended. */
+	free(ls->held);
+	free(ls);
+}
+
+void
+leases_render_metrics(struct leases *ls, struct evbuffer *out)
+{
+	evbuffer_add_printf(out,
+	    "# HELP tollgate_lease_grants_total Lease grants (and renewals) "
+	    "PostgreSQL answered.\n"
+	    "# TYPE tollgate_lease_grants_total counter\n"
+	    "tollgate_lease_grants_total %llu\n"
+	    "# HELP tollgate_lease_grant_failures_total Lease grants that "
+	    "could not be made.\n"
+	    "# TYPE tollgate_lease_grant_failures_total counter\n"
+	    "tollgate_lease_grant_failures_total %llu\n"
+	    "# HELP tollgate_leases Budgets this instance holds a lease on.\n"
+	    "# TYPE tollgate_leases gauge\n"
+	    "tollgate_leases %zu\n",
+	    (unsigned long long)ls->grants, (unsigned long long)ls->failures,
+	    ls->nheld);
+}
