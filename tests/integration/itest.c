@@ -34,9 +34,10 @@
 char admin_key[128], gateway_key[128], finance_key[128];
 int test_failed;
 
-static char base_url[64];
+static char base_url[64], main_url[64], second_url[64];
 static int base_port;
-static pid_t server_pid;
+static pid_t server_pid, second_pid;
+static int split;		/* odd concurrent requests to the second server */
 static CURL *curl;
 static PGconn *db;
 
@@ -358,47 +359,105 @@ itest_free_port(void)
 	return port;
 }
 
-int
-server_start(void)
+/* Start the server on port with extra environment settings ("NAME=value",
+ * NULL-terminated) and wait until it answers at url. */
+static int
+spawn(int port, const char *url, const char *const *env, pid_t *pid)
 {
 	const char *bin = getenv("TG_BIN"), *wrapper = getenv("TG_WRAPPER");
 	const char *logpath = getenv("TG_LOG");
-	char listen[64], cmd[2048];
+	char listen[64], cmd[2048], saved[64];
 	double deadline;
 	struct resp *r;
-	int port = itest_free_port(), st;
+	int st, i;
 
-	base_port = port;
-	snprintf(base_url, sizeof base_url, "http://127.0.0.1:%d", port);
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
 	snprintf(cmd, sizeof cmd, "exec %s %s serve >>'%s' 2>&1",
 	    wrapper != NULL ? wrapper : "", bin, logpath);
-	if ((server_pid = fork()) == 0) {
+	if ((*pid = fork()) == 0) {
 		setenv("TOLLGATE_LISTEN", listen, 1);
+		for (i = 0; env != NULL && env[i] != NULL; i++)
+			putenv((char *)env[i]);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
 	/* Wait for the condition (a healthy reply), not for a fixed time;
 	 * valgrind makes start-up slow, hence the generous bound. */
+	memcpy(saved, base_url, sizeof saved);
+	snprintf(base_url, sizeof base_url, "%s", url);
 	deadline = now_s() + 120;
+	st = 0;
 	while (now_s() < deadline) {
-		if (waitpid(server_pid, &st, WNOHANG) == server_pid) {
+		if (waitpid(*pid, &st, WNOHANG) == *pid) {
 			fprintf(stderr, "server exited during start-up; see %s\n",
 			    logpath);
-			server_pid = 0;
-			return -1;
+			*pid = 0;
+			break;
 		}
 		r = http("GET", "/healthz", NULL, NULL, NULL);
 		st = (int)r->status;
 		resp_free(r);
 		if (st == 200)
-			return 0;
+			break;
 		usleep(20000);
 	}
-	fprintf(stderr, "server did not become healthy\n");
-	/* Leave no server behind for the next run to trip over. */
-	server_kill();
+	memcpy(base_url, saved, sizeof saved);
+	if (st == 200)
+		return 0;
+	if (*pid > 0) {
+		fprintf(stderr, "server did not become healthy\n");
+		/* Leave no server behind for the next run to trip over. */
+		kill(*pid, SIGKILL);
+		waitpid(*pid, &st, 0);
+		*pid = 0;
+	}
 	return -1;
+}
+
+int
+server_start(void)
+{
+	int port = itest_free_port();
+
+	base_port = port;
+	snprintf(main_url, sizeof main_url, "http://127.0.0.1:%d", port);
+	snprintf(base_url, sizeof base_url, "%s", main_url);
+	return spawn(port, main_url, NULL, &server_pid);
+}
+
+int
+server2_start(const char *const *env)
+{
+	snprintf(second_url, sizeof second_url, "http://127.0.0.1:%d",
+	    itest_free_port());
+	return spawn(atoi(strrchr(second_url, ':') + 1), second_url, env,
+	    &second_pid);
+}
+
+int
+server2_end(int sig)
+{
+	int st;
+
+	if (second_pid <= 0)
+		return -1;
+	kill(second_pid, sig);
+	waitpid(second_pid, &st, 0);
+	second_pid = 0;
+	return sig == SIGTERM && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 :
+	    sig == SIGTERM ? -1 : 0;
+}
+
+void
+itest_split(int on)
+{
+	split = on;
+}
+
+void
+itest_use_second(int yes)
+{
+	snprintf(base_url, sizeof base_url, "%s", yes ? second_url : main_url);
 }
 
 int
@@ -471,7 +530,7 @@ http_concurrent(const char *path, const char *key, const char *body, int n,
 	CURL **e = calloc((size_t)n, sizeof *e);
 	struct buf *bufs = calloc((size_t)n, sizeof *bufs);
 	struct curl_slist *h = NULL;
-	char auth[200];
+	char auth[200], url[1024];
 	int i, running = 1;
 
 	snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
@@ -479,7 +538,11 @@ http_concurrent(const char *path, const char *key, const char *body, int n,
 	h = curl_slist_append(h, "Content-Type: application/json");
 	for (i = 0; i < n; i++) {
 		e[i] = curl_easy_init();
-		curl_easy_setopt(e[i], CURLOPT_URL, server_url(path));
+		if (split && i % 2 == 1) {
+			snprintf(url, sizeof url, "%s%s", second_url, path);
+			curl_easy_setopt(e[i], CURLOPT_URL, url);
+		} else
+			curl_easy_setopt(e[i], CURLOPT_URL, server_url(path));
 		curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
 		curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 60L);

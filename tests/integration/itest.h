@@ -60,6 +60,15 @@ const char *db_error(void);
 int server_start(void);
 int server_stop(void);		/* 0 when it exited cleanly */
 int server_kill(void);		/* SIGKILL, and reap it */
+/* A second server on the same database, with extra environment settings
+ * ("NAME=value", NULL-terminated, kept by the caller); ended with a
+ * signal (0 when SIGTERM made it exit cleanly). itest_use_second(1) sends
+ * the requests of http() and http_concurrent() to it, (0) back. */
+int server2_start(const char *const *env);
+int server2_end(int sig);
+void itest_use_second(int yes);
+/* http_concurrent() sends its odd-numbered requests to the second server. */
+void itest_split(int on);
 int pg_ctl(const char *what);	/* "stop" or "start" through scripts/pg.sh */
 /* Run a command, capture its standard output (at most outsz bytes). */
 int run_cmd(const char *cmd, char *out, size_t outsz);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -641,6 +642,199 @@ t_routing(void)
 	resp_free(r);
 }
 
+/* The sum of what was booked on a cost center's expense account, in
+ * nano-units. */
+static long long
+booked(const char *cc)
+{
+	char sql[256];
+	const char *v;
+
+	snprintf(sql, sizeof sql, "SELECT coalesce(sum(amount), 0) FROM "
+	    "postings p JOIN accounts a ON a.id = p.account_id WHERE a.name = "
+	    "'expense:%s'", cc);
+	v = db_value(sql);
+	return v != NULL ? atoll(v) : -1;
+}
+
+static const char *
+decision(const struct resp *r)
+{
+	return r->json != NULL && json_is_string(json_object_get(r->json,
+	    "decision")) ? jstr(r, "decision") : "?";
+}
+
+/* Two instances on one database hammer one small hard strict budget, each
+ * settling what it allowed: together they never pass the cap. */
+static void
+t_two_instances(void)
+{
+	static const char *const env[] = { "TOLLGATE_INSTANCE=second", NULL };
+	struct resp *out[64];
+	char id[32], uid[64];
+	int round, i, allowed = 0, paused = 0, settled = 0;
+
+	cost_center("bt");
+	cost_center("bt/two");
+	budget("{\"name\":\"two\",\"scope\":{\"cost_center\":\"bt/two\"},"
+	    "\"period\":\"month\",\"amount\":\"1.00\"}", id, sizeof id);
+	CHECK(server2_start(env) == 0, "the second instance did not start");
+	itest_split(1);
+	for (round = 0; round < 60 && paused < 64; round++) {
+		http_concurrent("/v1/authorize", gateway_key, ASK("bt/two", ""),
+		    64, out);
+		paused = 0;
+		for (i = 0; i < 64; i++) {
+			const char *d = decision(out[i]);
+
+			CHECK(strcmp(d, "?") != 0, "round %d: %s", round,
+			    out[i]->body);
+			if (strcmp(d, "allow") == 0) {
+				allowed++;
+				snprintf(uid, sizeof uid, "bt-two-%d-%d", round, i);
+				itest_use_second(i % 2);
+				settled += usage(uid, "bt/two",
+				    jstr(out[i], "reservation_id"),
+				    (long)json_integer_value(json_object_get(
+				    out[i]->json, "max_output_tokens")));
+				itest_use_second(0);
+			} else if (strcmp(d, "pause") == 0)
+				paused++;
+			resp_free(out[i]);
+		}
+	}
+	itest_split(0);
+	CHECK(paused == 64, "the cap was never reached (%d allowed)", allowed);
+	CHECK(allowed > 20 && settled == allowed, "%d allowed, %d settled",
+	    allowed, settled);
+	CHECK(booked("bt/two") <= 1000000000LL, "booked %lld over the cap",
+	    booked("bt/two"));
+	CHECK(strcmp(status_of(id, "held"), "0.000000000") == 0, "held %s",
+	    status_of(id, "held"));
+	itest_use_second(1);
+	CHECK(strcmp(status_of(id, "held"), "0.000000000") == 0,
+	    "held on the second instance %s", status_of(id, "held"));
+	itest_use_second(0);
+	CHECK(server2_end(SIGTERM) == 0, "the second instance did not stop "
+	    "cleanly");
+	CHECK(strcmp(db_value("SELECT count(*) FROM budget_leases l JOIN "
+	    "budgets b ON b.id = l.budget_id WHERE b.cost_center = 'bt/two' "
+	    "AND l.instance = 'second'"), "0") == 0,
+	    "a stopped instance kept its leases");
+}
+
+/* An instance killed with SIGKILL while holding most of a budget's room:
+ * the other cannot use that room until the lease has ended and drained,
+ * and calls allowed under it that settle afterwards still count. */
+static void
+t_killed_with_leases(void)
+{
+	static const char *const env[] = { "TOLLGATE_INSTANCE=killed",
+	    "TOLLGATE_LEASE_S=1", "TOLLGATE_RESERVATION_TTL_MAX_S=2", NULL };
+	char id[32], rsv[40][40], uid[64];
+	struct resp *r;
+	double t0;
+	int i, held = 0, allowed = 0;
+
+	cost_center("bt");
+	cost_center("bt/kill");
+	budget("{\"name\":\"kill\",\"scope\":{\"cost_center\":\"bt/kill\"},"
+	    "\"period\":\"month\",\"amount\":\"0.30\"}", id, sizeof id);
+	CHECK(server2_start(env) == 0, "the second instance did not start");
+	itest_use_second(1);
+	for (i = 0; i < 40; i++) {
+		r = authorize(ASK("bt/kill", ""));
+		if (strcmp(decision(r), "allow") == 0)
+			snprintf(rsv[held++], sizeof rsv[0], "%s",
+			    jstr(r, "reservation_id"));
+		else
+			CHECK(strcmp(decision(r), "pause") == 0 ||
+			    strcmp(decision(r), "throttle") == 0, "%s", r->body);
+		resp_free(r);
+	}
+	itest_use_second(0);
+	CHECK(held >= 5, "the second instance held only %d calls", held);
+	r = authorize(ASK("bt/kill", ""));
+	CHECK(strcmp(decision(r), "allow") != 0,
+	    "room held by the other instance was allowed again: %s", r->body);
+	resp_free(r);
+	CHECK(server2_end(SIGKILL) == 0, "kill");
+	/* The killed instance's calls finish and are booked here. */
+	for (i = 0; i < held; i += 2) {
+		snprintf(uid, sizeof uid, "bt-kill-%d", i);
+		usage(uid, "bt/kill", rsv[i], 2000);
+	}
+	/* Until the room comes back, then until it is held again here. */
+	for (t0 = now_s(); now_s() - t0 < 20;) {
+		r = authorize(ASK("bt/kill", ""));
+		if (strcmp(decision(r), "allow") == 0)
+			allowed++;
+		else if (allowed > 0) {
+			resp_free(r);
+			break;
+		}
+		resp_free(r);
+		if (allowed == 0)
+			usleep(100000);
+	}
+	CHECK(allowed > 0, "the room never came back");
+	/* Booked plus still held here never passes the cap. */
+	snprintf(uid, sizeof uid, "SELECT (%s::numeric * 1e9)::bigint",
+	    status_of(id, "held"));
+	CHECK(booked("bt/kill") + atoll(db_value(uid)) <= 300000000LL,
+	    "booked %lld, held %s", booked("bt/kill"), status_of(id, "held"));
+}
+
+/* While PostgreSQL is away, decisions go on within the leases held, then
+ * fail-closed budgets pause; afterwards they recover. */
+static void
+t_outage_within_lease(void)
+{
+	char id[32], sql[200];
+	struct resp *r;
+	long long lease;
+	int i, allowed = 0, ok = 0;
+	double t0;
+
+	cost_center("bt");
+	cost_center("bt/lease");
+	budget("{\"name\":\"lease\",\"scope\":{\"cost_center\":\"bt/lease\"},"
+	    "\"period\":\"month\",\"amount\":\"10\"}", id, sizeof id);
+	r = authorize(ASK("bt/lease", ""));
+	CHECK(strcmp(decision(r), "allow") == 0, "%s", r->body);
+	resp_free(r);
+	snprintf(sql, sizeof sql, "SELECT coalesce(sum(amount), 0) FROM "
+	    "budget_leases WHERE budget_id = %s", id);
+	lease = atoll(db_value(sql));
+	CHECK(lease > 0 && lease < 10000000000LL, "lease %lld", lease);
+	CHECK(pg_ctl("stop") == 0, "cannot stop PostgreSQL");
+	for (i = 0; i < 100; i++) {
+		r = authorize(ASK("bt/lease", ""));
+		if (strcmp(decision(r), "allow") == 0) {
+			allowed++;
+			resp_free(r);
+			continue;
+		}
+		CHECK(strcmp(decision(r), "pause") == 0 &&
+		    strcmp(jstr(r, "reason"), "database_unavailable") == 0,
+		    "%s", r->body);
+		resp_free(r);
+		break;
+	}
+	CHECK(allowed > 0, "the lease was not used while the database was "
+	    "away");
+	CHECK(i < 100, "decisions went on past the lease");
+	CHECK(pg_ctl("start") == 0, "cannot start PostgreSQL");
+	for (t0 = now_s(); now_s() - t0 < 30 && !ok;) {
+		r = authorize(ASK("bt/lease", ""));
+		ok = strcmp(decision(r), "allow") == 0;
+		resp_free(r);
+		if (!ok)
+			usleep(50000);
+	}
+	CHECK(ok, "decisions did not recover within 30 s");
+}
+
 const struct itest budget_tests[] = {
 	{ "a call without a cost center is decided by the allocation rules",
 	  t_routing },
@@ -659,5 +853,11 @@ const struct itest budget_tests[] = {
 	  t_concurrent_cap },
 	{ "PostgreSQL down: fail-closed pauses, fail-open allows, then "
 	  "recovery", t_database_down },
+	{ "two instances on one database never pass a hard strict cap "
+	  "together", t_two_instances },
+	{ "an instance killed holding leases: its room returns after the "
+	  "lease and the drain, no overspend", t_killed_with_leases },
+	{ "PostgreSQL down: decisions within the lease, then fail-closed, "
+	  "then recovery", t_outage_within_lease },
 	{ NULL, NULL }
 };
