@@ -381,6 +381,72 @@ test_burn_rate_pause(void **state)
 	budget_set_free(s);
 }
 
+/* Leased: the lease bounds a hard budget's room too; a short lease is
+ * reported (to be asked for) before anything else is decided, then bounds
+ * the answer; offline, fail-closed budgets pause beyond it and fail-open
+ * ones are not bound by it. */
+static void
+test_decide_within_leases(void **state)
+{
+	struct budget_set *s = budget_set_new();
+	struct budget *b;
+	struct budget_answer ans;
+	struct budget_ask a;
+
+	(void)state;
+	b = add(s, 1, "eng", 1000, 1);
+	ask_for(&a, 100);			/* worst 310 */
+	a.leasing = 1;
+	/* No lease yet. */
+	budget_decide(&b, 1, &a, &ans);
+	assert_int_equal(ans.decision, BD_THROTTLE);
+	assert_int_equal(ans.nshort, 1);
+	assert_ptr_equal(ans.short_lease[0], b);
+	/* A lease of 400, 100 of it booked here since: 300 left, so the
+	 * worst case (310) is short, and after asking, capped to fit. */
+	b->lease = 400;
+	b->lease_used = 100;
+	b->lease_until = a.now_us + 1000000;
+	budget_decide(&b, 1, &a, &ans);
+	assert_int_equal(ans.nshort, 1);
+	a.lease_final = 1;
+	budget_decide(&b, 1, &a, &ans);
+	assert_int_equal(ans.decision, BD_ALLOW);
+	assert_int_equal(ans.nshort, 0);
+	assert_true(ans.amount <= 300 && ans.max_output > 0);
+	/* Holds count against the lease as they do against the room. */
+	b->held = 295;
+	budget_decide(&b, 1, &a, &ans);
+	assert_int_equal(ans.decision, BD_THROTTLE);
+	assert_string_equal(ans.reason, "room_held_by_inflight");
+	/* A lease past its end holds nothing. */
+	b->held = 0;
+	a.lease_final = 0;
+	b->lease_until = a.now_us;
+	budget_decide(&b, 1, &a, &ans);
+	assert_int_equal(ans.nshort, 1);
+	/* Offline: within the lease goes on; beyond it, by policy. */
+	a.offline = 1;
+	b->lease_until = a.now_us + 1000000;
+	b->lease = 1000;
+	budget_decide(&b, 1, &a, &ans);
+	assert_int_equal(ans.decision, BD_ALLOW);
+	b->lease = 200;
+	budget_decide(&b, 1, &a, &ans);
+	assert_int_equal(ans.decision, BD_PAUSE);
+	assert_string_equal(ans.reason, "database_unavailable");
+	b->d.fail_open = 1;
+	budget_decide(&b, 1, &a, &ans);
+	assert_int_equal(ans.decision, BD_ALLOW);
+	assert_int_equal(ans.amount, 310);
+	/* A booking in the period uses the lease; a period roll ends it. */
+	budget_spend_on(&b, 1, b->period_lo, 50);
+	assert_int_equal(b->lease_used, 150);
+	budget_roll(b, b->period_hi, tz_offset, NULL);
+	assert_int_equal(b->lease_until, 0);
+	budget_set_free(s);
+}
+
 int
 main(void)
 {
@@ -392,6 +458,7 @@ main(void)
 		cmocka_unit_test(test_rate_limits),
 		cmocka_unit_test(test_strict_never_overspends),
 		cmocka_unit_test(test_burn_rate_pause),
+		cmocka_unit_test(test_decide_within_leases),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
