@@ -86,7 +86,7 @@ struct budgets {
 	int64_t cc_since, budgets_since;
 	struct spend_read *reads;
 	struct event *tick, *poll;
-	int polling;
+	int polling, poll_again;
 	uint64_t overshoots, decisions[3];
 	struct rule *rules;		/* by position, then id */
 	size_t nrules;
@@ -1226,6 +1226,20 @@ budgets_poll_cb(void *arg, const struct db_result *res)
 	bs->polling = 0;
 	if (res->status == DB_OK)
 		budget_rows(bs, res->res);
+	if (bs->poll_again) {
+		bs->poll_again = 0;
+		event_active(bs->poll, EV_TIMEOUT, 0);
+	}
+}
+
+void
+budgets_changed(struct budgets *bs)
+{
+	/* A poll under way may have read before the change committed. */
+	if (bs->polling)
+		bs->poll_again = 1;
+	else if (bs->poll != NULL)
+		event_active(bs->poll, EV_TIMEOUT, 0);
 }
 
 static void

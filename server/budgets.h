@@ -47,6 +47,9 @@ int budgets_load_sync(struct budgets *bs, PGconn *conn, char *err,
     size_t errsz);
 /* Timers: expiry, writes, polling for changes made elsewhere. */
 int budgets_start(struct budgets *bs);
+/* Budgets, cost centers or rules changed (a notification): read them
+ * now rather than at the next poll. */
+void budgets_changed(struct budgets *bs);
 /* Write what is not written yet (synchronously, at shutdown). */
 void budgets_stop(struct budgets *bs);
 void budgets_free(struct budgets *bs);

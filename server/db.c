@@ -72,6 +72,8 @@ struct db_pool {
 	struct event *sweep;
 	struct db_stats st;
 	int lost_logged;
+	void (*notify)(void *, const char *);	/* LISTEN tollgate_config */
+	void *notify_arg;
 };
 
 static void conn_io_cb(evutil_socket_t fd, short what, void *arg);
@@ -227,6 +229,13 @@ conn_prepare_next(struct db_conn *c)
 {
 	const struct sql_file *f;
 
+	/* Once prepared, a connection listens when the pool is told to. */
+	if (c->prep_next == sql_queries_count && c->pool->notify != NULL) {
+		if (!PQsendQuery(c->pg, "LISTEN tollgate_config") ||
+		    conn_flush(c) != 0)
+			conn_fail(c, "listen");
+		return;
+	}
 	if (c->prep_next >= sql_queries_count) {
 		c->state = C_IDLE;
 		c->backoff_ms = BACKOFF_MIN_MS;
@@ -276,6 +285,19 @@ conn_connect_step(struct db_conn *c)
 	}
 }
 
+/* Hand over the notifications that arrived with the last read. */
+static void
+conn_notifies(struct db_conn *c)
+{
+	PGnotify *n;
+
+	while ((n = PQnotifies(c->pg)) != NULL) {
+		if (c->pool->notify != NULL)
+			c->pool->notify(c->pool->notify_arg, n->extra);
+		PQfreemem(n);
+	}
+}
+
 /* Read what has arrived; return 1 when the current command is complete
  * (its results collected in c->first), 0 when more is expected, -1 on a
  * broken connection. */
@@ -286,6 +308,7 @@ conn_read(struct db_conn *c)
 
 	if (!PQconsumeInput(c->pg))
 		return -1;
+	conn_notifies(c);
 	while (!PQisBusy(c->pg)) {
 		r = PQgetResult(c->pg);
 		if (r == NULL)
@@ -312,7 +335,8 @@ conn_command_done(struct db_conn *c)
 	if (c->state == C_PREPARING) {
 		if (st != PGRES_COMMAND_OK)
 			log_error("event=db_prepare_failed statement=%s error=%s",
-			    sql_queries[c->prep_next].name,
+			    c->prep_next < sql_queries_count ?
+			    sql_queries[c->prep_next].name : "listen",
 			    log_escape(res != NULL ? PQresultErrorMessage(res) :
 			    "", esc, sizeof esc));
 		PQclear(res);
@@ -371,7 +395,7 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 			conn_fail(c, "idle connection closed");
 			return;
 		}
-		PQfreemem(PQnotifies(c->pg));
+		conn_notifies(c);
 		return;
 	case C_DOWN:
 		return;
@@ -550,6 +574,14 @@ db_pool_free(struct db_pool *pool)
 		event_free(pool->sweep);
 	free(pool->conns);
 	free(pool);
+}
+
+void
+db_pool_listen(struct db_pool *pool, void (*cb)(void *, const char *),
+    void *arg)
+{
+	pool->notify = cb;
+	pool->notify_arg = arg;
 }
 
 int

@@ -49,6 +49,15 @@ struct db_pool *db_pool_new(struct event_base *base,
 /* Fail everything outstanding with DB_SHUTDOWN, close, free. NULL is fine. */
 void db_pool_free(struct db_pool *pool);
 
+/*
+ * Connections made from now on LISTEN on channel tollgate_config;
+ * cb(arg, payload) is called for each notification, on every connection
+ * (so more than once per change), from inside the pool's event handling:
+ * it should only schedule work. Set before the pool connects.
+ */
+void db_pool_listen(struct db_pool *pool, void (*cb)(void *, const char *),
+    void *arg);
+
 /* True when at least one connection is ready for queries. */
 int db_pool_up(const struct db_pool *pool);
 

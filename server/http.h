@@ -42,7 +42,7 @@ struct tg_server {
 	struct budgets *budgets;
 	struct leases *leases;
 	struct spool *spool;		/* NULL unless TOLLGATE_SPOOL_DIR */
-	int prices_polling;
+	int prices_polling, prices_poll_again;
 	int inflight;
 	int draining;
 	int64_t drain_start_us;

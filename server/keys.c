@@ -203,6 +203,13 @@ key_cache_get(struct key_cache *kc, const unsigned char hash[KEY_HASH_LEN],
 }
 
 void
+key_cache_clear(struct key_cache *kc)
+{
+	memset(kc->slots, 0, sizeof kc->slots);
+	kc->count = 0;
+}
+
+void
 key_cache_put(struct key_cache *kc, const unsigned char hash[KEY_HASH_LEN],
     const struct key_info *info, int64_t now_s)
 {
@@ -211,10 +218,8 @@ key_cache_put(struct key_cache *kc, const unsigned char hash[KEY_HASH_LEN],
 
 	if (kc->ttl_s <= 0)
 		return;
-	if (kc->count >= CACHE_MAX) {
-		memset(kc->slots, 0, sizeof kc->slots);
-		kc->count = 0;
-	}
+	if (kc->count >= CACHE_MAX)
+		key_cache_clear(kc);
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		e = &kc->slots[(s + i) & (CACHE_SLOTS - 1)];
 		if (e->used && CRYPTO_memcmp(e->hash, hash, KEY_HASH_LEN) != 0)

@@ -59,6 +59,8 @@ void key_cache_free(struct key_cache *kc);
  * asked, so that a known key keeps working through an outage). */
 const struct key_info *key_cache_get(struct key_cache *kc,
     const unsigned char hash[KEY_HASH_LEN], int64_t now_s, int stale_ok);
+/* Forget every key (keys changed: each is verified again on next use). */
+void key_cache_clear(struct key_cache *kc);
 void key_cache_put(struct key_cache *kc, const unsigned char hash[KEY_HASH_LEN],
     const struct key_info *info, int64_t now_s);
 

@@ -288,6 +288,21 @@ out:
 	return rc;
 }
 
+/* A control-plane change made on any instance (LISTEN tollgate_config):
+ * read it now instead of at the next poll. */
+static void
+on_change(void *arg, const char *table)
+{
+	struct tg_server *srv = arg;
+
+	if (strcmp(table, "api_keys") == 0)
+		key_cache_clear(srv->keys);
+	else if (strcmp(table, "price_versions") == 0)
+		prices_changed(srv);
+	else
+		budgets_changed(srv->budgets);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -398,6 +413,7 @@ cmd_serve(void)
 		fprintf(stderr, "tollgate: out of memory\n");
 		goto out;
 	}
+	db_pool_listen(srv.db, on_change, &srv);
 	/* Serve only once the pool can answer, so the first requests after
 	 * start do not see a spurious 503. */
 	deadline = http_now_us() + POOL_WAIT_MS * 1000LL;

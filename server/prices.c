@@ -143,6 +143,10 @@ stamp_cb(void *arg, const struct db_result *r)
 	struct tg_server *srv = arg;
 
 	srv->prices_polling = 0;
+	if (srv->prices_poll_again) {
+		srv->prices_poll_again = 0;
+		event_active(srv->prices_poll, EV_TIMEOUT, 0);
+	}
 	if (r->status != DB_OK || PQntuples(r->res) != 1)
 		return;
 	if (atoll(PQgetvalue(r->res, 0, 0)) != srv->prices_count ||
@@ -164,6 +168,16 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	if (db_query(srv->db, "price_versions_stamp", 0, NULL, stamp_cb,
 	    srv) != 0)
 		srv->prices_polling = 0;
+}
+
+void
+prices_changed(struct tg_server *srv)
+{
+	/* A poll under way may have read before the change committed. */
+	if (srv->prices_polling)
+		srv->prices_poll_again = 1;
+	else if (srv->prices_poll != NULL)
+		event_active(srv->prices_poll, EV_TIMEOUT, 0);
 }
 
 int

@@ -33,6 +33,8 @@ void prices_reload(struct tg_server *srv, void (*done)(void *, int),
 
 /* Start and stop the poll for versions added by other instances. */
 int prices_watch_start(struct tg_server *srv);
+/* A price version was added elsewhere (a notification): check now. */
+void prices_changed(struct tg_server *srv);
 void prices_watch_stop(struct tg_server *srv);
 
 /*
