@@ -723,6 +723,63 @@ t_two_instances(void)
 	    "a stopped instance kept its leases");
 }
 
+/* Waits until GET path on the second instance with key answers want;
+ * the seconds it took, or -1 after 5 s. */
+static double
+second_sees(const char *path, const char *key, long want)
+{
+	double t0 = now_s();
+	struct resp *r;
+	long st;
+
+	itest_use_second(1);
+	do {
+		r = http("GET", path, key, NULL, NULL);
+		st = r->status;
+		resp_free(r);
+		if (st == want)
+			break;
+		usleep(10000);
+	} while (now_s() - t0 < 5);
+	itest_use_second(0);
+	return st == want ? now_s() - t0 : -1;
+}
+
+/* A budget made, and a key revoked, on one instance are known to another
+ * within a second (notifications, not the polls or the key cache's TTL). */
+static void
+t_changes_reach_instances(void)
+{
+	static const char *const env[] = { "TOLLGATE_INSTANCE=notified", NULL };
+	char id[32], path[64], key[128];
+	struct resp *r;
+	double took;
+
+	CHECK(cli_key("--role finance --name itest-revoked", key,
+	    sizeof key) == 0, "key create");
+	CHECK(server2_start(env) == 0, "the second instance did not start");
+	CHECK(second_sees("/v1/reports/spend", key, 200) >= 0,
+	    "the new key does not work on the second instance");
+	cost_center("bt");
+	cost_center("bt/notify");
+	budget("{\"name\":\"notify\",\"scope\":{\"cost_center\":\"bt/notify\"},"
+	    "\"period\":\"month\",\"amount\":\"1\"}", id, sizeof id);
+	snprintf(path, sizeof path, "/v1/budgets/%s", id);
+	took = second_sees(path, admin_key, 200);
+	CHECK(took >= 0 && took < 1, "the budget reached the other instance "
+	    "in %.3f s", took);
+	CHECK(db_exec("UPDATE api_keys SET revoked_at = now() WHERE name = "
+	    "'itest-revoked'") == 0, "%s", db_error());
+	took = second_sees("/v1/reports/spend", key, 401);
+	CHECK(took >= 0 && took < 1, "the revoked key still worked on the "
+	    "other instance after %.3f s", took);
+	r = http("GET", "/v1/reports/spend", key, NULL, NULL);
+	CHECK(r->status == 401, "revoked key on this instance: %ld", r->status);
+	resp_free(r);
+	CHECK(server2_end(SIGTERM) == 0, "the second instance did not stop "
+	    "cleanly");
+}
+
 /* An instance killed with SIGKILL while holding most of a budget's room:
  * the other cannot use that room until the lease has ended and drained,
  * and calls allowed under it that settle afterwards still count. */
@@ -855,6 +912,8 @@ const struct itest budget_tests[] = {
 	  "recovery", t_database_down },
 	{ "two instances on one database never pass a hard strict cap "
 	  "together", t_two_instances },
+	{ "a budget made and a key revoked on one instance reach another "
+	  "within a second", t_changes_reach_instances },
 	{ "an instance killed holding leases: its room returns after the "
 	  "lease and the drain, no overspend", t_killed_with_leases },
 	{ "PostgreSQL down: decisions within the lease, then fail-closed, "
