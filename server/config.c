@@ -52,7 +52,7 @@ static const struct setting settings[] = {
 	  "idle and slow-client timeout of HTTP connections, in seconds" },
 	{ "TOLLGATE_KEY_CACHE_TTL_S", SET_INT, "30", 0, 3600,
 	  OFF(key_cache_ttl_s), 0,
-	  "how long a verified API key is trusted from memory; a revoked key stops working within this time" },
+	  "how long a verified API key is trusted from memory; a key revoked in the database stops working at once on every instance (notification), and within this time if that notification is lost" },
 	{ "TOLLGATE_INGEST_MAX_EVENTS", SET_INT, "10000", 1, 100000,
 	  OFF(ingest_max_events), 0,
 	  "most usage events in one POST /v1/usage request" },
