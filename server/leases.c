@@ -54,6 +54,7 @@ struct leases {
 	struct event *renew;
 	uint64_t grants, failures;
 	int stopping;			/* the pool is going: ask no more */
+	int returning;			/* a return is in flight */
 };
 
 struct leases *
@@ -104,16 +105,20 @@ batch_index(const struct batch *bt, int64_t id)
 	return -1;
 }
 
-/* What a lease should cover: what is held, and room for the calls to
- * come, judged by the call that did not fit and by the holds since the
- * last grant. */
+/* What a lease should cover: what is held, and room for what is to come
+ * until the next renewal, twice over: the calls waiting for this grant,
+ * or the holds made since the last one at the rate they came. */
 static int64_t
-want_of(const struct budget *b, int64_t need)
+want_of(const struct budget *b, int64_t need, int64_t now_us, int lease_s)
 {
-	int64_t more = need < NEED_MAX / 4 ? need * 4 : NEED_MAX;
-	int64_t recent = b->lease_demand < NEED_MAX / 2 ?
-	    b->lease_demand * 2 : NEED_MAX;
+	int64_t since = now_us - b->lease_since, more, recent;
+	__int128 r;
 
+	if (since < 1000)
+		since = 1000;
+	r = (__int128)b->lease_demand * (lease_s * 1000000LL / 3) / since * 2;
+	recent = r < NEED_MAX ? (int64_t)r : NEED_MAX;
+	more = need < NEED_MAX / 2 ? need * 2 : NEED_MAX;
 	return b->held + (recent > more ? recent : more);
 }
 
@@ -130,6 +135,7 @@ grant_row(void *arg, struct budget *b, PGresult *res, int i)
 	    (int64_t)bt->ls->srv->cfg.lease_s * 1000000;
 	b->lease_used -= bt->used_at_send[j];
 	b->lease_demand -= bt->demand_at_send[j];
+	b->lease_since = bt->sent_us;
 	track(bt->ls, b->d.id);
 }
 
@@ -189,7 +195,9 @@ send_pending(struct leases *ls)
 	char *fl, *wa, lease_ms[24], drain_ms[24];
 	int j, n = 0, rc = -1;
 
-	if (bt == NULL || ls->inflight != NULL)
+	/* One statement at a time: a return that ran after a later grant
+	 * would take away a lease in use. */
+	if (bt == NULL || ls->inflight != NULL || ls->returning)
 		return;
 	ls->pending = NULL;
 	if (ls->stopping) {
@@ -209,7 +217,8 @@ send_pending(struct leases *ls)
 		bt->used_at_send[n] = x->lease_used;
 		bt->demand_at_send[n] = x->lease_demand;
 		floors[n] = x->held > 0 ? x->held : 0;
-		wants[n] = want_of(x, bt->need[j]);
+		wants[n] = want_of(x, bt->need[j], bt->sent_us,
+		    cfg->lease_s);
 		n++;
 	}
 	bt->n = n;
@@ -264,8 +273,9 @@ leases_ask(struct leases *ls, struct budget **b, int n, int64_t need,
 			bt->ids[j] = b[i]->d.id;
 			bt->need[j] = 0;
 		}
-		if (need > bt->need[j])
-			bt->need[j] = need;
+		/* The calls waiting for this grant all want room. */
+		bt->need[j] = bt->need[j] < NEED_MAX - need ?
+		    bt->need[j] + need : NEED_MAX;
 	}
 	if (done != NULL) {
 		if ((w = calloc(1, sizeof *w)) == NULL) {
@@ -300,9 +310,12 @@ leases_after_hold(struct leases *ls, struct budget **b, int n,
 static void
 return_cb(void *arg, const struct db_result *res)
 {
-	(void)arg;
+	struct leases *ls = arg;
+
+	ls->returning = 0;
 	if (res->status != DB_OK)
 		log_warn("event=lease_return_failed error=\"%s\"", res->message);
+	send_pending(ls);
 }
 
 /* Leases nothing is held under, and that nothing asked for since their
@@ -311,53 +324,59 @@ static void
 renew_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct leases *ls = arg;
-	struct budget *renew[BUDGET_MATCH_MAX];
+	struct budget *renew[BATCH_MAX];
 	int64_t idle[BATCH_MAX], zero[BATCH_MAX];
 	const char *p[4];
 	char *ids, *zeros;
 	size_t i = 0;
-	int nidle = 0, nrenew = 0;
+	/* Returned only between grants (see send_pending). */
+	int nidle = 0, nrenew = 0, may_return = ls->inflight == NULL &&
+	    ls->pending == NULL;
 
 	(void)fd;
 	(void)what;
-	if (!db_pool_up(ls->srv->db))
+	if (!db_pool_up(ls->srv->db) || ls->returning)
 		return;
 	while (i < ls->nheld) {
 		struct budget *b = budget_set_get(budgets_set(ls->srv->budgets),
 		    ls->held[i]);
 
 		if (b != NULL && (b->held > 0 || b->lease_demand > 0)) {
-			if (nrenew == BUDGET_MATCH_MAX) {
-				leases_ask(ls, renew, nrenew, 0, NULL, NULL);
-				nrenew = 0;
-			}
-			renew[nrenew++] = b;
+			if (nrenew < BATCH_MAX)
+				renew[nrenew++] = b;
 			i++;
 			continue;
 		}
-		if (nidle == BATCH_MAX)
-			break;
+		if (!may_return || nidle == BATCH_MAX) {
+			i++;
+			continue;
+		}
 		if (b != NULL)
 			b->lease_until = 0;
 		idle[nidle] = ls->held[i];
 		zero[nidle++] = 0;
 		ls->held[i] = ls->held[--ls->nheld];
 	}
+	if (nidle > 0) {
+		ids = int_array(idle, nidle);
+		zeros = int_array(zero, nidle);
+		p[0] = ls->holder;
+		p[1] = ids;
+		p[2] = zeros;
+		p[3] = "{}";	/* ends matter only to leases covering holds */
+		/* Set first: the callback may run before db_query returns. */
+		ls->returning = 1;
+		if (ids == NULL || zeros == NULL || db_query(ls->srv->db,
+		    "lease_return", 4, p, return_cb, ls) != 0) {
+			ls->returning = 0;
+			log_warn("event=lease_return_failed n=%d", nidle);
+		}
+		free(ids);
+		free(zeros);
+	}
+	/* After the return: the renewals wait for it. */
 	if (nrenew > 0)
 		leases_ask(ls, renew, nrenew, 0, NULL, NULL);
-	if (nidle == 0)
-		return;
-	ids = int_array(idle, nidle);
-	zeros = int_array(zero, nidle);
-	p[0] = ls->holder;
-	p[1] = ids;
-	p[2] = zeros;
-	p[3] = "{}";	/* ends matter only to leases still covering holds */
-	if (ids == NULL || zeros == NULL ||
-	    db_query(ls->srv->db, "lease_return", 4, p, return_cb, NULL) != 0)
-		log_warn("event=lease_return_failed n=%d", nidle);
-	free(ids);
-	free(zeros);
 }
 
 int
