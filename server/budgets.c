@@ -91,6 +91,7 @@ struct budgets {
 	struct rule *rules;		/* by position, then id */
 	size_t nrules;
 	char *instance_json;		/* this instance's name, quoted */
+	struct evbuffer *remote;	/* "id:cost," settled here, held elsewhere */
 };
 
 static uint64_t
@@ -118,7 +119,11 @@ budgets_new(struct tg_server *srv)
 	name = json_string(srv->cfg.instance);
 	bs->instance_json = json_dumps(name, JSON_ENCODE_ANY);
 	json_decref(name);
-	if ((bs->set = budget_set_new()) == NULL || bs->instance_json == NULL) {
+	bs->remote = evbuffer_new();
+	if ((bs->set = budget_set_new()) == NULL || bs->instance_json == NULL ||
+	    bs->remote == NULL) {
+		if (bs->remote != NULL)
+			evbuffer_free(bs->remote);
 		budget_set_free(bs->set);
 		free(bs->instance_json);
 		free(bs);
@@ -1009,6 +1014,14 @@ trip(struct budgets *bs, struct budget *b)
 		log_error("event=budget_pause_unwritten id=%s", id);
 }
 
+/* An id as budgets_reserve makes them (events may name anything). */
+static int
+rsv_id_ok(const char *id)
+{
+	return strlen(id) == RSV_ID_LEN && strncmp(id, "rsv_", 4) == 0 &&
+	    strspn(id + 4, "0123456789abcdef") == RSV_ID_LEN - 4;
+}
+
 void
 budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
     int c)
@@ -1039,9 +1052,78 @@ budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
 		if (!m[i]->d.paused &&
 		    budget_burn_tripped(m[i], http_wall_now_us()))
 			trip(bs, m[i]);
-	if (!PQgetisnull(res, row, c + 6) &&
-	    (r = budgets_reservation(bs, PQgetvalue(res, row, c + 6))) != NULL)
+	if (PQgetisnull(res, row, c + 6))
+		return;
+	if ((r = budgets_reservation(bs, PQgetvalue(res, row, c + 6))) != NULL)
 		(void)budgets_end(bs, r, RSV_SETTLED, cost);
+	else if (rsv_id_ok(PQgetvalue(res, row, c + 6)))
+		/* Made on another instance: tell it (tick_cb). */
+		evbuffer_add_printf(bs->remote, "%s:%lld,",
+		    PQgetvalue(res, row, c + 6), (long long)cost);
+}
+
+void
+budgets_settled_elsewhere(struct budgets *bs, const char *list)
+{
+	struct reservation *r;
+	char id[RSV_ID_LEN + 1];
+	long long cost;
+	int n, i;
+
+	while (sscanf(list, "%28[^:]:%lld,%n", id, &cost, &n) == 2 && n > 0) {
+		list += n;
+		if ((r = budgets_reservation(bs, id)) == NULL ||
+		    r->state != RSV_HELD)
+			continue;
+		(void)budgets_end(bs, r, RSV_SETTLED, cost);
+		/* Booked elsewhere: this instance's lease counts it too, in
+		 * place of the hold it ends (twice over is the safe side). */
+		for (i = 0; i < r->nbudgets; i++) {
+			struct budget *b = budget_set_get(bs->set, r->budgets[i]);
+
+			if (b != NULL)
+				b->lease_used += cost;
+		}
+	}
+}
+
+static void
+notify_cb(void *arg, const struct db_result *res)
+{
+	(void)arg;
+	if (res->status != DB_OK)
+		log_warn("event=settle_notify_failed error=\"%s\"",
+		    res->message);
+}
+
+/* Tell the other instances which of their reservations were settled
+ * here, in notifications under PostgreSQL's payload limit. */
+static void
+notify_remote(struct budgets *bs)
+{
+	char chunk[7800];
+	const char *p[1];
+	size_t len, cut;
+	char *all;
+
+	while ((len = evbuffer_get_length(bs->remote)) > 0) {
+		all = (char *)evbuffer_pullup(bs->remote, (ssize_t)(len <
+		    sizeof chunk ? len : sizeof chunk));
+		cut = len < sizeof chunk ? len : sizeof chunk - 1;
+		while (cut > 0 && all[cut - 1] != ',')
+			cut--;
+		if (cut == 0) {
+			evbuffer_drain(bs->remote, len);
+			return;
+		}
+		memcpy(chunk, all, cut);
+		chunk[cut] = '\0';
+		evbuffer_drain(bs->remote, cut);
+		p[0] = chunk;
+		if (db_query(bs->srv->db, "reservations_settled_notify", 1, p,
+		    notify_cb, NULL) != 0)
+			log_warn("event=settle_notify_failed n=1");
+	}
 }
 
 /* Writing reservations back. */
@@ -1200,6 +1282,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		rsv_forget(bs, r);
 	}
 	write_some(bs);
+	notify_remote(bs);
 }
 
 static void
@@ -1483,6 +1566,8 @@ budgets_free(struct budgets *bs)
 		}
 	for (i = 0; i < bs->nrules; i++)
 		rule_free(&bs->rules[i]);
+	if (bs->remote != NULL)
+		evbuffer_free(bs->remote);
 	free(bs->instance_json);
 	free(bs->rules);
 	free(bs->heap);

@@ -103,6 +103,10 @@ int budgets_read_with(struct budgets *bs, struct budget **b, int n,
 void budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
     int col_dims);
 
+/* Reservations settled on another instance ("id:cost," each, as that
+ * instance notifies them): the ones held here end, settled. */
+void budgets_settled_elsewhere(struct budgets *bs, const char *list);
+
 /* A new reservation holding `amount` on budgets bs[0..n). */
 struct reservation *budgets_reserve(struct budgets *bs, struct budget **b,
     int n, const char *key_id, const char *request_id, const char *cc,

@@ -72,7 +72,7 @@ struct db_pool {
 	struct event *sweep;
 	struct db_stats st;
 	int lost_logged;
-	void (*notify)(void *, const char *);	/* LISTEN tollgate_config */
+	void (*notify)(void *, const char *, const char *);
 	void *notify_arg;
 };
 
@@ -231,7 +231,8 @@ conn_prepare_next(struct db_conn *c)
 
 	/* Once prepared, a connection listens when the pool is told to. */
 	if (c->prep_next == sql_queries_count && c->pool->notify != NULL) {
-		if (!PQsendQuery(c->pg, "LISTEN tollgate_config") ||
+		if (!PQsendQuery(c->pg, "LISTEN tollgate_config; "
+		    "LISTEN tollgate_settle") ||
 		    conn_flush(c) != 0)
 			conn_fail(c, "listen");
 		return;
@@ -293,7 +294,8 @@ conn_notifies(struct db_conn *c)
 
 	while ((n = PQnotifies(c->pg)) != NULL) {
 		if (c->pool->notify != NULL)
-			c->pool->notify(c->pool->notify_arg, n->extra);
+			c->pool->notify(c->pool->notify_arg, n->relname,
+			    n->extra);
 		PQfreemem(n);
 	}
 }
@@ -577,8 +579,8 @@ db_pool_free(struct db_pool *pool)
 }
 
 void
-db_pool_listen(struct db_pool *pool, void (*cb)(void *, const char *),
-    void *arg)
+db_pool_listen(struct db_pool *pool,
+    void (*cb)(void *, const char *, const char *), void *arg)
 {
 	pool->notify = cb;
 	pool->notify_arg = arg;

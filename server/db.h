@@ -50,13 +50,14 @@ struct db_pool *db_pool_new(struct event_base *base,
 void db_pool_free(struct db_pool *pool);
 
 /*
- * Connections made from now on LISTEN on channel tollgate_config;
- * cb(arg, payload) is called for each notification, on every connection
- * (so more than once per change), from inside the pool's event handling:
- * it should only schedule work. Set before the pool connects.
+ * Connections made from now on LISTEN on channels tollgate_config and
+ * tollgate_settle; cb(arg, channel, payload) is called for each
+ * notification, on every connection (so more than once per change), from
+ * inside the pool's event handling: it must not wait. Set before the pool
+ * connects.
  */
-void db_pool_listen(struct db_pool *pool, void (*cb)(void *, const char *),
-    void *arg);
+void db_pool_listen(struct db_pool *pool,
+    void (*cb)(void *, const char *, const char *), void *arg);
 
 /* True when at least one connection is ready for queries. */
 int db_pool_up(const struct db_pool *pool);

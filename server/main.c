@@ -288,14 +288,17 @@ out:
 	return rc;
 }
 
-/* A control-plane change made on any instance (LISTEN tollgate_config):
- * read it now instead of at the next poll. */
+/* A control-plane change made on any instance (tollgate_config): read it
+ * now instead of at the next poll. Or reservations settled on another
+ * instance (tollgate_settle). */
 static void
-on_change(void *arg, const char *table)
+on_change(void *arg, const char *channel, const char *table)
 {
 	struct tg_server *srv = arg;
 
-	if (strcmp(table, "api_keys") == 0)
+	if (strcmp(channel, "tollgate_settle") == 0)
+		budgets_settled_elsewhere(srv->budgets, table);
+	else if (strcmp(table, "api_keys") == 0)
 		key_cache_clear(srv->keys);
 	else if (strcmp(table, "price_versions") == 0)
 		prices_changed(srv);
