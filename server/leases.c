@@ -3,8 +3,9 @@
  * them while they are used, and giving back what is not.
  *
  * What a grant must get right (the rest is sizing):
- * - the floor of a grant is what this instance holds, so a renewal never
- *   makes the database count less than it has committed;
+ * - the floor of a grant is what this instance holds plus what its old
+ *   lease still lets it hold while the grant is in flight, so a renewal
+ *   never makes the database count less than it may have committed;
  * - what was booked or expired here between sending a grant and its reply
  *   stays counted against the new lease (the grant's snapshot may not
  *   have seen it: counting it twice errs on the safe side);
@@ -193,6 +194,7 @@ send_pending(struct leases *ls)
 	const struct tg_config *cfg = &ls->srv->cfg;
 	const char *pre[2], *post[4];
 	char *fl, *wa, lease_ms[24], drain_ms[24];
+	int64_t room;
 	int j, n = 0, rc = -1;
 
 	/* One statement at a time: a return that ran after a later grant
@@ -216,9 +218,21 @@ send_pending(struct leases *ls)
 		bt->ids[n] = x->d.id;
 		bt->used_at_send[n] = x->lease_used;
 		bt->demand_at_send[n] = x->lease_demand;
-		floors[n] = x->held > 0 ? x->held : 0;
 		wants[n] = want_of(x, bt->need[j], bt->sent_us,
 		    cfg->lease_s);
+		/* Holds go on under the old lease until the reply: the new
+		 * one must cover what they may take, so its floor is what
+		 * is held plus what the old lease still allows (never more
+		 * than wanted: that excess is given up here at once). */
+		room = x->lease_until > bt->sent_us ? x->lease - x->lease_used :
+		    0;
+		floors[n] = room < wants[n] ? room : wants[n];
+		if (floors[n] < x->held)
+			floors[n] = x->held;
+		if (floors[n] < 0)
+			floors[n] = 0;
+		if (room > floors[n])
+			x->lease -= room - floors[n];
 		n++;
 	}
 	bt->n = n;
