@@ -704,9 +704,9 @@ void
 budget_decide(struct budget **bs, int n, const struct budget_ask *ask,
     struct budget_answer *out)
 {
-	struct budget *tightest = NULL, *tightest_lease = NULL;
-	int64_t amount, smallest, room, free_room, wait, lease;
-	int64_t room_all = INT64_MAX, room_lease = INT64_MAX;
+	struct budget *tightest = NULL;
+	int64_t amount, smallest, room, free_room = INT64_MAX, wait, lease;
+	int64_t avail;
 	int i, strict = 0;
 
 	memset(out, 0, sizeof *out);
@@ -739,22 +739,18 @@ budget_decide(struct budget **bs, int n, const struct budget_ask *ask,
 			out->decider = bs[i];
 			return;
 		}
-		free_room = room - bs[i]->held;
-		if (free_room < room_all) {
-			room_all = free_room;
-			tightest = bs[i];
-		}
+		avail = room - bs[i]->held;
 		/* A fail-open budget is not bound by its lease while the
 		 * database, which grants leases, is out of reach. */
 		if (ask->leasing && !(ask->offline && bs[i]->d.fail_open) &&
-		    (lease = budget_lease_free(bs[i], ask->now_us)) < free_room) {
+		    (lease = budget_lease_free(bs[i], ask->now_us)) < avail) {
 			if (amount > lease)
 				out->short_lease[out->nshort++] = bs[i];
-			free_room = lease;
+			avail = lease;
 		}
-		if (free_room < room_lease) {
-			room_lease = free_room;
-			tightest_lease = bs[i];
+		if (avail < free_room) {
+			free_room = avail;
+			tightest = bs[i];
 		}
 	}
 	if (out->nshort > 0 && ask->offline) {
@@ -772,12 +768,6 @@ budget_decide(struct budget **bs, int n, const struct budget_ask *ask,
 		return;
 	}
 	out->nshort = 0;
-	/* Within the room the leases left, however they were granted. */
-	if (room_lease < room_all) {
-		room_all = room_lease;
-		tightest = tightest_lease;
-	}
-	free_room = room_all;
 	if (amount > free_room && strict && ask->cost_of != NULL &&
 	    smallest <= free_room) {
 		out->max_output = ceiling_for(ask, free_room);
