@@ -36,31 +36,6 @@ parse_int64(const char *s, int64_t *out)
 	return 0;
 }
 
-/* One posting's amount: a decimal string, or a JSON integer of whole
- * units; a JSON real is refused because it may not be exact. */
-static int
-parse_amount(struct tg_req *r, json_t *v, const char *field, int64_t *out)
-{
-	const char *why;
-
-	if (json_is_string(v)) {
-		if (ledger_money_parse(json_string_value(v),
-		    json_string_length(v), out, &why) == 0)
-			return 0;
-	} else if (json_is_integer(v)) {
-		if (ledger_money_from_units(json_integer_value(v), out,
-		    &why) == 0)
-			return 0;
-	} else if (v == NULL || json_is_null(v)) {
-		http_reply_error(r, 400, "missing_field", field,
-		    "%s is required", field);
-		return -1;
-	} else
-		why = "money must be a decimal string such as \"12.50\"";
-	http_reply_error(r, 400, "invalid_field", field, "%s: %s", field, why);
-	return -1;
-}
-
 static void
 adjust_cb(void *arg, const struct db_result *res)
 {
@@ -175,7 +150,7 @@ api_ledger_adjust(struct tg_req *r)
 		    LEDGER_ACCOUNT_MAX, &ps[i].account) != 0)
 			return;
 		snprintf(field, sizeof field, "postings[%zu].amount", i);
-		if (parse_amount(r, json_object_get(p, "amount"), field,
+		if (api_money_field(r, json_object_get(p, "amount"), field,
 		    &ps[i].amount) != 0)
 			return;
 	}
