@@ -1,8 +1,10 @@
 /*
  * chargeback.h - the monthly chargeback in FinOps FOCUS columns: pure C,
- * no I/O. A caller reads rows (from the rollups) and hands them here one by
- * one; each becomes one RFC 4180 line written through a callback, so a
- * month of any size is written in constant memory.
+ * no I/O. A caller reads rows (usage from the rollups, then the ledger's
+ * other entries on expense accounts: adjustments and shared-cost
+ * reallocations) and hands them here one by one; each becomes one RFC 4180
+ * line written through a callback, so a month of any size is written in
+ * constant memory.
  */
 #ifndef TOLLGATE_CHARGEBACK_H
 #define TOLLGATE_CHARGEBACK_H
