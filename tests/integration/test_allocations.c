@@ -541,6 +541,60 @@ t_chargeback_month(void)
 	verify_clean();
 }
 
+/* Entries booked while the file downloads are in none of its pages: the
+ * download is held between its usage and its entries (a lock on a table
+ * only the entries read) while an adjustment is booked and committed;
+ * the entries, read after it, must still not see it. */
+static void
+t_snapshot(void)
+{
+	char file[128], done[160], cmd[2048], *csv;
+	int i, waiting = 0;
+
+	setup();
+	spend("alc-snap-1", "alc/a", "2026-08-05T00:00:00Z", "1.000000007");
+	CHECK(db_exec("BEGIN") == 0 && db_exec("LOCK TABLE allocation_parts "
+	    "IN ACCESS EXCLUSIVE MODE") == 0, "lock: %s", db_error());
+	snprintf(file, sizeof file, "/tmp/tollgate-snap.%d.csv", (int)getpid());
+	snprintf(done, sizeof done, "%s.done", file);
+	unlink(done);
+	snprintf(cmd, sizeof cmd, "(curl -s -H 'Authorization: Bearer %s' "
+	    "'%s' -o %s; touch %s) </dev/null >/dev/null 2>&1 &", finance_key,
+	    server_url("/v1/reports/chargeback?month=2026-08"), file, done);
+	CHECK(run_cmd(cmd, NULL, 0) == 0, "%s", cmd);
+	for (i = 0; i < 500 && !waiting; i++) {
+		/* pg_locks is live; pg_stat_activity would be read once per
+		 * transaction. */
+		waiting = strcmp(db_value("SELECT count(*) FROM pg_locks WHERE "
+		    "relation = 'allocation_parts'::regclass AND NOT granted"),
+		    "0") != 0;
+		if (!waiting)
+			usleep(10000);
+	}
+	CHECK(waiting, "the download never reached its entries");
+	spend("alc-snap-2", "alc/b", "2026-08-06T00:00:00Z", "2.000000003");
+	CHECK(db_exec("COMMIT") == 0, "%s", db_error());
+	for (i = 0; i < 1000 && access(done, F_OK) != 0; i++)
+		usleep(10000);
+	csv = itest_slurp(file);
+	CHECK(csv != NULL && strstr(csv, ",1.000000007,") != NULL &&
+	    strstr(csv, ",2.000000003,") == NULL,
+	    "the file is not one snapshot: %.300s", csv != NULL ? csv : "");
+	free(csv);
+	unlink(file);
+	unlink(done);
+	/* A download now sees both. */
+	{
+		struct resp *r = http("GET", "/v1/reports/chargeback?month="
+		    "2026-08", finance_key, NULL, NULL);
+
+		CHECK(strstr(r->body, ",1.000000007,") != NULL &&
+		    strstr(r->body, ",2.000000003,") != NULL, "%.300s",
+		    r->body);
+		resp_free(r);
+	}
+}
+
 const struct itest alloc_tests[] = {
 	{ "allocation: even, weighted and percent splits to the nano-unit",
 	  t_splits },
@@ -550,5 +604,7 @@ const struct itest alloc_tests[] = {
 	  "nothing", t_bad_inputs },
 	{ "allocation: the chargeback CSV of a month with a correction, an "
 	  "adjustment and an allocation equals the ledger", t_chargeback_month },
+	{ "allocation: the chargeback CSV is one snapshot, whatever is booked "
+	  "while it downloads", t_snapshot },
 	{ NULL, NULL }
 };
