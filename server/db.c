@@ -351,13 +351,19 @@ conn_command_done(struct db_conn *c)
 		conn_fail(c, "query");
 		return;
 	}
-	if ((st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && q->keep &&
-	    (c->held = calloc(1, sizeof *c->held)) != NULL)
+	if ((st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && q->keep) {
+		if ((c->held = calloc(1, sizeof *c->held)) == NULL) {
+			/* Whatever the statement began must not reach the
+			 * next caller: the connection starts afresh. */
+			PQclear(res);
+			c->q = q;
+			conn_fail(c, "out of memory");
+			return;
+		}
 		c->held->conn = c;
+	}
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-		finish_query(q, q->keep && c->held == NULL ? DB_UNAVAILABLE :
-		    DB_OK, res, q->keep && c->held == NULL ? "out of memory" :
-		    NULL, c->held);
+		finish_query(q, DB_OK, res, NULL, c->held);
 	} else {
 		pool->st.errors++;
 		finish_query(q, DB_ERROR, res, "statement failed", NULL);
