@@ -80,6 +80,22 @@ chargeback_unit_price(int64_t nanos, int64_t quantity, int64_t per,
 	    neg && scaled != 0 ? "-" : "", hi, lo);
 }
 
+/* x_Department and x_Project: a cost center's first two segments. */
+static void
+segments(const char *cc, char *dept, size_t dsz, char *project, size_t psz)
+{
+	const char *slash = strchr(cc, '/'), *next;
+
+	snprintf(dept, dsz, "%.*s", slash != NULL ? (int)(slash - cc) :
+	    (int)strlen(cc), cc);
+	project[0] = '\0';
+	if (slash == NULL)
+		return;
+	next = strchr(slash + 1, '/');
+	snprintf(project, psz, "%.*s", next != NULL ?
+	    (int)(next - slash - 1) : (int)strlen(slash + 1), slash + 1);
+}
+
 void
 chargeback_row(const struct chargeback_row *r, chargeback_write_fn write,
     void *arg)
@@ -89,12 +105,11 @@ chargeback_row(const struct chargeback_row *r, chargeback_write_fn write,
 	char cost[LEDGER_MONEY_BUFSZ], list[LEDGER_MONEY_BUFSZ];
 	char lup[CHARGEBACK_PRICE_BUFSZ] = "", cup[CHARGEBACK_PRICE_BUFSZ] = "";
 	char consumed[32] = "", pricing[32] = "", unit[40], account[96];
-	char desc[256], sku[200], dept[72] = "", project[72] = "";
+	char desc[256], sku[200], dept[72], project[72];
 	const char *meter = pricing_meter_name(r->meter);
 	const char *consumed_unit = pricing_meter_unit(r->meter);
 	int tokens = strcmp(consumed_unit, "Tokens") == 0;
 	int64_t per = tokens ? TOKENS_PER_UNIT : 1;
-	const char *slash;
 
 	ledger_time_format(r->billing_lo_us, bl);
 	ledger_time_format(r->billing_hi_us, bh);
@@ -125,15 +140,7 @@ chargeback_row(const struct chargeback_row *r, chargeback_write_fn write,
 	snprintf(desc, sizeof desc, "%s %s %s%s", r->provider, r->model, meter,
 	    r->correction ? " (repriced)" : "");
 	snprintf(sku, sizeof sku, "%s/%s", r->provider, r->model);
-	slash = strchr(r->cost_center, '/');
-	snprintf(dept, sizeof dept, "%.*s", slash != NULL ?
-	    (int)(slash - r->cost_center) : (int)strlen(r->cost_center),
-	    r->cost_center);
-	if (slash != NULL)
-		snprintf(project, sizeof project, "%.*s",
-		    strchr(slash + 1, '/') != NULL ?
-		    (int)(strchr(slash + 1, '/') - slash - 1) :
-		    (int)strlen(slash + 1), slash + 1);
+	segments(r->cost_center, dept, sizeof dept, project, sizeof project);
 
 	field(write, arg, account, 1);
 	field(write, arg, r->provider, 0);
@@ -175,5 +182,80 @@ chargeback_row(const struct chargeback_row *r, chargeback_write_fn write,
 	field(write, arg, dept, 0);
 	field(write, arg, project, 0);
 	field(write, arg, r->price_versions, 0);
+	write(arg, "\r\n", 2);
+}
+
+void
+chargeback_entry_row(const struct chargeback_entry *e,
+    chargeback_write_fn write, void *arg)
+{
+	char bl[LEDGER_TIME_BUFSZ], bh[LEDGER_TIME_BUFSZ];
+	char cl[LEDGER_TIME_BUFSZ], ch[LEDGER_TIME_BUFSZ];
+	char cost[LEDGER_MONEY_BUFSZ], account[96], desc[600];
+	char dept[72], project[72];
+	int has_provider = e->provider != NULL && e->provider[0] != '\0';
+	int alloc = e->allocation_id != NULL;
+
+	ledger_time_format(e->billing_lo_us, bl);
+	ledger_time_format(e->billing_hi_us, bh);
+	ledger_time_format(e->charge_lo_us, cl);
+	ledger_time_format(e->charge_hi_us, ch);
+	ledger_money_format(e->amount, cost);
+	/* Reallocations and adjustments without a provider move money
+	 * inside the organisation: no provider's account is billed. */
+	snprintf(account, sizeof account, "%s%s", has_provider ?
+	    "payable:" : "internal", has_provider ? e->provider : "");
+	if (alloc && strcmp(e->cost_center, e->source) == 0)
+		snprintf(desc, sizeof desc, "%s allocated to other cost "
+		    "centers (%s split, allocation %s)", e->source, e->method,
+		    e->allocation_id);
+	else if (alloc)
+		snprintf(desc, sizeof desc, "allocated from %s (%s split, "
+		    "allocation %s)", e->source, e->method, e->allocation_id);
+	else
+		snprintf(desc, sizeof desc, "adjustment%s%s",
+		    e->memo[0] != '\0' ? ": " : "", e->memo);
+	segments(e->cost_center, dept, sizeof dept, project, sizeof project);
+
+	field(write, arg, account, 1);
+	field(write, arg, has_provider ? e->provider : "internal", 0);
+	field(write, arg, bl, 0);
+	field(write, arg, bh, 0);
+	field(write, arg, cl, 0);
+	field(write, arg, ch, 0);
+	field(write, arg, alloc ? "Usage" : "Adjustment", 0);
+	field(write, arg, NULL, 0);		/* ChargeClass */
+	field(write, arg, desc, 0);
+	field(write, arg, alloc ? "Usage-Based" : "One-Time", 0);
+	field(write, arg, cost, 0);		/* BilledCost */
+	field(write, arg, cost, 0);		/* EffectiveCost */
+	field(write, arg, cost, 0);		/* ListCost */
+	field(write, arg, NULL, 0);		/* ListUnitPrice */
+	field(write, arg, cost, 0);		/* ContractedCost */
+	field(write, arg, NULL, 0);		/* ContractedUnitPrice */
+	field(write, arg, "USD", 0);
+	field(write, arg, NULL, 0);		/* ConsumedQuantity */
+	field(write, arg, NULL, 0);		/* ConsumedUnit */
+	field(write, arg, NULL, 0);		/* PricingQuantity */
+	field(write, arg, NULL, 0);		/* PricingUnit */
+	field(write, arg, has_provider ? e->provider : NULL, 0);
+	field(write, arg, has_provider ? e->provider : NULL, 0);
+	field(write, arg, has_provider ? e->provider : NULL, 0);
+	field(write, arg, "AI and Machine Learning", 0);
+	field(write, arg, "Generative AI", 0);
+	field(write, arg, NULL, 0);		/* ServiceName */
+	field(write, arg, NULL, 0);		/* SkuId */
+	field(write, arg, NULL, 0);		/* SkuMeter */
+	field(write, arg, e->cost_center, 0);
+	field(write, arg, e->cost_center_name, 0);
+	field(write, arg, e->tags_json, 0);
+	field(write, arg, alloc ? e->method : NULL, 0);
+	field(write, arg, alloc ? e->details_json : NULL, 0);
+	field(write, arg, alloc ? e->source : NULL, 0);
+	field(write, arg, alloc ? e->source_tags_json : NULL, 0);
+	field(write, arg, e->cost_center, 0);
+	field(write, arg, dept, 0);
+	field(write, arg, project, 0);
+	field(write, arg, NULL, 0);		/* x_PriceVersionId */
 	write(arg, "\r\n", 2);
 }

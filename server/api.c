@@ -83,6 +83,10 @@ const struct tg_route tg_routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/reports/spend", api_report_spend,
 	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE,
 	  "from to group_by granularity cost_center top" },
+	{ EVHTTP_REQ_POST, "/v1/allocations", api_allocation_create,
+	  ROLE_ADMIN, BODY_JSON_OBJECT, NULL },
+	{ EVHTTP_REQ_GET, "/v1/allocations", api_allocation_list,
+	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, NULL },
 	{ EVHTTP_REQ_GET, "/v1/reports/chargeback", api_report_chargeback,
 	  ROLE_ADMIN | ROLE_FINANCE, BODY_NONE, "month grain" },
 	{ EVHTTP_REQ_GET, "/v1/reports/forecast", api_report_forecast,
@@ -265,4 +269,39 @@ api_param_time(struct tg_req *r, const char *name, int64_t *out_us,
 		return -1;
 	}
 	return 0;
+}
+
+int
+api_money_field(struct tg_req *r, json_t *v, const char *field, int64_t *out)
+{
+	const char *why;
+
+	if (json_is_string(v)) {
+		if (ledger_money_parse(json_string_value(v),
+		    json_string_length(v), out, &why) == 0)
+			return 0;
+	} else if (json_is_integer(v)) {
+		if (ledger_money_from_units(json_integer_value(v), out,
+		    &why) == 0)
+			return 0;
+	} else if (v == NULL || json_is_null(v)) {
+		http_reply_error(r, 400, "missing_field", field,
+		    "%s is required", field);
+		return -1;
+	} else
+		why = "money must be a decimal string such as \"12.50\"";
+	http_reply_error(r, 400, "invalid_field", field, "%s: %s", field, why);
+	return -1;
+}
+
+int
+api_cost_center_id_ok(const char *id)
+{
+	char acct[LEDGER_ACCOUNT_MAX + 16];
+	const char *why;
+
+	if (strlen(id) > 190)
+		return 0;
+	snprintf(acct, sizeof acct, "expense:%s", id);
+	return ledger_account_check(acct, &why) == 0;
 }

@@ -42,6 +42,8 @@ void api_report_chargeback(struct tg_req *r);
 void api_report_forecast(struct tg_req *r);
 void api_reconcile(struct tg_req *r);
 void api_report_recommendations(struct tg_req *r);
+void api_allocation_create(struct tg_req *r);
+void api_allocation_list(struct tg_req *r);
 
 /* The chargeback's pieces the command line shares (api_chargeback.c):
  * a month "YYYY-MM" as [lo, hi) in UTC; the price versions that could
@@ -53,6 +55,11 @@ void chargeback_versions(const struct pricing_book *b, int64_t lo,
 int chargeback_rows(PGresult *res, int64_t month_lo, int64_t month_hi,
     int month_grain, const struct pricing_book *prices,
     void (*write)(void *arg, const char *s, size_t n), void *arg);
+/* The CSV lines of a chargeback_entries.sql result (adjustments and
+ * reallocations); how many rows it held. */
+int chargeback_entry_rows(PGresult *res, int64_t month_lo, int64_t month_hi,
+    int month_grain, void (*write)(void *arg, const char *s, size_t n),
+    void *arg);
 /* The whole month to out, synchronously (the command line); -1 and a
  * reason in err. */
 int chargeback_write_month(PGconn *conn, int64_t lo, int64_t hi,
@@ -84,5 +91,11 @@ int api_get_string(struct tg_req *r, json_t *obj, const char *name,
     const char *field, int required, size_t maxlen, const char **out);
 int api_param_time(struct tg_req *r, const char *name, int64_t *out_us,
     int *present);
+/* A money field: a decimal string, or a JSON integer of whole units; a
+ * JSON real is refused because it may not be exact. 0, or replied 400. */
+int api_money_field(struct tg_req *r, json_t *v, const char *field,
+    int64_t *out);
+/* A cost-center path: what the ledger accepts after "expense:". */
+int api_cost_center_id_ok(const char *id);
 
 #endif

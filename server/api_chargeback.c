@@ -1,10 +1,17 @@
 /*
  * api_chargeback.c - GET /v1/reports/chargeback?month=YYYY-MM[&grain=day|month]:
  * the month's chargeback as CSV (reports/chargeback.c), streamed a page of
- * rows at a time (sql/queries/chargeback_page.sql), so its memory does not
- * grow with the month. The first page is read before anything is sent,
- * so a month that cannot be read gets an ordinary error reply; a page that
- * fails later cuts the transfer short rather than end a partial file.
+ * rows at a time, so its memory does not grow with the month: first the
+ * usage and its corrections (sql/queries/chargeback_page.sql), then the
+ * adjustments and reallocations on expense accounts
+ * (chargeback_entries.sql).
+ *
+ * Every page is read on one held connection inside one read-only
+ * REPEATABLE READ transaction, so the file is one snapshot of the ledger:
+ * events booked while it downloads are in none of its pages, never in
+ * some. The first page is read before anything is sent, so a month that
+ * cannot be read gets an ordinary error reply; a page that fails later
+ * cuts the transfer short rather than end a partial file.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +33,8 @@ struct cb_stream {
 	char grain[8];
 	char after[6][200];		/* the last row sent */
 	int started;
+	int entries;			/* past the usage, on the entries */
+	struct db_held *held;		/* the snapshot's connection */
 };
 
 static void
@@ -115,34 +124,98 @@ chargeback_rows(PGresult *res, int64_t month_lo, int64_t month_hi,
 	return n;
 }
 
+/* Write the rows of one chargeback_entries.sql result; the number
+ * written. */
+int
+chargeback_entry_rows(PGresult *res, int64_t month_lo, int64_t month_hi,
+    int month_grain, void (*write)(void *arg, const char *s, size_t n),
+    void *arg)
+{
+	struct chargeback_entry e;
+	const char *why;
+	int i, n = PQntuples(res);
+
+	for (i = 0; i < n; i++) {
+		char day[32];
+		int64_t lo;
+
+		memset(&e, 0, sizeof e);
+		snprintf(day, sizeof day, "%sT00:00:00Z", PQgetvalue(res, i, 0));
+		if (ledger_time_parse(day, strlen(day), &lo, &why) != 0)
+			continue;
+		e.billing_lo_us = month_lo;
+		e.billing_hi_us = month_hi;
+		e.charge_lo_us = month_grain ? month_lo : lo;
+		e.charge_hi_us = month_grain ? month_hi : lo + DAY_US;
+		e.cost_center = PQgetvalue(res, i, 1);
+		e.amount = atoll(PQgetvalue(res, i, 3));
+		e.memo = PQgetvalue(res, i, 4);
+		e.cost_center_name = PQgetvalue(res, i, 5);
+		e.tags_json = PQgetvalue(res, i, 6);
+		e.provider = PQgetvalue(res, i, 7);
+		if (!PQgetisnull(res, i, 8)) {
+			e.allocation_id = PQgetvalue(res, i, 8);
+			e.method = PQgetvalue(res, i, 9);
+			e.source = PQgetvalue(res, i, 10);
+			e.details_json = PQgetvalue(res, i, 11);
+			e.source_tags_json = PQgetvalue(res, i, 12);
+		}
+		chargeback_entry_row(&e, write, arg);
+	}
+	return n;
+}
+
 static void page_cb(void *arg, const struct db_result *res);
 
-/* Ask for the page after the last row sent; when the database cannot
- * be asked the request is already answered (503, or cut short). */
+/* End the stream and give the snapshot's connection back. */
+static void
+stream_done(struct tg_req *r, struct cb_stream *s, int ok)
+{
+	db_release(s->held);
+	free(s);
+	r->state = NULL;
+	if (ok)
+		http_stream_end(r);
+	else
+		http_stream_abort(r);
+}
+
+/* Ask for the page after the last row sent, of the usage or of the
+ * entries; a connection lost meanwhile ends the request. */
 static void
 next_page(struct tg_req *r, struct cb_stream *s)
 {
 	const char *p[10];
 	char limit[16];
-	int i;
+	int i, n;
 
 	snprintf(limit, sizeof limit, "%d", PAGE_ROWS);
 	p[0] = s->month_lo;
 	p[1] = s->month_hi;
 	p[2] = s->grain;
-	for (i = 0; i < 6; i++)
-		p[3 + i] = s->started ? s->after[i] : NULL;
-	p[9] = limit;
+	if (s->entries) {
+		p[3] = s->started && s->entries > 1 ? s->after[0] : NULL;
+		p[4] = s->started && s->entries > 1 ? s->after[1] : NULL;
+		p[5] = limit;
+		n = 6;
+	} else {
+		for (i = 0; i < 6; i++)
+			p[3 + i] = s->started ? s->after[i] : NULL;
+		p[9] = limit;
+		n = 10;
+	}
+	if (db_query_held(s->held, s->entries ? "chargeback_entries" :
+	    "chargeback_page", n, p, page_cb, r) == 0)
+		return;
 	if (s->started) {
-		if (db_query(r->srv->db, "chargeback_page", 10, p, page_cb,
-		    r) != 0) {
-			free(s);
-			http_stream_abort(r);
-		}
+		stream_done(r, s, 0);
 		return;
 	}
-	if (http_query(r, "chargeback_page", 10, p, page_cb) != 0)
-		free(s);
+	db_release(s->held);
+	free(s);
+	r->state = NULL;
+	http_reply_error(r, 503, "database_unavailable", NULL,
+	    "the database is unavailable; retry later");
 }
 
 static void
@@ -151,25 +224,29 @@ page_cb(void *arg, const struct db_result *res)
 	struct tg_req *r = arg;
 	struct cb_stream *s = r->state;
 	struct evbuffer *buf;
-	int n, i, last;
+	int n, i, last, month = strcmp(s->grain, "month") == 0;
 
+	if (res->status != DB_OK && s->started) {
+		stream_done(r, s, 0);
+		return;
+	}
 	if (res->status != DB_OK) {
-		if (s->started) {
-			free(s);
-			http_stream_abort(r);
-		} else {
-			free(s);
-			http_reply_db_failure(r, res);
-		}
+		db_release(s->held);
+		free(s);
+		r->state = NULL;
+		http_reply_db_failure(r, res);
 		return;
 	}
 	if ((buf = evbuffer_new()) == NULL) {
-		if (s->started)
-			http_stream_abort(r);
-		else
-			http_reply_error(r, 500, "internal_error", NULL,
-			    "out of memory");
+		if (s->started) {
+			stream_done(r, s, 0);
+			return;
+		}
+		db_release(s->held);
 		free(s);
+		r->state = NULL;
+		http_reply_error(r, 500, "internal_error", NULL,
+		    "out of memory");
 		return;
 	}
 	if (!s->started) {
@@ -177,20 +254,46 @@ page_cb(void *arg, const struct db_result *res)
 		evbuffer_add(buf, chargeback_header(),
 		    strlen(chargeback_header()));
 	}
-	n = chargeback_rows(res->res, s->lo, s->hi,
-	    strcmp(s->grain, "month") == 0, r->srv->prices, to_evbuffer, buf);
+	n = s->entries ? chargeback_entry_rows(res->res, s->lo, s->hi, month,
+	    to_evbuffer, buf) : chargeback_rows(res->res, s->lo, s->hi, month,
+	    r->srv->prices, to_evbuffer, buf);
 	http_stream_chunk(r, buf);
 	evbuffer_free(buf);
 	s->started = 1;
-	if (n < PAGE_ROWS) {
-		free(s);
-		http_stream_end(r);
+	last = n - 1;
+	if (n < PAGE_ROWS && s->entries) {
+		stream_done(r, s, 1);
 		return;
 	}
-	last = n - 1;
-	for (i = 0; i < 6; i++)
-		snprintf(s->after[i], sizeof s->after[i], "%s",
-		    PQgetvalue(res->res, last, i));
+	if (n < PAGE_ROWS) {
+		s->entries = 1;		/* the entries' first page next */
+	} else if (s->entries) {
+		s->entries = 2;
+		snprintf(s->after[0], sizeof s->after[0], "%s",
+		    PQgetvalue(res->res, last, 13));
+		snprintf(s->after[1], sizeof s->after[1], "%s",
+		    PQgetvalue(res->res, last, 14));
+	} else
+		for (i = 0; i < 6; i++)
+			snprintf(s->after[i], sizeof s->after[i], "%s",
+			    PQgetvalue(res->res, last, i));
+	next_page(r, s);
+}
+
+/* The snapshot is open: read the first page in it. */
+static void
+snapshot_cb(void *arg, const struct db_result *res)
+{
+	struct tg_req *r = arg;
+	struct cb_stream *s = r->state;
+
+	if (res->status != DB_OK) {
+		free(s);
+		r->state = NULL;
+		http_reply_db_failure(r, res);
+		return;
+	}
+	s->held = res->held;
 	next_page(r, s);
 }
 
@@ -223,13 +326,35 @@ api_report_chargeback(struct tg_req *r)
 	ledger_time_format(hi, s->month_hi);
 	snprintf(s->grain, sizeof s->grain, "%s", grain != NULL ? grain : "day");
 	r->state = s;
-	next_page(r, s);
+	if (db_query_hold(r->srv->db, "tx_snapshot", 0, NULL, snapshot_cb,
+	    r) != 0) {
+		free(s);
+		r->state = NULL;
+		http_reply_error(r, 503, "database_unavailable", NULL,
+		    "no database connection is free for a report; retry later");
+	}
 }
 
 static void
 to_file(void *arg, const char *s, size_t n)
 {
 	fwrite(s, 1, n, arg);
+}
+
+/* One page through libpq, synchronously; -1 and the reason in err. */
+static PGresult *
+page_sync(PGconn *conn, const char *stmt, int n, const char *const *p,
+    char *err, size_t errsz)
+{
+	PGresult *res = PQexecParams(conn, db_statement_text(stmt), n, NULL,
+	    p, NULL, NULL, 0);
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK ||
+	    PQresultStatus(res) == PGRES_COMMAND_OK)
+		return res;
+	snprintf(err, errsz, "%s", PQresultErrorMessage(res));
+	PQclear(res);
+	return NULL;
 }
 
 int
@@ -240,26 +365,26 @@ chargeback_write_month(PGconn *conn, int64_t lo, int64_t hi, int month_grain,
 	char limit[16], after[6][200];
 	const char *p[10];
 	PGresult *res;
-	int i, n, started = 0;
+	int i, n, started = 0, rc = -1;
 
 	ledger_time_format(lo, month_lo);
 	ledger_time_format(hi, month_hi);
 	snprintf(limit, sizeof limit, "%d", PAGE_ROWS);
+	/* The same single snapshot as the server's. */
+	if ((res = page_sync(conn, "tx_snapshot", 0, NULL, err, errsz)) == NULL)
+		return -1;
+	PQclear(res);
 	fputs(chargeback_header(), out);
+	p[0] = month_lo;
+	p[1] = month_hi;
+	p[2] = month_grain ? "month" : "day";
 	do {
-		p[0] = month_lo;
-		p[1] = month_hi;
-		p[2] = month_grain ? "month" : "day";
 		for (i = 0; i < 6; i++)
 			p[3 + i] = started ? after[i] : NULL;
 		p[9] = limit;
-		res = PQexecParams(conn, db_statement_text("chargeback_page"), 10,
-		    NULL, p, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			snprintf(err, errsz, "%s", PQresultErrorMessage(res));
-			PQclear(res);
-			return -1;
-		}
+		if ((res = page_sync(conn, "chargeback_page", 10, p, err,
+		    errsz)) == NULL)
+			goto out;
 		n = chargeback_rows(res, lo, hi, month_grain, prices, to_file,
 		    out);
 		for (i = 0; n > 0 && i < 6; i++)
@@ -268,9 +393,28 @@ chargeback_write_month(PGconn *conn, int64_t lo, int64_t hi, int month_grain,
 		started = 1;
 		PQclear(res);
 	} while (n == PAGE_ROWS);
+	started = 0;
+	do {
+		p[3] = started ? after[0] : NULL;
+		p[4] = started ? after[1] : NULL;
+		p[5] = limit;
+		if ((res = page_sync(conn, "chargeback_entries", 6, p, err,
+		    errsz)) == NULL)
+			goto out;
+		n = chargeback_entry_rows(res, lo, hi, month_grain, to_file,
+		    out);
+		for (i = 0; n > 0 && i < 2; i++)
+			snprintf(after[i], sizeof after[i], "%s",
+			    PQgetvalue(res, n - 1, 13 + i));
+		started = 1;
+		PQclear(res);
+	} while (n == PAGE_ROWS);
 	if (fflush(out) != 0 || ferror(out)) {
 		snprintf(err, errsz, "cannot write the file");
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	PQclear(PQexec(conn, "ROLLBACK"));
+	return rc;
 }

@@ -14,19 +14,6 @@
 #define NAME_MAX_LEN 200
 #define TAGS_MAX 50
 
-/* A cost-center path: what the ledger accepts after "expense:". */
-static int
-path_ok(const char *id)
-{
-	char acct[LEDGER_ACCOUNT_MAX + 16];
-	const char *why;
-
-	if (strlen(id) > 190)
-		return 0;
-	snprintf(acct, sizeof acct, "expense:%s", id);
-	return ledger_account_check(acct, &why) == 0;
-}
-
 int
 api_check_tags(struct tg_req *r, json_t *tags, const char *field)
 {
@@ -111,7 +98,7 @@ api_cost_center_create(struct tg_req *r)
 	    api_get_string(r, r->body, "owner", "owner", 0, NAME_MAX_LEN,
 	    &owner) != 0)
 		return;
-	if (!path_ok(id)) {
+	if (!api_cost_center_id_ok(id)) {
 		http_reply_error(r, 400, "invalid_field", "id", "id must be a "
 		    "path of segments of a-z 0-9 _ - . (each starting with a "
 		    "letter or digit, at most 64 bytes) joined by /");
@@ -218,7 +205,7 @@ api_cost_center_get(struct tg_req *r)
 {
 	const char *params[1] = { r->arg };
 
-	if (!path_ok(r->arg)) {
+	if (!api_cost_center_id_ok(r->arg)) {
 		http_reply_error(r, 404, "unknown_cost_center", NULL,
 		    "no cost center %.200s", r->arg);
 		return;

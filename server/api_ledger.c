@@ -36,31 +36,6 @@ parse_int64(const char *s, int64_t *out)
 	return 0;
 }
 
-/* One posting's amount: a decimal string, or a JSON integer of whole
- * units; a JSON real is refused because it may not be exact. */
-static int
-parse_amount(struct tg_req *r, json_t *v, const char *field, int64_t *out)
-{
-	const char *why;
-
-	if (json_is_string(v)) {
-		if (ledger_money_parse(json_string_value(v),
-		    json_string_length(v), out, &why) == 0)
-			return 0;
-	} else if (json_is_integer(v)) {
-		if (ledger_money_from_units(json_integer_value(v), out,
-		    &why) == 0)
-			return 0;
-	} else if (v == NULL || json_is_null(v)) {
-		http_reply_error(r, 400, "missing_field", field,
-		    "%s is required", field);
-		return -1;
-	} else
-		why = "money must be a decimal string such as \"12.50\"";
-	http_reply_error(r, 400, "invalid_field", field, "%s: %s", field, why);
-	return -1;
-}
-
 static void
 adjust_cb(void *arg, const struct db_result *res)
 {
@@ -175,7 +150,7 @@ api_ledger_adjust(struct tg_req *r)
 		    LEDGER_ACCOUNT_MAX, &ps[i].account) != 0)
 			return;
 		snprintf(field, sizeof field, "postings[%zu].amount", i);
-		if (parse_amount(r, json_object_get(p, "amount"), field,
+		if (api_money_field(r, json_object_get(p, "amount"), field,
 		    &ps[i].amount) != 0)
 			return;
 	}
@@ -361,7 +336,7 @@ static void
 verify_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
-	json_t *bad, *rollups, *posted, *meters, *orphans, *orphan_tx;
+	json_t *bad, *rollups, *posted, *meters, *orphans, *orphan_tx, *allocs;
 	int64_t tb;
 	int tb_ok;
 
@@ -379,12 +354,15 @@ verify_cb(void *arg, const struct db_result *res)
 	parse_id_list(PQgetvalue(res->res, 0, 7), orphans);
 	orphan_tx = json_array();
 	parse_id_list(PQgetvalue(res->res, 0, 8), orphan_tx);
+	allocs = json_loads(PQgetvalue(res->res, 0, 9), 0, NULL);
+	if (allocs == NULL)
+		allocs = json_array();
 	http_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o}",
+	    "s:o, s:o, s:o, s:o}",
 	    "ok", tb_ok && tb == 0 && json_array_size(bad) == 0 &&
 	    json_array_size(rollups) == 0 && json_array_size(posted) == 0 &&
 	    json_array_size(meters) == 0 && json_array_size(orphans) == 0 &&
-	    json_array_size(orphan_tx) == 0,
+	    json_array_size(orphan_tx) == 0 && json_array_size(allocs) == 0,
 	    "transactions", (json_int_t)atoll(PQgetvalue(res->res, 0, 0)),
 	    "postings", (json_int_t)atoll(PQgetvalue(res->res, 0, 1)),
 	    "trial_balance", tb_ok ? api_money(tb) :
@@ -393,7 +371,8 @@ verify_cb(void *arg, const struct db_result *res)
 	    "rollup_differences", rollups != NULL ? rollups : json_array(),
 	    "posting_differences", posted != NULL ? posted : json_array(),
 	    "meter_differences", meters != NULL ? meters : json_array(),
-	    "orphan_events", orphans, "orphan_transactions", orphan_tx));
+	    "orphan_events", orphans, "orphan_transactions", orphan_tx,
+	    "allocation_differences", allocs));
 }
 
 void

@@ -16,6 +16,12 @@
  *
  * Callbacks are made with the connection already back in a consistent state,
  * so a callback may submit the next query right away.
+ *
+ * A connection can be held by one caller across statements (one snapshot
+ * for a streamed report): dispatch passes it by until the caller releases
+ * it, which rolls back whatever transaction it left open. A held
+ * connection that breaks is simply unlinked from its holder, whose next
+ * statement is then refused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +50,7 @@ struct db_query {
 	db_cb cb;
 	void *arg;
 	int64_t enqueued_ms;
+	int keep;		/* hold the connection once it succeeds */
 };
 TAILQ_HEAD(query_list, db_query);
 
@@ -59,6 +66,11 @@ struct db_conn {
 	PGresult *first;	/* the query's first result */
 	int backoff_ms;
 	int was_up;
+	struct db_held *held;	/* its holder, while held */
+};
+
+struct db_held {
+	struct db_conn *conn;	/* NULL once the connection broke */
 };
 
 struct db_pool {
@@ -132,11 +144,12 @@ pool_up_count(const struct db_pool *pool)
 
 static void
 finish_query(struct db_query *q, enum db_status status, PGresult *res,
-    const char *message)
+    const char *message, struct db_held *held)
 {
 	struct db_result r;
 	const char *state = NULL;
 
+	r.held = held;
 	r.status = status;
 	r.res = res;
 	r.sqlstate = "";
@@ -163,8 +176,16 @@ fail_queue(struct db_pool *pool, enum db_status status, const char *why)
 		pool->queued--;
 		if (status == DB_UNAVAILABLE)
 			pool->st.unavailable++;
-		finish_query(q, status, NULL, why);
+		finish_query(q, status, NULL, why, NULL);
 	}
+}
+
+static void
+unhold(struct db_conn *c)
+{
+	if (c->held != NULL)
+		c->held->conn = NULL;
+	c->held = NULL;
 }
 
 /* Drop the connection; retry later. In-flight and, when nothing else is up,
@@ -200,6 +221,7 @@ conn_fail(struct db_conn *c, const char *what)
 	}
 	c->state = C_DOWN;
 	c->q = NULL;
+	unhold(c);
 	evtimer_del(c->timer);
 	timer_in(c, c->backoff_ms);
 	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
@@ -207,7 +229,7 @@ conn_fail(struct db_conn *c, const char *what)
 
 	if (q != NULL) {
 		pool->st.unavailable++;
-		finish_query(q, DB_UNAVAILABLE, NULL, msg);
+		finish_query(q, DB_UNAVAILABLE, NULL, msg, NULL);
 	}
 	if (pool_up_count(pool) == 0)
 		fail_queue(pool, DB_UNAVAILABLE, msg);
@@ -355,11 +377,22 @@ conn_command_done(struct db_conn *c)
 		conn_fail(c, "query");
 		return;
 	}
+	if ((st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && q->keep) {
+		if ((c->held = calloc(1, sizeof *c->held)) == NULL) {
+			/* Whatever the statement began must not reach the
+			 * next caller: the connection starts afresh. */
+			PQclear(res);
+			c->q = q;
+			conn_fail(c, "out of memory");
+			return;
+		}
+		c->held->conn = c;
+	}
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-		finish_query(q, DB_OK, res, NULL);
+		finish_query(q, DB_OK, res, NULL, c->held);
 	} else {
 		pool->st.errors++;
-		finish_query(q, DB_ERROR, res, "statement failed");
+		finish_query(q, DB_ERROR, res, "statement failed", NULL);
 	}
 	PQclear(res);
 	pool_dispatch(pool);
@@ -471,7 +504,8 @@ pool_dispatch(struct db_pool *pool)
 	int i;
 
 	for (i = 0; i < pool->nconns && !TAILQ_EMPTY(&pool->queue); i++) {
-		if (pool->conns[i].state != C_IDLE)
+		if (pool->conns[i].state != C_IDLE ||
+		    pool->conns[i].held != NULL)
 			continue;
 		q = TAILQ_FIRST(&pool->queue);
 		TAILQ_REMOVE(&pool->queue, q, link);
@@ -495,7 +529,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 		pool->queued--;
 		pool->st.timeouts++;
 		finish_query(q, DB_TIMEOUT, NULL,
-		    "no database connection became free in time");
+		    "no database connection became free in time", NULL);
 	}
 }
 
@@ -560,8 +594,10 @@ db_pool_free(struct db_pool *pool)
 		q = c->q;
 		c->q = NULL;
 		c->state = C_DOWN;
+		unhold(c);
 		if (q != NULL)
-			finish_query(q, DB_SHUTDOWN, NULL, "server stopping");
+			finish_query(q, DB_SHUTDOWN, NULL, "server stopping",
+			    NULL);
 		if (c->io != NULL)
 			event_free(c->io);
 		if (c->timer != NULL)
@@ -611,9 +647,11 @@ db_statement_text(const char *name)
 	return f != NULL ? f->text : NULL;
 }
 
-int
-db_query(struct db_pool *pool, const char *name, int nparams,
-    const char *const *values, db_cb cb, void *arg)
+/* A query of a prepared statement with its parameters copied; NULL when
+ * the statement is unknown or memory ran out. */
+static struct db_query *
+query_new(const char *name, int nparams, const char *const *values,
+    db_cb cb, void *arg)
 {
 	struct db_query *q;
 	const struct sql_file *f;
@@ -621,22 +659,17 @@ db_query(struct db_pool *pool, const char *name, int nparams,
 	char *p;
 	int i;
 
-	if (!db_pool_up(pool)) {
-		pool->st.unavailable++;
-		return -1;
-	}
 	if ((f = find_statement(name)) == NULL)
-		return -1;
-	name = f->name;	/* static: it outlives the caller's string */
+		return NULL;
 	for (i = 0; i < nparams; i++)
 		if (values[i] != NULL)
 			need += strlen(values[i]) + 1;
 	if ((q = calloc(1, sizeof *q)) == NULL)
-		return -1;
+		return NULL;
 	q->values = malloc(sizeof(char *) * (size_t)(nparams + 1) + need);
 	if (q->values == NULL) {
 		free(q);
-		return -1;
+		return NULL;
 	}
 	p = (char *)(q->values + nparams + 1);
 	for (i = 0; i < nparams; i++) {
@@ -650,15 +683,106 @@ db_query(struct db_pool *pool, const char *name, int nparams,
 		p += len;
 	}
 	q->values[nparams] = NULL;
-	q->name = name;
+	q->name = f->name;	/* static: it outlives the caller's string */
 	q->nparams = nparams;
 	q->cb = cb;
 	q->arg = arg;
 	q->enqueued_ms = now_ms();
+	return q;
+}
+
+static int
+held_count(const struct db_pool *pool)
+{
+	int i, n = 0;
+
+	for (i = 0; i < pool->nconns; i++)
+		if (pool->conns[i].held != NULL)
+			n++;
+	return n;
+}
+
+static int
+enqueue(struct db_pool *pool, const char *name, int nparams,
+    const char *const *values, db_cb cb, void *arg, int keep)
+{
+	struct db_query *q;
+
+	if (!db_pool_up(pool)) {
+		pool->st.unavailable++;
+		return -1;
+	}
+	/* Holders never take the last connection from everyone else. */
+	if (keep && held_count(pool) >= (pool->nconns > 1 ? pool->nconns - 1 :
+	    1))
+		return -1;
+	if ((q = query_new(name, nparams, values, cb, arg)) == NULL)
+		return -1;
+	q->keep = keep;
 	TAILQ_INSERT_TAIL(&pool->queue, q, link);
 	pool->queued++;
 	pool_dispatch(pool);
 	return 0;
+}
+
+int
+db_query(struct db_pool *pool, const char *name, int nparams,
+    const char *const *values, db_cb cb, void *arg)
+{
+	return enqueue(pool, name, nparams, values, cb, arg, 0);
+}
+
+int
+db_query_hold(struct db_pool *pool, const char *name, int nparams,
+    const char *const *values, db_cb cb, void *arg)
+{
+	return enqueue(pool, name, nparams, values, cb, arg, 1);
+}
+
+int
+db_query_held(struct db_held *h, const char *name, int nparams,
+    const char *const *values, db_cb cb, void *arg)
+{
+	struct db_query *q;
+
+	if (h->conn == NULL || h->conn->state != C_IDLE ||
+	    (q = query_new(name, nparams, values, cb, arg)) == NULL)
+		return -1;
+	conn_send(h->conn, q);
+	return 0;
+}
+
+static void
+released_cb(void *arg, const struct db_result *r)
+{
+	(void)arg;
+	(void)r;
+}
+
+void
+db_release(struct db_held *h)
+{
+	struct db_conn *c;
+	struct db_query *q;
+
+	if (h == NULL)
+		return;
+	c = h->conn;
+	free(h);
+	if (c == NULL)
+		return;
+	c->held = NULL;
+	if (c->state != C_IDLE) {
+		/* A statement still runs for a caller who has gone: the
+		 * connection cannot be trusted with its transaction. */
+		conn_fail(c, "released while busy");
+		return;
+	}
+	if ((q = query_new("tx_end", 0, NULL, released_cb, NULL)) == NULL) {
+		conn_fail(c, "out of memory");
+		return;
+	}
+	conn_send(c, q);
 }
 
 void

@@ -19,6 +19,7 @@
 struct event_base;
 struct tg_config;
 struct db_pool;
+struct db_held;
 
 enum db_status {
 	DB_OK,			/* res holds the rows */
@@ -33,6 +34,7 @@ struct db_result {
 	PGresult *res;		/* borrowed: valid during the callback only */
 	const char *sqlstate;	/* "" unless DB_ERROR */
 	const char *message;	/* never NULL */
+	struct db_held *held;	/* db_query_hold's connection, on DB_OK */
 };
 
 typedef void (*db_cb)(void *arg, const struct db_result *r);
@@ -73,6 +75,24 @@ int db_pool_up(const struct db_pool *pool);
 int db_query(struct db_pool *pool, const char *name, int nparams,
     const char *const *values, db_cb cb, void *arg)
     __attribute__((warn_unused_result));
+
+/*
+ * Like db_query, but on success the connection that ran the statement
+ * stays with the caller (res->held) for the statements that follow, run
+ * with db_query_held one at a time, until db_release gives it back. A
+ * failed statement holds nothing.
+ */
+int db_query_hold(struct db_pool *pool, const char *name, int nparams,
+    const char *const *values, db_cb cb, void *arg)
+    __attribute__((warn_unused_result));
+/* Run a statement on a held connection; -1 (cb never called) when the
+ * connection broke meanwhile or is still running one. */
+int db_query_held(struct db_held *h, const char *name, int nparams,
+    const char *const *values, db_cb cb, void *arg)
+    __attribute__((warn_unused_result));
+/* Give a held connection back, rolling back any transaction it has open;
+ * frees h. NULL is fine. */
+void db_release(struct db_held *h);
 
 void db_pool_stats(const struct db_pool *pool, struct db_stats *st);
 

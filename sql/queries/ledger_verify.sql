@@ -2,7 +2,9 @@
 -- every transaction is balanced with at least two postings (a usage
 -- transaction of an unpriced event has none); and the usage rollups equal
 -- what the events and postings say, and the per-meter rollups add up to
--- the daily ones; and no row points nowhere (events without their
+-- the daily ones; every shared-cost allocation's postings are what it
+-- recorded (its source credited its amount, each target debited its
+-- part); and no row points nowhere (events without their
 -- transaction, transactions without their key, postings without their
 -- transaction or account).
 SELECT
@@ -121,4 +123,26 @@ SELECT
 		UNION
 		SELECT p.transaction_id FROM postings p
 		WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = p.account_id)
-		ORDER BY 1 LIMIT 100) o) AS orphan_transactions
+		ORDER BY 1 LIMIT 100) o) AS orphan_transactions,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT coalesce(e.id, p.id) AS allocation,
+		    coalesce(e.account, p.account) AS account,
+		    e.amount AS recorded, p.amount AS posted
+		FROM (
+			SELECT al.id, 'expense:' || al.source AS account,
+			    -al.amount AS amount
+			FROM allocations al
+			UNION ALL
+			SELECT al.id, 'expense:' || ap.cost_center, ap.amount
+			FROM allocations al
+			JOIN allocation_parts ap ON ap.allocation_id = al.id
+			WHERE ap.amount <> 0) e
+		FULL JOIN (
+			SELECT al.id, ac.name AS account, sum(po.amount) AS amount
+			FROM allocations al
+			JOIN postings po ON po.transaction_id = al.transaction_id
+			    AND po.occurred_at = al.occurred_at
+			JOIN accounts ac ON ac.id = po.account_id
+			GROUP BY 1, 2) p ON p.id = e.id AND p.account = e.account
+		WHERE e.amount IS DISTINCT FROM p.amount
+		LIMIT 100) x) AS allocation_differences

@@ -127,5 +127,6 @@ extern const struct itest spool_tests[];
 extern const struct itest budget_tests[];
 extern const struct itest nginx_tests[];
 extern const struct itest report_tests[];
+extern const struct itest alloc_tests[];
 
 #endif

@@ -78,6 +78,80 @@ test_quoting_and_columns(void **state)
 	    0);
 }
 
+/* Count the unquoted commas of a line. */
+static size_t
+columns(const struct out *o)
+{
+	size_t i, commas = 0;
+	int inq = 0;
+
+	for (i = 0; i < o->n; i++) {
+		if (o->buf[i] == '"')
+			inq = !inq;
+		else if (o->buf[i] == ',' && !inq)
+			commas++;
+	}
+	return commas + 1;
+}
+
+static void
+test_allocation_and_adjustment_rows(void **state)
+{
+	struct chargeback_entry e;
+	struct out o = { "", 0 };
+
+	(void)state;
+	memset(&e, 0, sizeof e);
+	e.billing_lo_us = 1790812800LL * 1000000;	/* 2026-10-01 */
+	e.billing_hi_us = 1793491200LL * 1000000;
+	e.charge_lo_us = e.billing_lo_us;
+	e.charge_hi_us = e.billing_lo_us + 86400LL * 1000000;
+	e.cost_center = "eng/search";
+	e.cost_center_name = "Search";
+	e.tags_json = "{}";
+	e.provider = "";
+	e.memo = "";
+	e.amount = 902700000;
+	e.allocation_id = "alloc-1";
+	e.method = "percent";
+	e.source = "platform";
+	e.details_json = "{\"Elements\": [{\"AllocatedRatio\": 0.6}]}";
+	e.source_tags_json = "{\"unit\": \"plat\"}";
+	chargeback_entry_row(&e, collect, &o);
+	assert_int_equal(columns(&o), 40);
+	assert_non_null(strstr(o.buf, "internal,internal,"));
+	assert_non_null(strstr(o.buf, ",Usage,,\"allocated from platform "
+	    "(percent split, allocation alloc-1)\",Usage-Based,0.902700000,"));
+	/* The four Allocated* columns, then x_CostCenter and the rest. */
+	assert_non_null(strstr(o.buf, ",percent,\"{\"\"Elements\"\": "
+	    "[{\"\"AllocatedRatio\"\": 0.6}]}\",platform,\"{\"\"unit\"\": "
+	    "\"\"plat\"\"}\",eng/search,eng,search,\r\n"));
+
+	/* The source's side: negative, described as given away. */
+	o.n = 0;
+	e.cost_center = "platform";
+	e.amount = -1504500000;
+	chargeback_entry_row(&e, collect, &o);
+	assert_int_equal(columns(&o), 40);
+	assert_non_null(strstr(o.buf, ",-1.504500000,-1.504500000,"));
+	assert_non_null(strstr(o.buf, "platform allocated to other cost "
+	    "centers"));
+
+	/* An adjustment against a provider: no Allocated* columns. */
+	o.n = 0;
+	memset(&e.allocation_id, 0, sizeof e - offsetof(struct chargeback_entry,
+	    allocation_id));
+	e.provider = "openai";
+	e.memo = "true-up, Q3";
+	e.amount = 1500000000;
+	chargeback_entry_row(&e, collect, &o);
+	assert_int_equal(columns(&o), 40);
+	assert_int_equal(strncmp(o.buf, "payable:openai,openai,", 22), 0);
+	assert_non_null(strstr(o.buf, ",Adjustment,,\"adjustment: true-up, "
+	    "Q3\",One-Time,1.500000000,"));
+	assert_non_null(strstr(o.buf, ",,,,,platform,platform,,\r\n"));
+}
+
 static void
 test_unit_price_gives_back_the_cost(void **state)
 {
@@ -116,6 +190,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quoting_and_columns),
+		cmocka_unit_test(test_allocation_and_adjustment_rows),
 		cmocka_unit_test(test_unit_price_gives_back_the_cost),
 	};
 

@@ -1,0 +1,2 @@
+-- The end of a held connection's read-only snapshot (db_release).
+ROLLBACK
