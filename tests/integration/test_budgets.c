@@ -559,6 +559,7 @@ t_anomaly(void)
 {
 	char id[32], path[64], sql[256];
 	struct resp *r;
+	double t0;
 
 	cost_center("bt");
 	cost_center("bt/burn");
@@ -575,6 +576,13 @@ t_anomaly(void)
 	resp_free(r);
 	CHECK(strcmp(status_of(id, "paused"), "anomaly") == 0, "paused: %s",
 	    status_of(id, "paused"));
+	/* The pause is written behind the decision: resuming before it is
+	 * recorded would leave the record paused. */
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM audit_log WHERE "
+	    "entity = 'budget' AND entity_id = '%s' AND action = 'anomaly'",
+	    id);
+	for (t0 = now_s(); strcmp(db_value(sql), "1") != 0 && now_s() - t0 < 5;)
+		usleep(10000);
 	snprintf(path, sizeof path, "/v1/budgets/%s/resume", id);
 	r = http("POST", path, gateway_key, NULL, NULL);
 	CHECK(r->status == 403, "a gateway resumed a budget: %ld", r->status);
