@@ -935,6 +935,7 @@ decide(struct tg_req *r, struct authz *a)
 	struct estimate est;
 	struct reservation *rsv;
 	const struct pricing_table *t;
+	const char *cc;
 	int64_t now = http_wall_now_us(), version, max_out = a->max_out;
 	int n, i, priced;
 
@@ -947,18 +948,21 @@ decide(struct tg_req *r, struct authz *a)
 	}
 	/* Who pays, as booking will decide it: the call's cost center, else
 	 * the first allocation rule that matches, else the key's default. */
-	if (a->cc == NULL)
-		a->cc = budgets_route(bs, a->user, r->key.id, a->tags, a->ntags);
-	if (a->cc == NULL && r->key.cost_center[0] != '\0')
-		a->cc = r->key.cost_center;
+	/* (Routed afresh on every pass: a rule's string may be gone after a
+	 * wait for a lease.) */
+	cc = a->cc;
+	if (cc == NULL)
+		cc = budgets_route(bs, a->user, r->key.id, a->tags, a->ntags);
+	if (cc == NULL && r->key.cost_center[0] != '\0')
+		cc = r->key.cost_center;
 	memset(&subj, 0, sizeof subj);
-	subj.cost_center = a->cc;
+	subj.cost_center = cc;
 	subj.user = a->user;
 	subj.provider = a->provider;
 	subj.model = a->model;
 	subj.ntags = a->ntags;
 	subj.tags = a->tags;
-	if (a->cc == NULL || !budgets_cost_center_ok(bs, a->cc)) {
+	if (cc == NULL || !budgets_cost_center_ok(bs, cc)) {
 		answer(r, a, BD_PAUSE, "unknown_cost_center", NULL, NULL, 0, NULL,
 		    0);
 		return;
@@ -1013,7 +1017,7 @@ decide(struct tg_req *r, struct authz *a)
 		    ans.retry_after_ms);
 		return;
 	}
-	rsv = budgets_reserve(bs, m, n, r->key.id, a->request_id, a->cc,
+	rsv = budgets_reserve(bs, m, n, r->key.id, a->request_id, cc,
 	    ans.amount, ask.tokens, ans.max_output > 0 ? ans.max_output :
 	    max_out, a->ttl);
 	if (rsv == NULL) {
