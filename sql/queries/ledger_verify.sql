@@ -4,7 +4,8 @@
 -- what the events and postings say, and the per-meter rollups add up to
 -- the daily ones; and no row points nowhere (events without their
 -- transaction, transactions without their key, postings without their
--- transaction or account).
+-- transaction or account); and the rollup per cost center and day adds
+-- up the finer ones, quantities included.
 SELECT
 	(SELECT count(*) FROM transactions) AS transactions,
 	(SELECT count(*) FROM postings) AS postings,
@@ -121,4 +122,28 @@ SELECT
 		UNION
 		SELECT p.transaction_id FROM postings p
 		WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = p.account_id)
-		ORDER BY 1 LIMIT 100) o) AS orphan_transactions
+		ORDER BY 1 LIMIT 100) o) AS orphan_transactions,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT coalesce(c.day, d.day) AS day,
+		    coalesce(c.cost_center, d.cost_center) AS cost_center,
+		    c.events AS cost_center_events, d.events,
+		    c.cost AS cost_center_cost, d.cost,
+		    c.quantities AS cost_center_quantities, d.quantities
+		FROM usage_cc_daily c
+		FULL JOIN (
+			SELECT day, cost_center, sum(events) AS events,
+			    sum(unpriced) AS unpriced, sum(list_cost) AS list_cost,
+			    sum(cost) AS cost,
+			    coalesce((SELECT jsonb_object_agg(meter, q) FROM (
+			        SELECT m.meter, sum(m.quantity) AS q
+			        FROM usage_daily_meters m
+			        WHERE m.day = u.day AND m.cost_center = u.cost_center
+			        GROUP BY 1) y WHERE q <> 0), '{}') AS quantities
+			FROM usage_daily u GROUP BY 1, 2) d
+		    USING (day, cost_center)
+		WHERE c.events IS DISTINCT FROM d.events
+		    OR c.unpriced IS DISTINCT FROM d.unpriced
+		    OR c.list_cost IS DISTINCT FROM d.list_cost
+		    OR c.cost IS DISTINCT FROM d.cost
+		    OR c.quantities IS DISTINCT FROM d.quantities
+		LIMIT 100) x) AS cost_center_rollup_differences
