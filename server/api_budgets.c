@@ -1071,6 +1071,25 @@ decide(struct tg_req *r, struct authz *a)
 	    NULL, m, n, rsv, 0);
 }
 
+/* The call's tags, checked as every tags object is; they point into tj,
+ * which must outlive the decision. 0, or -1 when replied. */
+static int
+take_tags(struct tg_req *r, struct authz *a, json_t *tj, const char *field)
+{
+	const char *k;
+	json_t *v;
+
+	if (api_check_tags(r, tj, field) != 0)
+		return -1;
+	json_object_foreach(tj, k, v) {
+		if (a->ntags == 64)
+			break;
+		a->tags[a->ntags].key = k;
+		a->tags[a->ntags++].value = json_string_value(v);
+	}
+	return 0;
+}
+
 void
 api_authorize(struct tg_req *r)
 {
@@ -1080,8 +1099,8 @@ api_authorize(struct tg_req *r)
 	static const char *const est_fields[] = { "input_tokens",
 	    "max_output_tokens", "cached_input_tokens", NULL };
 	struct authz a;
-	const char *tier_name, *k;
-	json_t *estimate, *tj, *v;
+	const char *tier_name;
+	json_t *estimate, *tj;
 	int present;
 
 	memset(&a, 0, sizeof a);
@@ -1131,16 +1150,8 @@ api_authorize(struct tg_req *r)
 	    &present) != 0)
 		return;
 	if ((tj = json_object_get(r->body, "tags")) != NULL &&
-	    !json_is_null(tj)) {
-		if (api_check_tags(r, tj, "tags") != 0)
-			return;
-		json_object_foreach(tj, k, v) {
-			if (a.ntags == 64)
-				break;
-			a.tags[a.ntags].key = k;
-			a.tags[a.ntags++].value = json_string_value(v);
-		}
-	}
+	    !json_is_null(tj) && take_tags(r, &a, tj, "tags") != 0)
+		return;
 	decide(r, &a);
 }
 
@@ -1202,7 +1213,7 @@ void
 api_authorize_check(struct tg_req *r)
 {
 	struct authz a;
-	const char *tier_name;
+	const char *tier_name, *tags;
 	int present;
 
 	memset(&a, 0, sizeof a);
@@ -1238,6 +1249,20 @@ api_authorize_check(struct tg_req *r)
 		    "X-Tollgate-Service-Tier must be standard, batch, flex or "
 		    "priority");
 		return;
+	}
+	/* Tags as the body's JSON object, so that budgets narrowed by a tag
+	 * see them here too; kept in the draft until the request ends. */
+	if ((tags = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
+	    "X-Tollgate-Tags")) != NULL) {
+		r->draft = json_loads(tags, JSON_REJECT_DUPLICATES, NULL);
+		if (r->draft == NULL) {
+			http_reply_error(r, 400, "invalid_field", "X-Tollgate-Tags",
+			    "X-Tollgate-Tags must be a JSON object of string "
+			    "values");
+			return;
+		}
+		if (take_tags(r, &a, r->draft, "X-Tollgate-Tags") != 0)
+			return;
 	}
 	decide(r, &a);
 }

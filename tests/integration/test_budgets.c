@@ -776,6 +776,124 @@ t_weekday_forecast(void)
 	resp_free(r);
 }
 
+/* The number of live reservations on a budget. */
+static size_t
+live_holds(const char *budget_id)
+{
+	char path[64];
+	struct resp *r;
+	size_t n;
+
+	snprintf(path, sizeof path, "/v1/reservations?budget=%s", budget_id);
+	r = http("GET", path, admin_key, NULL, NULL);
+	n = json_array_size(json_object_get(r->json, "reservations"));
+	resp_free(r);
+	return n;
+}
+
+/*
+ * GET /v1/authorize/check with malformed headers: 400 with a stable code
+ * and the header at fault, and nothing held. Tags come as the body's
+ * JSON object, so a budget narrowed by a tag decides here too.
+ */
+static void
+t_check_headers(void)
+{
+	static const char *const base[] = {
+		"X-Tollgate-Cost-Center: bt/chk", "X-Tollgate-Provider: openai",
+		"X-Tollgate-Model: gpt-4o", "X-Tollgate-Input-Tokens: 100",
+		"X-Tollgate-Max-Output-Tokens: 100" };
+	static const struct { const char *header, *code, *field; } bad[] = {
+		{ "X-Tollgate-Input-Tokens: 12abc", "invalid_field",
+		  "X-Tollgate-Input-Tokens" },
+		{ "X-Tollgate-Input-Tokens: -5", "invalid_field",
+		  "X-Tollgate-Input-Tokens" },
+		{ "X-Tollgate-Input-Tokens: 99999999999999999999",
+		  "invalid_field", "X-Tollgate-Input-Tokens" },
+		{ "X-Tollgate-Input-Tokens;", "invalid_field",
+		  "X-Tollgate-Input-Tokens" },		/* empty */
+		{ "X-Tollgate-Input-Tokens:", "missing_field",
+		  "X-Tollgate-Input-Tokens" },		/* absent */
+		{ "X-Tollgate-Max-Output-Tokens: 0", "invalid_field",
+		  "X-Tollgate-Max-Output-Tokens" },
+		{ "X-Tollgate-Max-Output-Tokens: 1.5", "invalid_field",
+		  "X-Tollgate-Max-Output-Tokens" },
+		{ "X-Tollgate-Cached-Input-Tokens: lots", "invalid_field",
+		  "X-Tollgate-Cached-Input-Tokens" },
+		{ "X-Tollgate-Reservation-Ttl: 86401", "invalid_field",
+		  "X-Tollgate-Reservation-Ttl" },
+		{ "X-Tollgate-Service-Tier: gold", "invalid_field",
+		  "X-Tollgate-Service-Tier" },
+		{ "X-Tollgate-Model:", "missing_field", "X-Tollgate-Model" },
+		{ "X-Tollgate-Tags: feature=chat", "invalid_field",
+		  "X-Tollgate-Tags" },
+		{ "X-Tollgate-Tags: [\"chat\"]", "invalid_field",
+		  "X-Tollgate-Tags" },
+		{ "X-Tollgate-Tags: {\"feature\":\"a\",\"feature\":\"b\"}",
+		  "invalid_field", "X-Tollgate-Tags" },
+		{ "X-Tollgate-Tags: {\"feature\":7}", "invalid_field",
+		  "X-Tollgate-Tags.feature" },
+	};
+	const char *h[8];
+	char id[32], tagged[32], path[96];
+	long long audit;
+	struct resp *r;
+	size_t i, j, n, nl;
+
+	cost_center("bt");
+	cost_center("bt/chk");
+	budget("{\"name\":\"chk\",\"scope\":{\"cost_center\":\"bt/chk\"},"
+	    "\"period\":\"day\",\"amount\":\"1\"}", id, sizeof id);
+	audit = db_count("audit_log");
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		/* The base headers, the one under test in place of its own. */
+		nl = strcspn(bad[i].header, ":;");
+		for (n = j = 0; j < sizeof base / sizeof base[0]; j++)
+			if (strncmp(base[j], bad[i].header, nl) != 0)
+				h[n++] = base[j];
+		h[n++] = bad[i].header;
+		h[n] = NULL;
+		r = http("GET", "/v1/authorize/check", gateway_key, NULL, h);
+		CHECK_ERR(r, 400, bad[i].code, bad[i].field);
+		if (r->status != 400)
+			fprintf(stderr, "    (%s)\n", bad[i].header);
+		resp_free(r);
+	}
+	CHECK(live_holds(id) == 0, "a refused check held room");
+	CHECK(db_count("audit_log") == audit, "a refused check was audited");
+
+	/* A tag-narrowed budget with no room: the call naming its tag is
+	 * paused by it, one with another tag (or none) is allowed. */
+	budget("{\"name\":\"chk-chat\",\"scope\":{\"cost_center\":"
+	    "\"bt/chk\",\"tags\":{\"feature\":\"chat\"}},\"period\":"
+	    "\"day\",\"amount\":\"0.000000001\"}", tagged, sizeof tagged);
+	for (n = 0; n < 5; n++)
+		h[n] = base[n];
+	h[5] = "X-Tollgate-Tags: {\"feature\": \"chat\"}";
+	h[6] = NULL;
+	r = http("GET", "/v1/authorize/check", gateway_key, NULL, h);
+	CHECK(r->status == 402, "tagged: %ld %s", r->status, r->body);
+	resp_free(r);
+	CHECK(live_holds(id) == 0 && live_holds(tagged) == 0,
+	    "a paused check held room");
+	h[5] = "X-Tollgate-Tags: {\"feature\": \"search\"}";
+	r = http("GET", "/v1/authorize/check", gateway_key, NULL, h);
+	CHECK(r->status == 204, "other tag: %ld %s", r->status, r->body);
+	resp_free(r);
+	CHECK(live_holds(id) == 1 && live_holds(tagged) == 0,
+	    "the allowed call holds on the budgets in its scope only");
+	/* Let it go. */
+	snprintf(path, sizeof path, "/v1/reservations?budget=%s", id);
+	r = http("GET", path, admin_key, NULL, NULL);
+	snprintf(path, sizeof path, "/v1/reservations/%s/release",
+	    json_string_value(json_object_get(json_array_get(json_object_get(
+	    r->json, "reservations"), 0), "id")));
+	resp_free(r);
+	r = http("POST", path, gateway_key, NULL, NULL);
+	CHECK(r->status == 200, "release: %s", r->body);
+	resp_free(r);
+}
+
 const struct itest budget_tests[] = {
 	{ "a call without a cost center is decided by the allocation rules",
 	  t_routing },
@@ -792,6 +910,8 @@ const struct itest budget_tests[] = {
 	  t_bad_input },
 	{ "a budget's weekday forecast and run-out day follow a weekly "
 	  "pattern in its time zone and scope", t_weekday_forecast },
+	{ "authorize/check: malformed headers refused with the header, "
+	  "nothing held; tags as a JSON header", t_check_headers },
 	{ "64 concurrent callers never pass a hard strict cap",
 	  t_concurrent_cap },
 	{ "PostgreSQL down: fail-closed pauses, fail-open allows, then "
