@@ -23,13 +23,26 @@ WITH d AS (
 	    sum(list_cost) AS list_cost, sum(events) AS events
 	FROM d GROUP BY 1, 2, 3, 4
 ), qs AS (
+	-- The meters read with the days' own conditions, not joined to
+	-- them: a join of a year's rows with their meters was planned on
+	-- an estimate of one row and sorted on disk.
 	SELECT cost_center, provider, model, period,
 	    jsonb_object_agg(meter, q) AS quantities
-	FROM (SELECT d.cost_center, d.provider, d.model, d.period, x.meter,
-	        sum(x.quantity) AS q
-	    FROM d JOIN usage_daily_meters x ON x.day = d.day
-	        AND x.cost_center = d.cc AND x.provider = d.p AND x.model = d.m
+	FROM (SELECT CASE WHEN $3::boolean THEN x.cost_center END AS cost_center,
+	        CASE WHEN $4::boolean THEN x.provider END AS provider,
+	        CASE WHEN $5::boolean THEN x.model END AS model,
+	        CASE WHEN $8::text = 'none' THEN NULL
+	            ELSE date_trunc($8::text, x.day::timestamp) END AS period,
+	        x.meter, sum(x.quantity) AS q
+	    FROM usage_daily_meters x
 	    WHERE x.quantity <> 0
+	      AND x.day >= coalesce(($1::timestamptz AT TIME ZONE 'UTC')::date,
+	        '-infinity'::date)
+	      AND x.day < coalesce(($2::timestamptz AT TIME ZONE 'UTC')::date,
+	        'infinity'::date)
+	      AND ($9::text IS NULL OR x.cost_center COLLATE "C" = $9::text
+	          OR (x.cost_center COLLATE "C" > $9::text || '/'
+	              AND x.cost_center COLLATE "C" < $9::text || '0'))
 	    GROUP BY 1, 2, 3, 4, 5) m
 	GROUP BY 1, 2, 3, 4
 )
