@@ -602,6 +602,8 @@ static void
 weekday_json(json_t *status, const struct budget *b, const int64_t
     cost[FORECAST_DAYS], int64_t today, int64_t days_left)
 {
+	/* The period's spend is in memory; only the 35 days were read, so
+	 * what came before today is that less today's. */
 	int64_t before = b->spent - cost[FORECAST_DAYS - 1], rest, y, end;
 	int m, d, k;
 	char date[16];
