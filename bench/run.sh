@@ -185,51 +185,13 @@ rss_kb=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$tg_pid/status"
 live=$(curl -s -H "Authorization: Bearer $TG_KEY" http://127.0.0.1:18091/metrics |
     sed -n 's/^tollgate_reservations_live \([0-9]*\)/\1/p')
 
-# Reports on a year of usage: 10 million events seeded with COPY (20 cost
-# centers, 5 models, spread over the year up to today), the daily rollups
-# built from them as ingest keeps them. Only the events and the rollups
-# are seeded: the reports read nothing else.
+# Reports on a year of usage: 10 million events seeded with COPY, with
+# their rollups (bench/seed_reports.sh; bench/reports.sh measures the
+# spend report alone on the same data).
 FIN_KEY=$(bin/tollgate key create --role finance --name bench-finance | tail -n 1)
 events=${BENCH_REPORT_EVENTS:-10000000}
 seed_start=$(date +%s.%N)
-cat >"$pgdir/seed.awk" <<'AWK'
-BEGIN {
-	split("gpt-4o gpt-4o-mini o3 gpt-4.1 gpt-4.1-mini", m, " ");
-	for (i = 1; i <= n; i++) {
-		t = now - 31536000 + int(i * 31536000 / n);
-		inp = 500 + (i * 37) % 3000;
-		out = 50 + (i * 11) % 800;
-		printf "%d\t%s\tteam-%d\topenai\t%s\tstandard\t1\t%d\t%d\t{%d,0,0,0,%d,0,0,0,0,0,0,0,1,0}\n",
-		    2000000000 + i, strftime("%Y-%m-%d %H:%M:%S+00", t, 1),
-		    i % 20, m[1 + int(i / 20) % 5], inp * 2500 + out * 10000,
-		    inp * 2500 + out * 10000, inp, out
-	}
-}
-AWK
-chmod 644 "$pgdir/seed.awk"
-psql "$TOLLGATE_DATABASE_URL" -q <<SQL
-INSERT INTO cost_centers (id, name)
-SELECT 'team-' || i, 'Team ' || i FROM generate_series(0, 19) i;
-COPY usage_events (transaction_id, occurred_at, cost_center, provider, model,
-    service_tier, price_version, list_cost, cost, quantities)
-FROM PROGRAM 'awk -v n=$events -v now=$(date +%s) -f $pgdir/seed.awk';
-INSERT INTO usage_daily (day, cost_center, provider, model, events, unpriced,
-    list_cost, cost)
-SELECT (occurred_at AT TIME ZONE 'UTC')::date, cost_center, provider, model,
-    count(*), 0, sum(list_cost), sum(cost)
-FROM usage_events WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4;
-INSERT INTO usage_daily_meters (day, cost_center, provider, model, meter,
-    quantity, list_cost, cost)
-SELECT (occurred_at AT TIME ZONE 'UTC')::date, cost_center, provider, model,
-    x.meter, sum(x.q), sum(x.l), sum(x.l)
-FROM usage_events,
-    LATERAL (VALUES ('input', quantities[1], quantities[1] * 2500),
-        ('output', quantities[5], quantities[5] * 10000),
-        ('request', quantities[13], 0)) AS x (meter, q, l)
-WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4, 5;
-ANALYZE usage_daily;
-ANALYZE usage_daily_meters;
-SQL
+bench/seed_reports.sh "$pgdir" "$events"
 seed_s=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
 month=$(date -u -d "$(date -u +%Y-%m-01) -1 month" +%Y-%m)
 csv_s=$(curl -s -o "$pgdir/chargeback.csv" -w '%{time_total}' \

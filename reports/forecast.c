@@ -6,7 +6,8 @@
  * weekday forecast adds, for each of those days, the mean of the same
  * weekday over the last 4 weeks. Both replace today's partial cost by
  * their own, and both are computed as one exact fraction in 128 bits,
- * rounded once.
+ * rounded once. A budget's status uses the weekday part alone over its
+ * own period, and the day its spend reaches its amount by it.
  */
 #include "reports/forecast.h"
 
@@ -35,7 +36,7 @@ forecast_month(const int64_t cost[FORECAST_DAYS], int month_day0,
 	const int first = today - n;	/* the trend's x = 0 */
 	__int128 sy = 0, sxy = 0, sx, sxx, d, b, sum_x = 0, num;
 	int64_t complete = 0, week = 0;
-	int i, k, w;
+	int i, k;
 
 	out->spent = 0;
 	for (i = month_day0 < 0 ? 0 : month_day0; i <= today; i++) {
@@ -62,11 +63,47 @@ forecast_month(const int64_t cost[FORECAST_DAYS], int month_day0,
 	out->linear = complete + round_div(num, (__int128)n * d);
 	out->slope_per_day = round_div(b, d);
 
-	/* Day today + k has the weekday of the complete days
-	 * today + k % 7 - 7w, w = 1 .. 4. */
-	num = 0;
+	out->weekday = complete + forecast_weekday_rest(cost, days_left);
+}
+
+/* FORECAST_WEEKS times the same-weekday mean of day today + k: the
+ * complete days today + k % 7 - 7w, w = 1 .. FORECAST_WEEKS. */
+static __int128
+weekday_sum(const int64_t cost[FORECAST_DAYS], int k)
+{
+	const int today = FORECAST_DAYS - 1;
+	__int128 sum = 0;
+	int w;
+
+	for (w = 1; w <= FORECAST_WEEKS; w++)
+		sum += cost[today + k % 7 - 7 * w];
+	return sum;
+}
+
+int64_t
+forecast_weekday_rest(const int64_t cost[FORECAST_DAYS], int days_left)
+{
+	__int128 num = 0;
+	int k;
+
 	for (k = 0; k < days_left; k++)
-		for (w = 1; w <= FORECAST_WEEKS; w++)
-			num += cost[today + k % 7 - 7 * w];
-	out->weekday = complete + round_div(num, FORECAST_WEEKS);
+		num += weekday_sum(cost, k);
+	return round_div(num, FORECAST_WEEKS);
+}
+
+int
+forecast_weekday_run_out(const int64_t cost[FORECAST_DAYS], int days_left,
+    int64_t spent_before, int64_t amount)
+{
+	/* Both sides times FORECAST_WEEKS, so that nothing is rounded. */
+	__int128 num = (__int128)spent_before * FORECAST_WEEKS;
+	const __int128 goal = (__int128)amount * FORECAST_WEEKS;
+	int k;
+
+	for (k = 0; k < days_left; k++) {
+		num += weekday_sum(cost, k);
+		if (num >= goal)
+			return k;
+	}
+	return -1;
 }

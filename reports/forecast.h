@@ -30,4 +30,21 @@ struct forecast {
 void forecast_month(const int64_t cost[FORECAST_DAYS], int month_day0,
     int days_left, struct forecast *out);
 
+/*
+ * The same-weekday part of the forecast, for any period (a budget's):
+ * the spend of the days_left days from today on, today included, each
+ * day costing the mean of the same weekday over the last FORECAST_WEEKS
+ * complete weeks of cost (laid out as for forecast_month), rounded once.
+ */
+int64_t forecast_weekday_rest(const int64_t cost[FORECAST_DAYS],
+    int days_left);
+
+/*
+ * The first of those days (0: today) by whose end spent_before (what was
+ * spent before today) plus the same-weekday means reaches amount,
+ * compared exactly; -1 when none of the days_left does.
+ */
+int forecast_weekday_run_out(const int64_t cost[FORECAST_DAYS],
+    int days_left, int64_t spent_before, int64_t amount);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "ledger/ledger.h"
 #include "pricing/pricing.h"
+#include "reports/forecast.h"
 #include "server/api.h"
 #include "server/budgets.h"
 #include "server/leases.h"
@@ -22,6 +23,7 @@
 
 #define TTL_DEFAULT_S 300
 #define REQUEST_ID_MAX 200
+#define DAY_US (86400LL * 1000000)
 
 /* The API's view of a budget. */
 
@@ -562,9 +564,69 @@ api_budget_list(struct tg_req *r)
 	http_reply_json(r, 200, json_pack("{s:o}", "budgets", sorted));
 }
 
+/* The day (since the epoch) of the instant us in time zone tz. */
+static int64_t
+local_day(const char *tz, int64_t us)
+{
+	int off = 0;
+
+	(void)tz_offset(tz, us, &off, NULL);
+	us += (int64_t)off * 1000000;
+	return us >= 0 ? us / DAY_US : -((-us - 1) / DAY_US) - 1;
+}
+
+/* PostgreSQL's array text of the daily costs, {c0,c1,...}. */
+static void
+parse_costs(const char *list, int64_t cost[FORECAST_DAYS])
+{
+	char *end;
+	int i = 0;
+
+	if (*list == '{')
+		list++;
+	while (i < FORECAST_DAYS && *list != '\0' && *list != '}') {
+		cost[i++] = strtoll(list, &end, 10);
+		if (end == list)
+			break;
+		list = *end == ',' ? end + 1 : end;
+	}
+}
+
+/*
+ * The same-weekday projection: the spend before today, then each day
+ * left (today included) at the mean of its weekday over the last 4
+ * weeks, all in the budget's time zone, as GET /v1/reports/forecast
+ * projects a month; and the day by whose end that reaches the amount.
+ */
+static void
+weekday_json(json_t *status, const struct budget *b, const int64_t
+    cost[FORECAST_DAYS], int64_t today, int64_t days_left)
+{
+	/* The period's spend is in memory; only the 35 days were read, so
+	 * what came before today is that less today's. */
+	int64_t before = b->spent - cost[FORECAST_DAYS - 1], rest, y, end;
+	int m, d, k;
+	char date[16];
+
+	rest = forecast_weekday_rest(cost, (int)days_left);
+	json_object_set_new(status, "forecast_at_period_end_weekday",
+	    __builtin_add_overflow(before, rest, &end) ? json_null() :
+	    api_money(end));
+	k = b->spent >= b->d.amount ? 0 : forecast_weekday_run_out(cost,
+	    (int)days_left, before, b->d.amount);
+	if (k < 0) {
+		json_object_set_new(status, "run_out_on_weekday", json_null());
+		return;
+	}
+	ledger_civil_from_days(today + k, &y, &m, &d);
+	snprintf(date, sizeof date, "%04lld-%02d-%02d", (long long)y, m, d);
+	json_object_set_new(status, "run_out_on_weekday", json_string(date));
+}
+
 /*
  * The burn rate over the last hour and day, and where the period ends at
- * the last day's pace (a straight line; null for a budget without end).
+ * the last day's pace (a straight line; null for a budget without end)
+ * and by weekday.
  */
 static void
 burn_cb(void *arg, const struct db_result *res)
@@ -572,7 +634,8 @@ burn_cb(void *arg, const struct db_result *res)
 	struct tg_req *r = arg;
 	struct budget *b = budget_set_get(budgets_set(r->srv->budgets),
 	    (int64_t)json_integer_value(json_object_get(r->draft, "id")));
-	int64_t hour, day, now = http_wall_now_us(), left, room;
+	int64_t hour, day, now = http_wall_now_us(), left, room, days_left;
+	int64_t cost[FORECAST_DAYS] = { 0 }, today;
 	__int128 until;
 	json_t *o, *status;
 	__int128 forecast;
@@ -588,12 +651,18 @@ burn_cb(void *arg, const struct db_result *res)
 	}
 	hour = atoll(PQgetvalue(res->res, 0, 0));
 	day = atoll(PQgetvalue(res->res, 0, 1));
+	parse_costs(PQgetvalue(res->res, 0, 2), cost);
+	/* The day the query was asked for, not a later clock reading. */
+	today = (int64_t)json_integer_value(json_object_get(r->draft, "today"));
 	o = budget_json(b);
 	status = json_object_get(o, "status");
 	json_object_set_new(status, "burn_rate", json_pack("{s:o, s:o}",
 	    "last_hour_per_hour", api_money(hour), "last_day_per_day", api_money(day)));
 	if (b->d.period == BP_TOTAL || !b->loaded) {
 		json_object_set_new(status, "forecast_at_period_end", json_null());
+		json_object_set_new(status, "forecast_at_period_end_weekday",
+		    json_null());
+		json_object_set_new(status, "run_out_on_weekday", json_null());
 	} else {
 		left = b->period_hi > now ? b->period_hi - now : 0;
 		/* day per 86400 s, over `left` microseconds, in 128 bits. */
@@ -601,6 +670,9 @@ burn_cb(void *arg, const struct db_result *res)
 		json_object_set_new(status, "forecast_at_period_end",
 		    forecast > INT64_MAX ? json_null() :
 		    api_money((int64_t)forecast));
+		days_left = local_day(b->d.time_zone, b->period_hi) - today;
+		weekday_json(status, b, cost, today, days_left < 0 ? 0 :
+		    days_left);
 	}
 	/* When the room left runs out at the last day's pace: now when it
 	 * has, null when it does not within the period. */
@@ -620,9 +692,11 @@ void
 api_budget_get(struct tg_req *r)
 {
 	struct budgets *bs = r->srv->budgets;
-	const char *params[1];
+	const char *params[2];
 	struct budget *b;
-	char id[24];
+	char id[24], today[16];
+	int64_t days, y;
+	int m, d;
 
 	if (budget_id(r, id, sizeof id) != 0)
 		return;
@@ -632,9 +706,15 @@ api_budget_get(struct tg_req *r)
 		return;
 	}
 	(void)budgets_ready(bs, b, http_wall_now_us());
-	r->draft = json_pack("{s:I}", "id", (json_int_t)b->d.id);
+	/* Today in the budget's time zone: its days are the weekdays. */
+	days = local_day(b->d.time_zone, http_wall_now_us());
+	ledger_civil_from_days(days, &y, &m, &d);
+	snprintf(today, sizeof today, "%04lld-%02d-%02d", (long long)y, m, d);
+	r->draft = json_pack("{s:I, s:I}", "id", (json_int_t)b->d.id, "today",
+	    (json_int_t)days);
 	params[0] = id;
-	(void)http_query(r, "budget_burn", 1, params, burn_cb);
+	params[1] = today;
+	(void)http_query(r, "budget_burn", 2, params, burn_cb);
 }
 
 /* Reservations. */
@@ -1029,6 +1109,25 @@ decide(struct tg_req *r, struct authz *a)
 	    NULL, m, n, rsv, 0);
 }
 
+/* The call's tags, checked as every tags object is; they point into tj,
+ * which must outlive the decision. 0, or -1 when replied. */
+static int
+take_tags(struct tg_req *r, struct authz *a, json_t *tj, const char *field)
+{
+	const char *k;
+	json_t *v;
+
+	if (api_check_tags(r, tj, field) != 0)
+		return -1;
+	json_object_foreach(tj, k, v) {
+		if (a->ntags == 64)
+			break;
+		a->tags[a->ntags].key = k;
+		a->tags[a->ntags++].value = json_string_value(v);
+	}
+	return 0;
+}
+
 void
 api_authorize(struct tg_req *r)
 {
@@ -1038,8 +1137,8 @@ api_authorize(struct tg_req *r)
 	static const char *const est_fields[] = { "input_tokens",
 	    "max_output_tokens", "cached_input_tokens", NULL };
 	struct authz a;
-	const char *tier_name, *k;
-	json_t *estimate, *tj, *v;
+	const char *tier_name;
+	json_t *estimate, *tj;
 	int present;
 
 	memset(&a, 0, sizeof a);
@@ -1090,16 +1189,8 @@ api_authorize(struct tg_req *r)
 	    &present) != 0)
 		return;
 	if ((tj = json_object_get(r->body, "tags")) != NULL &&
-	    !json_is_null(tj)) {
-		if (api_check_tags(r, tj, "tags") != 0)
-			return;
-		json_object_foreach(tj, k, v) {
-			if (a.ntags == 64)
-				break;
-			a.tags[a.ntags].key = k;
-			a.tags[a.ntags++].value = json_string_value(v);
-		}
-	}
+	    !json_is_null(tj) && take_tags(r, &a, tj, "tags") != 0)
+		return;
 	decide(r, &a);
 }
 
@@ -1161,7 +1252,7 @@ void
 api_authorize_check(struct tg_req *r)
 {
 	struct authz a;
-	const char *tier_name;
+	const char *tier_name, *tags;
 	int present;
 
 	memset(&a, 0, sizeof a);
@@ -1199,6 +1290,20 @@ api_authorize_check(struct tg_req *r)
 		    "X-Tollgate-Service-Tier must be standard, batch, flex or "
 		    "priority");
 		return;
+	}
+	/* Tags as the body's JSON object, so that budgets narrowed by a tag
+	 * see them here too; kept in the draft until the request ends. */
+	if ((tags = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
+	    "X-Tollgate-Tags")) != NULL) {
+		r->draft = json_loads(tags, JSON_REJECT_DUPLICATES, NULL);
+		if (r->draft == NULL) {
+			http_reply_error(r, 400, "invalid_field", "X-Tollgate-Tags",
+			    "X-Tollgate-Tags must be a JSON object of string "
+			    "values");
+			return;
+		}
+		if (take_tags(r, &a, r->draft, "X-Tollgate-Tags") != 0)
+			return;
 	}
 	decide(r, &a);
 }

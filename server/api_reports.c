@@ -90,6 +90,71 @@ row_json(PGresult *res, int i, const struct spend_q *q)
 	return o;
 }
 
+/* A JSON string of s into out, escaped as jansson escapes it. */
+static void
+json_text(struct evbuffer *out, const char *s)
+{
+	const char *run = s;
+	char esc[8];
+
+	evbuffer_add(out, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		evbuffer_add(out, run, (size_t)(s - run));
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof esc, "\\%c", c);
+		else
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+		evbuffer_add(out, esc, strlen(esc));
+		run = s + 1;
+	}
+	evbuffer_add(out, run, (size_t)(s - run));
+	evbuffer_add(out, "\"", 1);
+}
+
+/*
+ * Row i as row_json() would write it, straight into out: a year of days
+ * is thousands of rows, and building each as jansson objects (its
+ * quantities parsed back from PostgreSQL's JSON text) then dumping them
+ * cost more than the query.
+ */
+static void
+row_text(struct evbuffer *out, PGresult *res, int i, const struct spend_q *q)
+{
+	char money[LEDGER_MONEY_BUFSZ];
+	const char *sep = "{";
+	int d, c;
+
+	for (d = 0; d < 5; d++) {
+		if ((d < 4 && !q->by[d]) || (d == 4 && q->tag == NULL))
+			continue;
+		evbuffer_add_printf(out, "%s\"%s\":", sep, d < 4 ? dims[d] :
+		    "tag");
+		if (PQgetisnull(res, i, d))
+			evbuffer_add(out, "null", 4);
+		else
+			json_text(out, PQgetvalue(res, i, d));
+		sep = ",";
+	}
+	if (!PQgetisnull(res, i, 5)) {
+		evbuffer_add_printf(out, "%s\"period_start\":", sep);
+		json_text(out, PQgetvalue(res, i, 5));
+		sep = ",";
+	}
+	for (c = 6; c <= 7; c++) {
+		ledger_money_format(atoll(PQgetvalue(res, i, c)), money);
+		evbuffer_add_printf(out, "%s\"%s\":\"%s\"", sep, c == 6 ?
+		    "cost" : "list_cost", money);
+		sep = ",";
+	}
+	/* PostgreSQL's jsonb text is JSON already. */
+	evbuffer_add_printf(out, ",\"events\":%lld,\"quantities\":%s}",
+	    atoll(PQgetvalue(res, i, 8)), PQgetvalue(res, i, 9));
+}
+
 /* The grouping asked for, back from the draft it rode along in. */
 static void
 q_from_draft(json_t *draft, struct spend_q *q)
@@ -118,8 +183,9 @@ rollups_suffice(const struct spend_q *q, int has_from, int64_t from_us,
 }
 
 /* Run the spend query for [from, to) (has_* 0: open) at a granularity,
- * from the rollups when they suffice. The callback may run at once. */
-static void
+ * from the rollups when they suffice. The callback may run at once; -1
+ * when the database was unavailable and the request answered. */
+static int
 query_spend(struct tg_req *r, const struct spend_q *q, int has_from,
     int64_t from_us, int has_to, int64_t to_us, const char *gran,
     const char *cc, db_cb cb)
@@ -145,8 +211,11 @@ query_spend(struct tg_req *r, const struct spend_q *q, int has_from,
 	params[7] = gran;
 	params[8] = cc;
 	params[9] = meters;
-	(void)http_query(r, rollup ? "report_spend_rollup" :
-	    "report_spend_events", 10, params, cb);
+	/* Without providers or models, the rollup per cost center and day
+	 * holds a fifth of the rows and no meters to join. */
+	return http_query(r, !rollup ? "report_spend_events" :
+	    q->by[1] || q->by[2] ? "report_spend_rollup" : "report_spend_cc",
+	    10, params, cb);
 }
 
 /* A row's dimensions as one key, for matching rows across windows. */
@@ -200,18 +269,51 @@ group_for(json_t *groups, json_t *row, const char *key)
 	return g;
 }
 
-/* Send the report, without the grouping that rode along in it. */
+/* Send the report: its head, the rows' text (r->state, freed here),
+ * and its tail (the total and the movers), without the grouping that
+ * rode along in the draft. */
 static void
 reply_spend(struct tg_req *r)
 {
-	json_t *reply = r->draft;
+	json_t *reply = r->draft, *tail;
+	struct evbuffer *rows = r->state, *out = evbuffer_new();
+	char *head, *rest;
 
+	r->state = NULL;
+	tail = json_pack("{s:O}", "total", json_object_get(reply, "_total"));
+	if (json_object_get(reply, "movers") != NULL)
+		json_object_set(tail, "movers", json_object_get(reply, "movers"));
 	json_object_del(reply, "_by");
 	json_object_del(reply, "_tag");
 	json_object_del(reply, "_top");
 	json_object_del(reply, "_cc");
-	r->draft = NULL;
-	http_reply_json(r, 200, reply);
+	json_object_del(reply, "_total");
+	json_object_del(reply, "_groups");
+	json_object_del(reply, "movers");
+	head = json_dumps(reply, JSON_COMPACT);
+	rest = json_dumps(tail, JSON_COMPACT);
+	json_decref(tail);
+	if (out == NULL || rows == NULL || head == NULL || rest == NULL) {
+		free(head);
+		free(rest);
+		if (rows != NULL)
+			evbuffer_free(rows);
+		if (out != NULL)
+			evbuffer_free(out);
+		http_reply_error(r, 500, "internal_error", NULL, "out of memory");
+		return;
+	}
+	/* {head..,"rows":[rows],tail..}: head without its '}', tail
+	 * without its '{'. */
+	evbuffer_add(out, head, strlen(head) - 1);
+	evbuffer_add_printf(out, ",\"rows\":[");
+	evbuffer_add_buffer(out, rows);
+	evbuffer_add_printf(out, "],%s\n", rest + 1);
+	free(head);
+	free(rest);
+	evbuffer_free(rows);
+	http_reply_buffer(r, 200, "application/json", out);
+	evbuffer_free(out);
 }
 
 /* The previous window's spend: the groups that moved most, either way. */
@@ -219,30 +321,23 @@ static void
 movers_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
-	json_t *reply = r->draft, *groups = json_object(), *g, *row, *list;
+	json_t *reply = r->draft, *groups = json_object(), *g, *list;
 	json_t **v;
 	struct spend_q q;
 	char key[1024];
-	const char *k, *why;
+	const char *k;
 	size_t i, n = 0, top;
-	int64_t c;
 
 	if (res->status != DB_OK) {
 		json_decref(groups);
+		evbuffer_free(r->state);
+		r->state = NULL;
 		http_reply_db_failure(r, res);
 		return;
 	}
 	q_from_draft(reply, &q);
 	top = (size_t)json_integer_value(json_object_get(reply, "_top"));
-	json_array_foreach(json_object_get(reply, "rows"), i, row) {
-		const char *cs = json_string_value(json_object_get(row, "cost"));
-
-		dims_key(row, &q, key, sizeof key);
-		g = group_for(groups, row, key);
-		if (ledger_money_parse(cs, strlen(cs), &c, &why) == 0)
-			json_object_set_new(g, "_now", json_integer(
-			    json_integer_value(json_object_get(g, "_now")) + c));
-	}
+	json_object_update(groups, json_object_get(reply, "_groups"));
 	for (i = 0; i < (size_t)PQntuples(res->res); i++) {
 		json_t *prev = row_json(res->res, (int)i, &q);
 
@@ -291,38 +386,61 @@ spend_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
 	struct spend_q q;
-	json_t *rows, *total, *reply = r->draft;
-	int64_t from_us, to_us, cost = 0, list = 0, events = 0;
+	struct evbuffer *rows;
+	json_t *reply = r->draft, *groups = NULL, *row, *g;
+	int64_t from_us, to_us, cost = 0, list = 0, events = 0, c;
 	const char *why, *f, *t;
+	char key[1024];
 	int i;
 
 	if (res->status != DB_OK) {
 		http_reply_db_failure(r, res);
 		return;
 	}
-	q_from_draft(reply, &q);
-	rows = json_array();
-	for (i = 0; i < PQntuples(res->res); i++) {
-		json_array_append_new(rows, row_json(res->res, i, &q));
-		cost += atoll(PQgetvalue(res->res, i, 6));
-		list += atoll(PQgetvalue(res->res, i, 7));
-		events += atoll(PQgetvalue(res->res, i, 8));
-	}
-	total = json_pack("{s:o, s:o, s:I}", "cost", api_money(cost),
-	    "list_cost", api_money(list), "events", (json_int_t)events);
-	json_object_set_new(reply, "rows", rows);
-	json_object_set_new(reply, "total", total);
-	/* Movers: the same groups over the window just before. */
-	f = json_string_value(json_object_get(reply, "from"));
-	t = json_string_value(json_object_get(reply, "to"));
-	if (json_object_get(reply, "_top") != NULL && f != NULL && t != NULL &&
-	    ledger_time_parse(f, strlen(f), &from_us, &why) == 0 &&
-	    ledger_time_parse(t, strlen(t), &to_us, &why) == 0) {
-		query_spend(r, &q, 1, from_us - (to_us - from_us), 1,
-		    from_us, "none", json_string_value(json_object_get(reply,
-		    "_cc")), movers_cb);
+	if ((rows = evbuffer_new()) == NULL) {
+		http_reply_error(r, 500, "internal_error", NULL, "out of memory");
 		return;
 	}
+	q_from_draft(reply, &q);
+	f = json_string_value(json_object_get(reply, "from"));
+	t = json_string_value(json_object_get(reply, "to"));
+	/* Movers compare the groups' costs with the window just before. */
+	if (json_object_get(reply, "_top") != NULL && f != NULL && t != NULL)
+		groups = json_object();
+	for (i = 0; i < PQntuples(res->res); i++) {
+		if (i > 0)
+			evbuffer_add(rows, ",", 1);
+		row_text(rows, res->res, i, &q);
+		c = atoll(PQgetvalue(res->res, i, 6));
+		cost += c;
+		list += atoll(PQgetvalue(res->res, i, 7));
+		events += atoll(PQgetvalue(res->res, i, 8));
+		if (groups == NULL)
+			continue;
+		row = row_json(res->res, i, &q);
+		dims_key(row, &q, key, sizeof key);
+		g = group_for(groups, row, key);
+		json_object_set_new(g, "_now", json_integer(json_integer_value(
+		    json_object_get(g, "_now")) + c));
+		json_decref(row);
+	}
+	json_object_set_new(reply, "_total", json_pack("{s:o, s:o, s:I}",
+	    "cost", api_money(cost), "list_cost", api_money(list), "events",
+	    (json_int_t)events));
+	r->state = rows;
+	if (groups != NULL &&
+	    ledger_time_parse(f, strlen(f), &from_us, &why) == 0 &&
+	    ledger_time_parse(t, strlen(t), &to_us, &why) == 0) {
+		json_object_set_new(reply, "_groups", groups);
+		if (query_spend(r, &q, 1, from_us - (to_us - from_us), 1,
+		    from_us, "none", json_string_value(json_object_get(reply,
+		    "_cc")), movers_cb) != 0) {
+			/* Replied 503 already. */
+			evbuffer_free(rows);
+		}
+		return;
+	}
+	json_decref(groups);
 	reply_spend(r);
 }
 
@@ -380,7 +498,7 @@ api_report_spend(struct tg_req *r)
 	    "_cc", cc);
 	if (top != NULL)
 		json_object_set_new(r->draft, "_top", json_integer(atoi(top)));
-	query_spend(r, &q, has_from, from_us, has_to, to_us,
+	(void)query_spend(r, &q, has_from, from_us, has_to, to_us,
 	    g != NULL ? g : "none", cc, spend_cb);
 }
 

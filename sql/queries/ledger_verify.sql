@@ -6,7 +6,8 @@
 -- recorded (its source credited its amount, each target debited its
 -- part); and no row points nowhere (events without their
 -- transaction, transactions without their key, postings without their
--- transaction or account).
+-- transaction or account); and the rollup per cost center and day adds
+-- up the finer ones, quantities included.
 SELECT
 	(SELECT count(*) FROM transactions) AS transactions,
 	(SELECT count(*) FROM postings) AS postings,
@@ -145,4 +146,28 @@ SELECT
 			JOIN accounts ac ON ac.id = po.account_id
 			GROUP BY 1, 2) p ON p.id = e.id AND p.account = e.account
 		WHERE e.amount IS DISTINCT FROM p.amount
-		LIMIT 100) x) AS allocation_differences
+		LIMIT 100) x) AS allocation_differences,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT coalesce(c.day, d.day) AS day,
+		    coalesce(c.cost_center, d.cost_center) AS cost_center,
+		    c.events AS cost_center_events, d.events,
+		    c.cost AS cost_center_cost, d.cost,
+		    c.quantities AS cost_center_quantities, d.quantities
+		FROM usage_cc_daily c
+		FULL JOIN (
+			SELECT day, cost_center, sum(events) AS events,
+			    sum(unpriced) AS unpriced, sum(list_cost) AS list_cost,
+			    sum(cost) AS cost,
+			    coalesce((SELECT jsonb_object_agg(meter, q) FROM (
+			        SELECT m.meter, sum(m.quantity) AS q
+			        FROM usage_daily_meters m
+			        WHERE m.day = u.day AND m.cost_center = u.cost_center
+			        GROUP BY 1) y WHERE q <> 0), '{}') AS quantities
+			FROM usage_daily u GROUP BY 1, 2) d
+		    USING (day, cost_center)
+		WHERE c.events IS DISTINCT FROM d.events
+		    OR c.unpriced IS DISTINCT FROM d.unpriced
+		    OR c.list_cost IS DISTINCT FROM d.list_cost
+		    OR c.cost IS DISTINCT FROM d.cost
+		    OR c.quantities IS DISTINCT FROM d.quantities
+		LIMIT 100) x) AS cost_center_rollup_differences

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ledger/ledger.h"
 #include "tests/integration/itest.h"
 
 #define ASK(cc, extra) "{\"cost_center\":\"" cc "\",\"provider\":\"openai\"," \
@@ -917,6 +918,258 @@ t_outage_within_lease(void)
 	CHECK(ok, "decisions did not recover within 30 s");
 }
 
+/*
+ * A budget's same-weekday projection, in its own time zone and scope: the
+ * last 4 weeks spend by a weekly pattern (gpt-4o input at 2.5e-06), so
+ * each day left in the period costs its weekday's mean, and the budget
+ * runs out on the day that mean crosses its amount.
+ *
+ * Asia/Tokyo (UTC+9, no daylight saving): each event is at 08:00 there,
+ * 23:00 UTC the day before, so days counted in UTC would shift every
+ * weekday by one. Noise in another cost center and on another model is
+ * outside the budget's scope.
+ */
+static void
+t_weekday_forecast(void)
+{
+	/* Input tokens by weekday, Monday first; each week 10 more. */
+	static const long base[7] = { 100, 400, 200, 300, 500, 0, 40 };
+	const int64_t tok = 2500;	/* nanos per gpt-4o input token */
+	int64_t now = (int64_t)time(NULL), today = (now + 32400) / 86400;
+	int64_t p0, p1, y, before = 0, mean4[7], cum4, amount = 0, want;
+	int64_t spent, days_left, k, run_out = -1;
+	char *body = malloc(64 * 1024), id[32], path[64], at[LEDGER_TIME_BUFSZ];
+	char buf[64], date[16];
+	size_t len = 0;
+	struct resp *r;
+	int m, d, j, wd;
+
+	CHECK(body != NULL, "out of memory");
+	if (body == NULL)
+		return;
+	cost_center("bt");
+	cost_center("bt/wd");
+	cost_center("bt/wd-other");
+	/* The local year holding today: the budget's period. */
+	ledger_civil_from_days(today, &y, &m, &d);
+	p0 = ledger_days_from_civil(y, 1, 1);
+	p1 = ledger_days_from_civil(y + 1, 1, 1);
+	days_left = p1 - today;
+	len += (size_t)snprintf(body + len, 64 * 1024 - len, "[");
+	for (j = 1; j <= 28; j++) {
+		long n;
+
+		wd = (int)((today - j + 3) % 7);	/* 1970-01-01: Thursday */
+		n = base[wd] + 10 * ((j - 1) / 7);
+		/* 08:00 in Tokyo on local day today - j. */
+		ledger_time_format(((today - j) * 86400 - 3600) * 1000000LL, at);
+		len += (size_t)snprintf(body + len, 64 * 1024 - len,
+		    "%s{\"id\":\"wd-%d\",\"cost_center\":\"bt/wd\","
+		    "\"provider\":\"openai\",\"model\":\"gpt-4o\","
+		    "\"occurred_at\":\"%s\",\"usage\":{\"input_tokens\":%ld}},"
+		    "{\"id\":\"wd-o-%d\",\"cost_center\":\"bt/wd-other\","
+		    "\"provider\":\"openai\",\"model\":\"gpt-4o\","
+		    "\"occurred_at\":\"%s\",\"usage\":{\"input_tokens\":999}},"
+		    "{\"id\":\"wd-m-%d\",\"cost_center\":\"bt/wd\","
+		    "\"provider\":\"openai\",\"model\":\"gpt-4o-mini\","
+		    "\"occurred_at\":\"%s\",\"usage\":{\"input_tokens\":999}}",
+		    j > 1 ? "," : "", j, at, n, j, at, j, at);
+		if (today - j >= p0)
+			before += n * tok;
+	}
+	/* Today, at its first instant in Tokyo: 7 tokens. */
+	ledger_time_format((today * 86400 - 32400) * 1000000LL, at);
+	len += (size_t)snprintf(body + len, 64 * 1024 - len,
+	    ",{\"id\":\"wd-today\",\"cost_center\":\"bt/wd\","
+	    "\"provider\":\"openai\",\"model\":\"gpt-4o\","
+	    "\"occurred_at\":\"%s\",\"usage\":{\"input_tokens\":7}}]", at);
+	r = http("POST", "/v1/usage", gateway_key, body, NULL);
+	CHECK(r->status == 200 && strstr(r->body, "rejected") == NULL,
+	    "%ld %.300s", r->status, r->body);
+	resp_free(r);
+	free(body);
+	spent = before + 7 * tok;
+
+	/* 4 times each weekday's mean: the 4 weeks add 0 + 10 + 20 + 30. */
+	for (wd = 0; wd < 7; wd++)
+		mean4[wd] = (4 * base[wd] + 60) * tok;
+	/* The projection at the period's end; the amount is reached at the
+	 * end of the day three days on (or the period's last day). */
+	cum4 = 4 * before;
+	for (k = 0; k < days_left; k++) {
+		cum4 += mean4[(today + k + 3) % 7];
+		if (k == (days_left > 3 ? 3 : days_left - 1)) {
+			amount = cum4 / 4;
+			run_out = k;
+		}
+	}
+	want = cum4 / 4;	/* the means are whole: nothing to round */
+	snprintf(buf, sizeof buf, "{\"name\":\"wd\",\"scope\":"
+	    "{\"cost_center\":\"bt/wd\",\"model\":\"gpt-4o\"},");
+	{
+		char b[512], a[LEDGER_MONEY_BUFSZ];
+
+		ledger_money_format(amount, a);
+		snprintf(b, sizeof b, "%s\"period\":\"year\",\"time_zone\":"
+		    "\"Asia/Tokyo\",\"amount\":\"%s\"}", buf, a);
+		budget(b, id, sizeof id);
+	}
+	snprintf(path, sizeof path, "/v1/budgets/%s", id);
+	r = http("GET", path, admin_key, NULL, NULL);
+	{
+		json_t *st = json_object_get(r->json, "status");
+		char w[LEDGER_MONEY_BUFSZ], s2[LEDGER_MONEY_BUFSZ];
+
+		ledger_money_format(want, w);
+		ledger_money_format(spent, s2);
+		ledger_civil_from_days(today + run_out, &y, &m, &d);
+		snprintf(date, sizeof date, "%04lld-%02d-%02d", (long long)y, m,
+		    d);
+		CHECK(r->status == 200 && json_is_string(json_object_get(st,
+		    "spent")) && strcmp(json_string_value(json_object_get(st,
+		    "spent")), s2) == 0, "spent, want %s: %s", s2, r->body);
+		CHECK(json_is_string(json_object_get(st,
+		    "forecast_at_period_end_weekday")) && strcmp(
+		    json_string_value(json_object_get(st,
+		    "forecast_at_period_end_weekday")), w) == 0,
+		    "weekday forecast, want %s: %s", w, r->body);
+		CHECK(json_is_string(json_object_get(st, "run_out_on_weekday")) &&
+		    strcmp(json_string_value(json_object_get(st,
+		    "run_out_on_weekday")), date) == 0,
+		    "run out by weekday, want %s: %s", date, r->body);
+	}
+	resp_free(r);
+	/* A total budget has no period end to project to. */
+	budget("{\"name\":\"wd-total\",\"scope\":{\"cost_center\":"
+	    "\"bt/wd\"},\"period\":\"total\",\"amount\":\"100\"}", id,
+	    sizeof id);
+	snprintf(path, sizeof path, "/v1/budgets/%s", id);
+	r = http("GET", path, admin_key, NULL, NULL);
+	CHECK(r->status == 200 && json_is_null(json_object_get(json_object_get(
+	    r->json, "status"), "forecast_at_period_end_weekday")) &&
+	    json_is_null(json_object_get(json_object_get(r->json, "status"),
+	    "run_out_on_weekday")), "%s", r->body);
+	resp_free(r);
+}
+
+/* The number of live reservations on a budget. */
+static size_t
+live_holds(const char *budget_id)
+{
+	char path[64];
+	struct resp *r;
+	size_t n;
+
+	snprintf(path, sizeof path, "/v1/reservations?budget=%s", budget_id);
+	r = http("GET", path, admin_key, NULL, NULL);
+	n = json_array_size(json_object_get(r->json, "reservations"));
+	resp_free(r);
+	return n;
+}
+
+/*
+ * GET /v1/authorize/check with malformed headers: 400 with a stable code
+ * and the header at fault, and nothing held. Tags come as the body's
+ * JSON object, so a budget narrowed by a tag decides here too.
+ */
+static void
+t_check_headers(void)
+{
+	static const char *const base[] = {
+		"X-Tollgate-Cost-Center: bt/chk", "X-Tollgate-Provider: openai",
+		"X-Tollgate-Model: gpt-4o", "X-Tollgate-Input-Tokens: 100",
+		"X-Tollgate-Max-Output-Tokens: 100" };
+	static const struct { const char *header, *code, *field; } bad[] = {
+		{ "X-Tollgate-Input-Tokens: 12abc", "invalid_field",
+		  "X-Tollgate-Input-Tokens" },
+		{ "X-Tollgate-Input-Tokens: -5", "invalid_field",
+		  "X-Tollgate-Input-Tokens" },
+		{ "X-Tollgate-Input-Tokens: 99999999999999999999",
+		  "invalid_field", "X-Tollgate-Input-Tokens" },
+		{ "X-Tollgate-Input-Tokens;", "invalid_field",
+		  "X-Tollgate-Input-Tokens" },		/* empty */
+		{ "X-Tollgate-Input-Tokens:", "missing_field",
+		  "X-Tollgate-Input-Tokens" },		/* absent */
+		{ "X-Tollgate-Max-Output-Tokens: 0", "invalid_field",
+		  "X-Tollgate-Max-Output-Tokens" },
+		{ "X-Tollgate-Max-Output-Tokens: 1.5", "invalid_field",
+		  "X-Tollgate-Max-Output-Tokens" },
+		{ "X-Tollgate-Cached-Input-Tokens: lots", "invalid_field",
+		  "X-Tollgate-Cached-Input-Tokens" },
+		{ "X-Tollgate-Reservation-Ttl: 86401", "invalid_field",
+		  "X-Tollgate-Reservation-Ttl" },
+		{ "X-Tollgate-Service-Tier: gold", "invalid_field",
+		  "X-Tollgate-Service-Tier" },
+		{ "X-Tollgate-Model:", "missing_field", "X-Tollgate-Model" },
+		{ "X-Tollgate-Tags: feature=chat", "invalid_field",
+		  "X-Tollgate-Tags" },
+		{ "X-Tollgate-Tags: [\"chat\"]", "invalid_field",
+		  "X-Tollgate-Tags" },
+		{ "X-Tollgate-Tags: {\"feature\":\"a\",\"feature\":\"b\"}",
+		  "invalid_field", "X-Tollgate-Tags" },
+		{ "X-Tollgate-Tags: {\"feature\":7}", "invalid_field",
+		  "X-Tollgate-Tags.feature" },
+	};
+	const char *h[8];
+	char id[32], tagged[32], path[96];
+	long long audit;
+	struct resp *r;
+	size_t i, j, n, nl;
+
+	cost_center("bt");
+	cost_center("bt/chk");
+	budget("{\"name\":\"chk\",\"scope\":{\"cost_center\":\"bt/chk\"},"
+	    "\"period\":\"day\",\"amount\":\"1\"}", id, sizeof id);
+	audit = db_count("audit_log");
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		/* The base headers, the one under test in place of its own. */
+		nl = strcspn(bad[i].header, ":;");
+		for (n = j = 0; j < sizeof base / sizeof base[0]; j++)
+			if (strncmp(base[j], bad[i].header, nl) != 0)
+				h[n++] = base[j];
+		h[n++] = bad[i].header;
+		h[n] = NULL;
+		r = http("GET", "/v1/authorize/check", gateway_key, NULL, h);
+		CHECK_ERR(r, 400, bad[i].code, bad[i].field);
+		if (r->status != 400)
+			fprintf(stderr, "    (%s)\n", bad[i].header);
+		resp_free(r);
+	}
+	CHECK(live_holds(id) == 0, "a refused check held room");
+	CHECK(db_count("audit_log") == audit, "a refused check was audited");
+
+	/* A tag-narrowed budget with no room: the call naming its tag is
+	 * paused by it, one with another tag (or none) is allowed. */
+	budget("{\"name\":\"chk-chat\",\"scope\":{\"cost_center\":"
+	    "\"bt/chk\",\"tags\":{\"feature\":\"chat\"}},\"period\":"
+	    "\"day\",\"amount\":\"0.000000001\"}", tagged, sizeof tagged);
+	for (n = 0; n < 5; n++)
+		h[n] = base[n];
+	h[5] = "X-Tollgate-Tags: {\"feature\": \"chat\"}";
+	h[6] = NULL;
+	r = http("GET", "/v1/authorize/check", gateway_key, NULL, h);
+	CHECK(r->status == 402, "tagged: %ld %s", r->status, r->body);
+	resp_free(r);
+	CHECK(live_holds(id) == 0 && live_holds(tagged) == 0,
+	    "a paused check held room");
+	h[5] = "X-Tollgate-Tags: {\"feature\": \"search\"}";
+	r = http("GET", "/v1/authorize/check", gateway_key, NULL, h);
+	CHECK(r->status == 204, "other tag: %ld %s", r->status, r->body);
+	resp_free(r);
+	CHECK(live_holds(id) == 1 && live_holds(tagged) == 0,
+	    "the allowed call holds on the budgets in its scope only");
+	/* Let it go. */
+	snprintf(path, sizeof path, "/v1/reservations?budget=%s", id);
+	r = http("GET", path, admin_key, NULL, NULL);
+	snprintf(path, sizeof path, "/v1/reservations/%s/release",
+	    json_string_value(json_object_get(json_array_get(json_object_get(
+	    r->json, "reservations"), 0), "id")));
+	resp_free(r);
+	r = http("POST", path, gateway_key, NULL, NULL);
+	CHECK(r->status == 200, "release: %s", r->body);
+	resp_free(r);
+}
+
 const struct itest budget_tests[] = {
 	{ "a call without a cost center is decided by the allocation rules",
 	  t_routing },
@@ -931,6 +1184,10 @@ const struct itest budget_tests[] = {
 	  t_expiry_and_restart },
 	{ "bad authorize requests: clear errors or a reasoned pause",
 	  t_bad_input },
+	{ "a budget's weekday forecast and run-out day follow a weekly "
+	  "pattern in its time zone and scope", t_weekday_forecast },
+	{ "authorize/check: malformed headers refused with the header, "
+	  "nothing held; tags as a JSON header", t_check_headers },
 	{ "64 concurrent callers never pass a hard strict cap",
 	  t_concurrent_cap },
 	{ "PostgreSQL down: fail-closed pauses, fail-open allows, then "

@@ -655,9 +655,141 @@ t_recommendations(void)
 	resp_free(r);
 }
 
+/*
+ * Calls at least the latency threshold long, on a model whose price table
+ * has a batch tier: the saving is what those calls would have cost at
+ * the batch rates. gpt-4o in the LiteLLM snapshot: input 2.5e-06 and
+ * output 1e-05 per token standard, 1.25e-06 and 5e-06 at the batch tier.
+ */
+static void
+t_recommend_batch(void)
+{
+	static const struct { const char *id; long in, out, latency; } ev[] = {
+		{ "recb-1", 1000, 200, 20000 },	/* 0.0045, batch 0.00225 */
+		{ "recb-2", 1000, 200, 10000 },	/* at the threshold: slow */
+		{ "recb-3", 2000, 100, 500 },	/* 0.006, fast */
+	};
+	static const struct { const char *query; const char *saving, *cost;
+	    long calls, threshold; } want[] = {
+		/* Default 10 s: the first two, 2 x (0.0045 - 0.00225). */
+		{ "", "0.004500000", "0.009000000", 2, 10000 },
+		/* 400 ms: all three; the third 0.006 - (0.0025 + 0.0005). */
+		{ "?batch_latency_ms=400", "0.007500000", "0.015000000", 3, 400 },
+		/* 15 s: the first only. */
+		{ "?batch_latency_ms=15000", "0.002250000", "0.004500000", 1,
+		  15000 },
+		/* Longer than every call: nothing to batch. */
+		{ "?batch_latency_ms=60000", NULL, NULL, 0, 60000 },
+	};
+	char body[512];
+	struct resp *r;
+	json_t *x;
+	size_t i, k;
+	int found;
+
+	r = http("POST", "/v1/cost-centers", admin_key,
+	    "{\"id\":\"rec-batch\",\"name\":\"batch\"}", NULL);
+	resp_free(r);
+	for (i = 0; i < sizeof ev / sizeof ev[0]; i++) {
+		snprintf(body, sizeof body, "{\"id\":\"%s\",\"cost_center\":"
+		    "\"rec-batch\",\"provider\":\"openai\",\"model\":"
+		    "\"gpt-4o\",\"latency_ms\":%ld,\"usage\":{\"input_tokens\":"
+		    "%ld,\"output_tokens\":%ld}}", ev[i].id, ev[i].latency,
+		    ev[i].in, ev[i].out);
+		r = http("POST", "/v1/usage", gateway_key, body, NULL);
+		CHECK(r->status == 200 && strstr(r->body, "recorded") != NULL,
+		    "%s", r->body);
+		resp_free(r);
+	}
+	/* The batch tier's prices, as the price table states them. */
+	r = http("GET", "/v1/prices?provider=openai&model=gpt-4o", finance_key,
+	    NULL, NULL);
+	CHECK(r->status == 200 && strstr(r->body, "\"batch\"") != NULL,
+	    "gpt-4o has no batch tier: %.400s", r->body);
+	resp_free(r);
+	for (k = 0; k < sizeof want / sizeof want[0]; k++) {
+		snprintf(body, sizeof body, "/v1/reports/recommendations%s",
+		    want[k].query);
+		r = http("GET", body, finance_key, NULL, NULL);
+		CHECK(r->status == 200, "%s: %s", body, r->body);
+		found = 0;
+		json_array_foreach(json_object_get(r->json, "recommendations"),
+		    i, x) {
+			json_t *e = json_object_get(x, "evidence");
+
+			if (strcmp(json_string_value(json_object_get(x,
+			    "cost_center")), "rec-batch") != 0 ||
+			    strcmp(json_string_value(json_object_get(x, "kind")),
+			    "batch_tier") != 0)
+				continue;
+			found++;
+			CHECK(want[k].saving != NULL && strcmp(json_string_value(
+			    json_object_get(x, "saving")), want[k].saving) == 0 &&
+			    strcmp(json_string_value(json_object_get(x, "model")),
+			    "gpt-4o") == 0 && json_integer_value(json_object_get(e,
+			    "slow_calls")) == want[k].calls &&
+			    strcmp(json_string_value(json_object_get(e,
+			    "slow_calls_cost")), want[k].cost) == 0 &&
+			    json_integer_value(json_object_get(e,
+			    "latency_threshold_ms")) == want[k].threshold,
+			    "%s: want saving %s on %ld calls, got %s", body,
+			    want[k].saving ? want[k].saving : "none", want[k].calls,
+			    json_string_value(json_object_get(x, "saving")));
+		}
+		CHECK(found == (want[k].saving != NULL), "%s: %d batch_tier "
+		    "recommendations: %.600s", body, found, r->body);
+		resp_free(r);
+	}
+}
+
+/* Bad report parameters: 400 with a stable code and the parameter. */
+static void
+t_report_bad_params(void)
+{
+	static const struct { const char *path, *code, *field; } bad[] = {
+		{ "/v1/reports/recommendations?batch_latency_ms=abc",
+		  "invalid_parameter", "batch_latency_ms" },
+		{ "/v1/reports/recommendations?batch_latency_ms=-1",
+		  "invalid_parameter", "batch_latency_ms" },
+		{ "/v1/reports/recommendations?batch_latency_ms=1e3",
+		  "invalid_parameter", "batch_latency_ms" },
+		{ "/v1/reports/recommendations?batch_latency_ms=",
+		  "invalid_parameter", "batch_latency_ms" },
+		{ "/v1/reports/recommendations?batch_latency_ms=10000000000",
+		  "invalid_parameter", "batch_latency_ms" },
+		{ "/v1/reports/recommendations?from=yesterday",
+		  "invalid_parameter", "from" },
+		{ "/v1/reports/recommendations?to=2026-13-01T00:00:00Z",
+		  "invalid_parameter", "to" },
+		{ "/v1/reports/recommendations?from=2026-10-02T00:00:00Z"
+		  "&to=2026-10-01T00:00:00Z", "invalid_parameter", "to" },
+		{ "/v1/reports/recommendations?latency=5",
+		  "unknown_parameter", "latency" },
+		{ "/v1/reports/recommendations?batch_latency_ms=5"
+		  "&batch_latency_ms=6", "duplicate_parameter",
+		  "batch_latency_ms" },
+		{ "/v1/reports/chargeback?month=2026-10&grain=bogus",
+		  "invalid_parameter", NULL },
+	};
+	struct resp *r;
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = http("GET", bad[i].path, finance_key, NULL, NULL);
+		CHECK_ERR(r, 400, bad[i].code, bad[i].field);
+		if (r->status != 400)
+			fprintf(stderr, "    (%s)\n", bad[i].path);
+		resp_free(r);
+	}
+}
+
 const struct itest report_tests[] = {
 	{ "recommendations: cheaper models, caching, billed failures, each "
 	  "with its evidence", t_recommendations },
+	{ "recommendations: slow calls priced at the batch tier, by the "
+	  "latency threshold", t_recommend_batch },
+	{ "bad recommendations and chargeback parameters: 400 with the "
+	  "parameter", t_report_bad_params },
 	{ "a provider's export is set beside the ledger per day and model",
 	  t_reconcile },
 	{ "a forecast finds the slope of spend rising by a known amount",

@@ -1,0 +1,51 @@
+#!/bin/sh
+# bench/seed_reports.sh DIR EVENTS: seed a year of usage into the database
+# of TOLLGATE_DATABASE_URL, as `make bench` and bench/reports.sh measure
+# reports on it: EVENTS events (20 cost centers, 5 models, spread over the
+# year up to today) written with COPY, and the daily rollups built from
+# them as ingest keeps them (the rollup per cost center and day follows
+# them by its triggers). Only the events and the rollups are seeded:
+# the reports read nothing else. DIR is a directory the postgres user can
+# read (the generator runs there as COPY's program).
+set -eu
+dir=$1
+events=$2
+cat >"$dir/seed.awk" <<'AWK'
+BEGIN {
+	split("gpt-4o gpt-4o-mini o3 gpt-4.1 gpt-4.1-mini", m, " ");
+	for (i = 1; i <= n; i++) {
+		t = now - 31536000 + int(i * 31536000 / n);
+		inp = 500 + (i * 37) % 3000;
+		out = 50 + (i * 11) % 800;
+		printf "%d\t%s\tteam-%d\topenai\t%s\tstandard\t1\t%d\t%d\t{%d,0,0,0,%d,0,0,0,0,0,0,0,1,0}\n",
+		    2000000000 + i, strftime("%Y-%m-%d %H:%M:%S+00", t, 1),
+		    i % 20, m[1 + int(i / 20) % 5], inp * 2500 + out * 10000,
+		    inp * 2500 + out * 10000, inp, out
+	}
+}
+AWK
+chmod 644 "$dir/seed.awk"
+psql "$TOLLGATE_DATABASE_URL" -q <<SQL
+INSERT INTO cost_centers (id, name)
+SELECT 'team-' || i, 'Team ' || i FROM generate_series(0, 19) i;
+COPY usage_events (transaction_id, occurred_at, cost_center, provider, model,
+    service_tier, price_version, list_cost, cost, quantities)
+FROM PROGRAM 'awk -v n=$events -v now=$(date +%s) -f $dir/seed.awk';
+INSERT INTO usage_daily (day, cost_center, provider, model, events, unpriced,
+    list_cost, cost)
+SELECT (occurred_at AT TIME ZONE 'UTC')::date, cost_center, provider, model,
+    count(*), 0, sum(list_cost), sum(cost)
+FROM usage_events WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4;
+INSERT INTO usage_daily_meters (day, cost_center, provider, model, meter,
+    quantity, list_cost, cost)
+SELECT (occurred_at AT TIME ZONE 'UTC')::date, cost_center, provider, model,
+    x.meter, sum(x.q), sum(x.l), sum(x.l)
+FROM usage_events,
+    LATERAL (VALUES ('input', quantities[1], quantities[1] * 2500),
+        ('output', quantities[5], quantities[5] * 10000),
+        ('request', quantities[13], 0)) AS x (meter, q, l)
+WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4, 5;
+ANALYZE usage_daily;
+ANALYZE usage_daily_meters;
+ANALYZE usage_cc_daily;
+SQL
