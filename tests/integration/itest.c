@@ -713,3 +713,46 @@ out:
 	curl_global_cleanup();
 	return failed == 0 ? 0 : 1;
 }
+
+int
+itest_csv_record(const char **p, char fields[][ITEST_CSV_FIELD], int max)
+{
+	const char *s = *p;
+	int n = 0;
+	size_t len;
+
+	for (;;) {
+		if (n == max)
+			return -1;
+		len = 0;
+		if (*s == '"') {
+			for (s++;; s++) {
+				if (*s == '\0')
+					return -1;
+				if (*s == '"' && s[1] == '"')
+					s++;
+				else if (*s == '"')
+					break;
+				if (len + 1 < ITEST_CSV_FIELD)
+					fields[n][len++] = *s;
+			}
+			s++;
+		} else
+			while (*s != ',' && *s != '\r' && *s != '\0') {
+				if (*s == '"' || *s == '\n')
+					return -1;
+				if (len + 1 < ITEST_CSV_FIELD)
+					fields[n][len++] = *s;
+				s++;
+			}
+		fields[n++][len] = '\0';
+		if (*s == ',') {
+			s++;
+			continue;
+		}
+		if (s[0] != '\r' || s[1] != '\n')
+			return -1;
+		*p = s + 2;
+		return n;
+	}
+}

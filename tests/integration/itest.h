@@ -95,6 +95,11 @@ int itest_server_port(void);
 /* `tollgate key create ARGS`; the secret into out. 0 or -1. */
 int cli_key(const char *args, char *out, size_t outsz);
 
+/* A strict RFC 4180 reader: the fields of one record from *p, advanced
+ * past its CRLF; -1 on anything malformed (longer fields are cut). */
+#define ITEST_CSV_FIELD 1024
+int itest_csv_record(const char **p, char fields[][ITEST_CSV_FIELD], int max);
+
 #define CHECK(cond, ...) do { \
 	if (!(cond)) { \
 		fprintf(stderr, "    FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \

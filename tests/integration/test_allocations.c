@@ -337,51 +337,6 @@ t_bad_inputs(void)
 	    allocs && db_count("audit_log") == audit, "a refusal wrote");
 }
 
-/* A strict RFC 4180 reader (as in test_reports.c): the fields of one
- * record from *p, advanced past its CRLF; -1 on anything malformed. */
-static int
-csv_record(const char **p, char fields[][1024], int max)
-{
-	const char *s = *p;
-	int n = 0;
-	size_t len;
-
-	for (;;) {
-		if (n == max)
-			return -1;
-		len = 0;
-		if (*s == '"') {
-			for (s++;; s++) {
-				if (*s == '\0')
-					return -1;
-				if (*s == '"' && s[1] == '"')
-					s++;
-				else if (*s == '"')
-					break;
-				if (len + 1 < 1024)
-					fields[n][len++] = *s;
-			}
-			s++;
-		} else
-			while (*s != ',' && *s != '\r' && *s != '\0') {
-				if (*s == '"' || *s == '\n')
-					return -1;
-				if (len + 1 < 1024)
-					fields[n][len++] = *s;
-				s++;
-			}
-		fields[n++][len] = '\0';
-		if (*s == ',') {
-			s++;
-			continue;
-		}
-		if (s[0] != '\r' || s[1] != '\n')
-			return -1;
-		*p = s + 2;
-		return n;
-	}
-}
-
 enum { C_CATEGORY = 6, C_CLASS, C_BILLED = 10, C_AMETHOD = 32, C_ADETAILS,
 	C_ARESOURCE, C_ATAGS, C_CC, C_NCOLS = 40 };
 
@@ -401,7 +356,7 @@ t_chargeback_month(void)
 	    "SubAccountName,Tags,AllocatedMethodId,AllocatedMethodDetails,"
 	    "AllocatedResourceId,AllocatedTags,x_CostCenter,x_Department,"
 	    "x_Project,x_PriceVersionId\r\n";
-	static char f[C_NCOLS + 1][1024];
+	static char f[C_NCOLS + 1][ITEST_CSV_FIELD];
 	static char ccs[MAX_CCS][1024];
 	int64_t sums[MAX_CCS], total = 0, month_total;
 	int nccs = 0, rows = 0, allocated = 0, adjustments = 0, corrections = 0;
@@ -454,7 +409,7 @@ t_chargeback_month(void)
 	CHECK(r->status == 200 && strncmp(r->body, header, strlen(header)) ==
 	    0, "%ld %.200s", r->status, r->body);
 	for (p = r->body + strlen(header); r->status == 200 && *p != '\0';) {
-		if ((n = csv_record(&p, f, C_NCOLS + 1)) != C_NCOLS) {
+		if ((n = itest_csv_record(&p, f, C_NCOLS + 1)) != C_NCOLS) {
 			CHECK(0, "row %d: %d fields near %.80s", rows, n, p);
 			break;
 		}
@@ -532,7 +487,7 @@ t_chargeback_month(void)
 	    finance_key, NULL, NULL);
 	total = 0;
 	for (p = r->body + strlen(header); r->status == 200 && *p != '\0';) {
-		if (csv_record(&p, f, C_NCOLS + 1) != C_NCOLS)
+		if (itest_csv_record(&p, f, C_NCOLS + 1) != C_NCOLS)
 			break;
 		total += nanos(f[C_BILLED]);
 	}

@@ -254,51 +254,6 @@ t_spend_vs_postings(void)
 	resp_free(r);
 }
 
-/* A strict RFC 4180 reader: fields of one record from *p (advanced past
- * its CRLF); -1 on anything malformed. */
-static int
-csv_record(const char **p, char fields[][512], int max)
-{
-	const char *s = *p;
-	int n = 0;
-	size_t len;
-
-	for (;;) {
-		if (n == max)
-			return -1;
-		len = 0;
-		if (*s == '"') {
-			for (s++;; s++) {
-				if (*s == '\0')
-					return -1;
-				if (*s == '"' && s[1] == '"')
-					s++;
-				else if (*s == '"')
-					break;
-				if (len + 1 < 512)
-					fields[n][len++] = *s;
-			}
-			s++;
-		} else
-			while (*s != ',' && *s != '\r' && *s != '\0') {
-				if (*s == '"' || *s == '\n')
-					return -1;
-				if (len + 1 < 512)
-					fields[n][len++] = *s;
-				s++;
-			}
-		fields[n++][len] = '\0';
-		if (*s == ',') {
-			s++;
-			continue;
-		}
-		if (s[0] != '\r' || s[1] != '\n')
-			return -1;
-		*p = s + 2;
-		return n;
-	}
-}
-
 static int64_t
 nanos_of(const char *s)
 {
@@ -350,7 +305,7 @@ t_chargeback(void)
 	    "SubAccountName,Tags,AllocatedMethodId,AllocatedMethodDetails,"
 	    "AllocatedResourceId,AllocatedTags,x_CostCenter,x_Department,"
 	    "x_Project,x_PriceVersionId\r\n";
-	static char f[C_NCOLS + 1][512];
+	static char f[C_NCOLS + 1][ITEST_CSV_FIELD];
 	char sql[512], out[128], cmd[1024], *file;
 	const char *p;
 	struct resp *r;
@@ -376,7 +331,7 @@ t_chargeback(void)
 	CHECK(strncmp(r->body, header, strlen(header)) == 0, "header: %.200s",
 	    r->body);
 	for (p = r->body + strlen(header); *p != '\0';) {
-		if ((n = csv_record(&p, f, C_NCOLS + 1)) != C_NCOLS) {
+		if ((n = itest_csv_record(&p, f, C_NCOLS + 1)) != C_NCOLS) {
 			CHECK(0, "row %d: %d fields near %.80s", rows, n, p);
 			break;
 		}
@@ -448,7 +403,7 @@ t_chargeback(void)
 	    NULL, NULL);
 	corrections = 0;
 	for (p = r->body + strlen(header); r->status == 200 && *p != '\0';) {
-		if (csv_record(&p, f, C_NCOLS + 1) != C_NCOLS)
+		if (itest_csv_record(&p, f, C_NCOLS + 1) != C_NCOLS)
 			break;
 		if (strcmp(f[C_CLASS], "Correction") == 0 &&
 		    strcmp(f[C_CC], "rpt") == 0 &&
