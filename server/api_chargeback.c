@@ -80,6 +80,25 @@ chargeback_versions(const struct pricing_book *b, int64_t lo, int64_t hi,
 			    buf[0] != '\0' ? ";" : "", (long long)id);
 }
 
+/* A row's charge period: its day (YYYY-MM-DD), or the month at month
+ * grain; -1 when the day does not read. */
+static int
+charge_period(const char *date, int64_t month_lo, int64_t month_hi,
+    int month_grain, int64_t *lo, int64_t *hi)
+{
+	const char *why;
+	char day[32];
+	int64_t d;
+
+	snprintf(day, sizeof day, "%sT00:00:00Z", date);
+	if (ledger_time_parse(day, strlen(day), &d, &why) != 0)
+		return -1;
+	*lo = month_grain ? month_lo : d;
+	*hi = month_grain ? month_hi : d + DAY_US;
+	return 0;
+}
+
+
 /* Write the rows of one chargeback_page.sql result; the number written. */
 int
 chargeback_rows(PGresult *res, int64_t month_lo, int64_t month_hi,
@@ -88,21 +107,15 @@ chargeback_rows(PGresult *res, int64_t month_lo, int64_t month_hi,
 {
 	struct chargeback_row row;
 	char versions[128];
-	const char *why;
 	int i, n = PQntuples(res);
 
 	for (i = 0; i < n; i++) {
-		char day[32];
-		int64_t lo;
-
 		memset(&row, 0, sizeof row);
-		snprintf(day, sizeof day, "%sT00:00:00Z", PQgetvalue(res, i, 0));
-		if (ledger_time_parse(day, strlen(day), &lo, &why) != 0)
+		if (charge_period(PQgetvalue(res, i, 0), month_lo, month_hi,
+		    month_grain, &row.charge_lo_us, &row.charge_hi_us) != 0)
 			continue;
 		row.billing_lo_us = month_lo;
 		row.billing_hi_us = month_hi;
-		row.charge_lo_us = month_grain ? month_lo : lo;
-		row.charge_hi_us = month_grain ? month_hi : lo + DAY_US;
 		row.cost_center = PQgetvalue(res, i, 1);
 		row.provider = PQgetvalue(res, i, 2);
 		row.model = PQgetvalue(res, i, 3);
@@ -132,21 +145,15 @@ chargeback_entry_rows(PGresult *res, int64_t month_lo, int64_t month_hi,
     void *arg)
 {
 	struct chargeback_entry e;
-	const char *why;
 	int i, n = PQntuples(res);
 
 	for (i = 0; i < n; i++) {
-		char day[32];
-		int64_t lo;
-
 		memset(&e, 0, sizeof e);
-		snprintf(day, sizeof day, "%sT00:00:00Z", PQgetvalue(res, i, 0));
-		if (ledger_time_parse(day, strlen(day), &lo, &why) != 0)
+		if (charge_period(PQgetvalue(res, i, 0), month_lo, month_hi,
+		    month_grain, &e.charge_lo_us, &e.charge_hi_us) != 0)
 			continue;
 		e.billing_lo_us = month_lo;
 		e.billing_hi_us = month_hi;
-		e.charge_lo_us = month_grain ? month_lo : lo;
-		e.charge_hi_us = month_grain ? month_hi : lo + DAY_US;
 		e.cost_center = PQgetvalue(res, i, 1);
 		e.amount = atoll(PQgetvalue(res, i, 3));
 		e.memo = PQgetvalue(res, i, 4);

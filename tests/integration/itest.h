@@ -98,6 +98,18 @@ int cli_key(const char *args, char *out, size_t outsz);
 /* A strict RFC 4180 reader: the fields of one record from *p, advanced
  * past its CRLF; -1 on anything malformed (longer fields are cut). */
 #define ITEST_CSV_FIELD 1024
+/* The chargeback CSV's header line, as DESIGN section 8 lists it. */
+#define ITEST_FOCUS_HEADER "BillingAccountId,BillingAccountName," \
+	"BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart," \
+	"ChargePeriodEnd,ChargeCategory,ChargeClass,ChargeDescription," \
+	"ChargeFrequency,BilledCost,EffectiveCost,ListCost,ListUnitPrice," \
+	"ContractedCost,ContractedUnitPrice,BillingCurrency," \
+	"ConsumedQuantity,ConsumedUnit,PricingQuantity,PricingUnit," \
+	"ProviderName,PublisherName,InvoiceIssuerName,ServiceCategory," \
+	"ServiceSubcategory,ServiceName,SkuId,SkuMeter,SubAccountId," \
+	"SubAccountName,Tags,AllocatedMethodId,AllocatedMethodDetails," \
+	"AllocatedResourceId,AllocatedTags,x_CostCenter,x_Department," \
+	"x_Project,x_PriceVersionId\r\n"
 int itest_csv_record(const char **p, char fields[][ITEST_CSV_FIELD], int max);
 
 #define CHECK(cond, ...) do { \

@@ -345,17 +345,7 @@ enum { C_CATEGORY = 6, C_CLASS, C_BILLED = 10, C_AMETHOD = 32, C_ADETAILS,
 static void
 t_chargeback_month(void)
 {
-	static const char header[] = "BillingAccountId,BillingAccountName,"
-	    "BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,"
-	    "ChargePeriodEnd,ChargeCategory,ChargeClass,ChargeDescription,"
-	    "ChargeFrequency,BilledCost,EffectiveCost,ListCost,ListUnitPrice,"
-	    "ContractedCost,ContractedUnitPrice,BillingCurrency,"
-	    "ConsumedQuantity,ConsumedUnit,PricingQuantity,PricingUnit,"
-	    "ProviderName,PublisherName,InvoiceIssuerName,ServiceCategory,"
-	    "ServiceSubcategory,ServiceName,SkuId,SkuMeter,SubAccountId,"
-	    "SubAccountName,Tags,AllocatedMethodId,AllocatedMethodDetails,"
-	    "AllocatedResourceId,AllocatedTags,x_CostCenter,x_Department,"
-	    "x_Project,x_PriceVersionId\r\n";
+	static const char header[] = ITEST_FOCUS_HEADER;
 	static char f[C_NCOLS + 1][ITEST_CSV_FIELD];
 	static char ccs[MAX_CCS][1024];
 	int64_t sums[MAX_CCS], total = 0, month_total;

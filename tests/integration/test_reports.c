@@ -294,17 +294,7 @@ enum { C_ACCOUNT, C_PSTART = 4, C_PEND, C_CLASS = 7, C_BILLED = 10,
 static void
 t_chargeback(void)
 {
-	static const char header[] = "BillingAccountId,BillingAccountName,"
-	    "BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,"
-	    "ChargePeriodEnd,ChargeCategory,ChargeClass,ChargeDescription,"
-	    "ChargeFrequency,BilledCost,EffectiveCost,ListCost,ListUnitPrice,"
-	    "ContractedCost,ContractedUnitPrice,BillingCurrency,"
-	    "ConsumedQuantity,ConsumedUnit,PricingQuantity,PricingUnit,"
-	    "ProviderName,PublisherName,InvoiceIssuerName,ServiceCategory,"
-	    "ServiceSubcategory,ServiceName,SkuId,SkuMeter,SubAccountId,"
-	    "SubAccountName,Tags,AllocatedMethodId,AllocatedMethodDetails,"
-	    "AllocatedResourceId,AllocatedTags,x_CostCenter,x_Department,"
-	    "x_Project,x_PriceVersionId\r\n";
+	static const char header[] = ITEST_FOCUS_HEADER;
 	static char f[C_NCOLS + 1][ITEST_CSV_FIELD];
 	char sql[512], out[128], cmd[1024], *file;
 	const char *p;
