@@ -110,6 +110,16 @@ echo "== tollgate POST /v1/authorize (one hot budget, a reservation each)" >&2
 set -- $(measure "$tg_pid" http://127.0.0.1:18091/v1/authorize -s bench/authorize.lua)
 ta=$1 ta_cpu=$2
 ta_p99=$(sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$pgdir/wrk.out")
+# Latency below saturation: the same calls paced at about 10k/s, and the
+# reference paced alike.
+echo "== paced: reference, then tollgate POST /v1/authorize (1 request per 3 ms per connection)" >&2
+measure "$ref_pid" http://127.0.0.1:18090/ -s bench/paced.lua >/dev/null
+ref_paced_p99=$(sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$pgdir/wrk.out")
+export TG_AUTHORIZE=1
+measure "$tg_pid" http://127.0.0.1:18091/v1/authorize -s bench/paced.lua >/dev/null
+unset TG_AUTHORIZE
+ta_paced_p99=$(sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$pgdir/wrk.out")
+ta_paced=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$pgdir/wrk.out")
 # The holds are written to PostgreSQL behind the decisions; let that
 # finish before measuring ingest, which shares the database.
 i=0
@@ -219,6 +229,7 @@ awk -v a="$tq" -v b="$ref" -v ca="$tq_cpu" -v cb="$ref_cpu" 'BEGIN {
 	printf "quote ratio:   %.2f by req/s, %.2f by server CPU\n", a / b, cb / ca }'
 printf '%-22s %10.0f %13.2f us   p99 %s\n' "tollgate POST /authorize" "$ta" "$ta_cpu" "$ta_p99"
 printf '%-22s %10.0f   (pgbench, one conditional UPDATE per decision)\n' "naive decisions" "$naive"
+printf '%-22s %10.0f   p99 %s (reference paced alike: p99 %s)\n' "authorize, paced" "$ta_paced" "$ta_paced_p99" "$ref_paced_p99"
 awk -v a="$ta" -v b="$ref" -v n="$naive" 'BEGIN {
 	printf "authorize ratio: %.2f of the reference (target >= 0.60, p99 < 2 ms), %.1fx the naive design (target >= 10)\n", a / b, a / n }'
 printf 'usage, batches of 1000 (8 connections): %8s events/s\n' "$ub"
