@@ -999,18 +999,17 @@ trip_cb(void *arg, const struct db_result *res)
 static void
 trip(struct budgets *bs, struct budget *b)
 {
-	const char *p[4];
-	char id[24];
+	const char *p[2];
+	char id[24], at[LEDGER_TIME_BUFSZ];
 
 	b->d.paused = 1;
 	log_warn("event=budget_paused id=%lld reason=anomaly",
 	    (long long)b->d.id);
 	snprintf(id, sizeof id, "%lld", (long long)b->d.id);
-	p[0] = "anomaly";
-	p[1] = id;
-	p[2] = "{}";
-	p[3] = NULL;
-	if (db_query(bs->srv->db, "budget_write", 4, p, trip_cb, NULL) != 0)
+	ledger_time_format(http_wall_now_us(), at);
+	p[0] = id;
+	p[1] = at;
+	if (db_query(bs->srv->db, "budget_trip", 2, p, trip_cb, NULL) != 0)
 		log_error("event=budget_pause_unwritten id=%s", id);
 }
 
