@@ -39,6 +39,7 @@ void api_reservations_list(struct tg_req *r);
 void api_reservation_release(struct tg_req *r);
 void api_report_spend(struct tg_req *r);
 void api_report_chargeback(struct tg_req *r);
+void api_report_chargeback_totals(struct tg_req *r);
 void api_report_forecast(struct tg_req *r);
 void api_reconcile(struct tg_req *r);
 void api_report_recommendations(struct tg_req *r);

@@ -425,3 +425,50 @@ out:
 	PQclear(PQexec(conn, "ROLLBACK"));
 	return rc;
 }
+
+static void
+totals_cb(void *arg, const struct db_result *res)
+{
+	struct tg_req *r = arg;
+	json_t *list, *o;
+	int64_t total = 0, v;
+	int i;
+
+	if (res->status != DB_OK) {
+		http_reply_db_failure(r, res);
+		return;
+	}
+	list = json_array();
+	for (i = 0; i < PQntuples(res->res); i++) {
+		v = atoll(PQgetvalue(res->res, i, 1));
+		total += v;
+		json_array_append_new(list, json_pack("{s:s, s:o}",
+		    "cost_center", PQgetvalue(res->res, i, 0), "billed_cost",
+		    api_money(v)));
+	}
+	o = json_pack("{s:s, s:s, s:o, s:o}", "month", http_param(r, "month"),
+	    "currency", "USD", "billed_cost", api_money(total),
+	    "cost_centers", list);
+	http_reply_json(r, 200, o);
+}
+
+/* GET /v1/reports/chargeback/totals?month=: what the month's CSV adds up
+ * to, per cost center and in all (the file itself has no footer). */
+void
+api_report_chargeback_totals(struct tg_req *r)
+{
+	char lo_s[LEDGER_TIME_BUFSZ], hi_s[LEDGER_TIME_BUFSZ];
+	const char *month = http_param(r, "month"), *p[2];
+	int64_t lo, hi;
+
+	if (chargeback_month(month, &lo, &hi) != 0) {
+		http_reply_error(r, 400, month == NULL ? "missing_parameter" :
+		    "invalid_parameter", "month", "month is YYYY-MM");
+		return;
+	}
+	ledger_time_format(lo, lo_s);
+	ledger_time_format(hi, hi_s);
+	p[0] = lo_s;
+	p[1] = hi_s;
+	(void)http_query(r, "chargeback_totals", 2, p, totals_cb);
+}

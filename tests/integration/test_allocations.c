@@ -352,8 +352,8 @@ t_chargeback_month(void)
 	int nccs = 0, rows = 0, allocated = 0, adjustments = 0, corrections = 0;
 	char path[128], cmd[1024], *file;
 	const char *p;
-	struct resp *r;
-	json_t *details;
+	struct resp *r, *totals;
+	json_t *details, *list;
 	int i, n;
 
 	setup();
@@ -458,6 +458,32 @@ t_chargeback_month(void)
 		CHECK(sums[i] == balance(ccs[i], "2026-07"), "%s: %lld in the "
 		    "file, %lld in the ledger", ccs[i], (long long)sums[i],
 		    (long long)balance(ccs[i], "2026-07"));
+	/* The totals endpoint says what the file adds up to. */
+	totals = http("GET", "/v1/reports/chargeback/totals?month=2026-07",
+	    finance_key, NULL, NULL);
+	CHECK(totals->status == 200 && nanos(jstr(totals, "billed_cost")) ==
+	    total, "totals: %s", totals->body);
+	list = json_object_get(totals->json, "cost_centers");
+	CHECK(json_array_size(list) == (size_t)nccs, "%zu cost centers in "
+	    "the totals, %d in the file", json_array_size(list), nccs);
+	for (i = 0; i < nccs; i++) {
+		json_t *e = json_array_get(list, i);
+		size_t k;
+
+		for (k = 0; k < json_array_size(list); k++)
+			if (strcmp(json_string_value(json_object_get(
+			    json_array_get(list, k), "cost_center")), ccs[i]) == 0)
+				e = json_array_get(list, k);
+		CHECK(strcmp(json_string_value(json_object_get(e,
+		    "cost_center")), ccs[i]) == 0 && nanos(json_string_value(
+		    json_object_get(e, "billed_cost"))) == sums[i],
+		    "%s: %lld in the file", ccs[i], (long long)sums[i]);
+	}
+	resp_free(totals);
+	totals = http("GET", "/v1/reports/chargeback/totals?month=2026-13",
+	    finance_key, NULL, NULL);
+	CHECK_ERR(totals, 400, "invalid_parameter", "month");
+	resp_free(totals);
 	CHECK(balance("alc/plat", "2026-07") == 0, "the platform kept spend");
 	/* The command line writes the same file, from the same snapshot
 	 * kind of read. */
