@@ -44,12 +44,14 @@ struct batch {
 	int64_t used_at_send[BATCH_MAX], demand_at_send[BATCH_MAX];
 	int64_t sent_us;
 	struct waiter *waiters;
+	struct batch *next;		/* pending after this one */
 };
 
 struct leases {
 	struct tg_server *srv;
 	char holder[33];		/* this process: a restart is another */
-	struct batch *pending, *inflight;
+	struct batch *pending, *last;	/* sent in order, one at a time */
+	struct batch *inflight;
 	int64_t *held;			/* ids of budgets with a lease */
 	size_t nheld, capheld;
 	struct event *renew;
@@ -201,7 +203,8 @@ send_pending(struct leases *ls)
 	 * would take away a lease in use. */
 	if (bt == NULL || ls->inflight != NULL || ls->returning)
 		return;
-	ls->pending = NULL;
+	if ((ls->pending = bt->next) == NULL)
+		ls->last = NULL;
 	if (ls->stopping) {
 		batch_end(bt, 0);
 		return;
@@ -265,24 +268,38 @@ send_pending(struct leases *ls)
 	}
 }
 
+/* The pending batch asking for budget id, or NULL. */
+static struct batch *
+pending_with(struct leases *ls, int64_t id, int *j)
+{
+	struct batch *bt;
+
+	for (bt = ls->pending; bt != NULL; bt = bt->next)
+		if ((*j = batch_index(bt, id)) >= 0)
+			return bt;
+	return NULL;
+}
+
 void
 leases_ask(struct leases *ls, struct budget **b, int n, int64_t need,
     void (*done)(void *, int), void *arg)
 {
-	struct batch *bt = ls->pending;
+	struct batch *bt;
 	struct waiter *w;
 	int i, j;
 
-	if (bt == NULL && (bt = ls->pending = calloc(1, sizeof *bt)) == NULL) {
-		if (done != NULL)
-			done(arg, 0);
-		return;
-	}
-	bt->ls = ls;
 	for (i = 0; i < n; i++) {
-		if ((j = batch_index(bt, b[i]->d.id)) < 0) {
-			if (bt->n == BATCH_MAX)
-				continue;
+		if ((bt = pending_with(ls, b[i]->d.id, &j)) == NULL) {
+			if ((bt = ls->last) == NULL || bt->n == BATCH_MAX) {
+				if ((bt = calloc(1, sizeof *bt)) == NULL)
+					break;
+				bt->ls = ls;
+				if (ls->last != NULL)
+					ls->last->next = bt;
+				else
+					ls->pending = bt;
+				ls->last = bt;
+			}
 			j = bt->n++;
 			bt->ids[j] = b[i]->d.id;
 			bt->need[j] = 0;
@@ -292,14 +309,16 @@ leases_ask(struct leases *ls, struct budget **b, int n, int64_t need,
 		    bt->need[j] + need : NEED_MAX;
 	}
 	if (done != NULL) {
-		if ((w = calloc(1, sizeof *w)) == NULL) {
+		/* On the last batch: it is answered after every other. */
+		if (i < n || ls->last == NULL ||
+		    (w = calloc(1, sizeof *w)) == NULL) {
 			done(arg, 0);
 			return;
 		}
 		w->done = done;
 		w->arg = arg;
-		w->next = bt->waiters;
-		bt->waiters = w;
+		w->next = ls->last->waiters;
+		ls->last->waiters = w;
 	}
 	send_pending(ls);
 }
@@ -338,7 +357,7 @@ static void
 renew_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct leases *ls = arg;
-	struct budget *renew[BATCH_MAX];
+	struct budget *renew[BATCH_MAX * 8];
 	int64_t idle[BATCH_MAX], zero[BATCH_MAX];
 	const char *p[4];
 	char *ids, *zeros;
@@ -356,7 +375,7 @@ renew_cb(evutil_socket_t fd, short what, void *arg)
 		    ls->held[i]);
 
 		if (b != NULL && (b->held > 0 || b->lease_demand > 0)) {
-			if (nrenew < BATCH_MAX)
+			if (nrenew < BATCH_MAX * 8)
 				renew[nrenew++] = b;
 			i++;
 			continue;
@@ -476,12 +495,16 @@ leases_stop(struct leases *ls)
 void
 leases_free(struct leases *ls)
 {
+	struct batch *bt;
+
 	if (ls == NULL)
 		return;
 	if (ls->renew != NULL)
 		event_free(ls->renew);
-	if (ls->pending != NULL)
-		batch_end(ls->pending, 0);
+	while ((bt = ls->pending) != NULL) {
+		ls->pending = bt->next;
+		batch_end(bt, 0);
+	}
 	/* An in-flight grant is freed by its callback when the pool is
 	 * drained; none is in flight once the loop has ended. */
 	free(ls->held);
