@@ -38,6 +38,8 @@ budget_json(const struct budget *b)
 {
 	const struct budget_def *d = &b->d;
 	json_t *tags = json_object(), *th = json_array(), *limits, *burn;
+	json_t *lease;
+	int64_t now;
 	char id[24];
 	int i;
 
@@ -57,9 +59,16 @@ budget_json(const struct budget *b)
 		json_object_set_new(limits, "tokens_per_minute",
 		    json_integer(d->tokens_per_minute));
 	snprintf(id, sizeof id, "%lld", (long long)d->id);
+	/* This instance's slice of the room (several instances decide on
+	 * one database): what it may still hold, until when. */
+	now = http_wall_now_us();
+	lease = d->hard && now < b->lease_until ? json_pack("{s:o, s:o, s:o}",
+	    "amount", api_money(b->lease), "free",
+	    api_money(budget_lease_free(b, now)), "expires_at",
+	    api_time(b->lease_until)) : json_null();
 	return json_pack("{s:s, s:s, s:{s:s, s:s?, s:s?, s:s?, s:o}, s:s, s:s, "
 	    "s:o, s:s, s:s, s:o, s:o, s:o, s:s, "
-	    "s:{s:s?, s:o, s:o, s:o, s:o, s:o, s:o}}",
+	    "s:{s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
 	    "id", id, "name", d->name,
 	    "scope", "cost_center", d->cost_center, "user", d->user,
 	    "provider", d->provider, "model", d->model, "tags", tags,
@@ -74,7 +83,7 @@ budget_json(const struct budget *b)
 	    "spent", b->loaded ? api_money(b->spent) : json_null(),
 	    "held", api_money(b->held),
 	    "remaining", b->loaded ? api_money(budget_remaining(b)) : json_null(),
-	    "overshoot", api_money(b->overshoot));
+	    "overshoot", api_money(b->overshoot), "lease", lease);
 }
 
 static int

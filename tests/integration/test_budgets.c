@@ -875,6 +875,7 @@ t_outage_within_lease(void)
 {
 	char id[32], sql[200];
 	struct resp *r;
+	json_t *v;
 	long long lease;
 	int i, allowed = 0, ok = 0;
 	double t0;
@@ -890,6 +891,15 @@ t_outage_within_lease(void)
 	    "budget_leases WHERE budget_id = %s", id);
 	lease = atoll(db_value(sql));
 	CHECK(lease > 0 && lease < 10000000000LL, "lease %lld", lease);
+	/* The instance shows the slice it holds. */
+	snprintf(sql, sizeof sql, "/v1/budgets/%s", id);
+	r = http("GET", sql, admin_key, NULL, NULL);
+	v = json_object_get(json_object_get(json_object_get(r->json, "status"),
+	    "lease"), "amount");
+	CHECK(json_is_string(v) && strtoll(json_string_value(v), NULL, 10) *
+	    1000000000LL + atoll(strchr(json_string_value(v), '.') + 1) ==
+	    lease, "lease in the status: %s", r->body);
+	resp_free(r);
 	CHECK(pg_ctl("stop") == 0, "cannot stop PostgreSQL");
 	for (i = 0; i < 100; i++) {
 		r = authorize(ASK("bt/lease", ""));
