@@ -207,6 +207,7 @@ send_pending(struct leases *ls)
 		ls->last = NULL;
 	if (ls->stopping) {
 		batch_end(bt, 0);
+		send_pending(ls);
 		return;
 	}
 	bt->sent_us = http_wall_now_us();
@@ -241,6 +242,7 @@ send_pending(struct leases *ls)
 	bt->n = n;
 	if (n == 0) {
 		batch_end(bt, 1);
+		send_pending(ls);	/* the next batch's waiters wait too */
 		return;
 	}
 	fl = int_array(floors, n);
@@ -265,6 +267,7 @@ send_pending(struct leases *ls)
 		ls->inflight = NULL;
 		ls->failures++;
 		batch_end(bt, 0);
+		send_pending(ls);
 	}
 }
 
