@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "ledger/ledger.h"
 #include "pricing/pricing.h"
@@ -25,6 +26,10 @@
 #include "server/api.h"
 
 #define PAGE_ROWS 2000
+/* How far a client may fall behind before the next page waits for it:
+ * memory stays bounded whatever its pace. */
+#define BACKLOG_MAX (1 << 20)
+#define BACKLOG_WAIT_US 5000
 #define DAY_US (86400LL * 1000000)
 
 struct cb_stream {
@@ -173,6 +178,7 @@ chargeback_entry_rows(PGresult *res, int64_t month_lo, int64_t month_hi,
 }
 
 static void page_cb(void *arg, const struct db_result *res);
+static void when_drained(evutil_socket_t fd, short what, void *arg);
 
 /* End the stream and give the snapshot's connection back. */
 static void
@@ -284,6 +290,28 @@ page_cb(void *arg, const struct db_result *res)
 		for (i = 0; i < 6; i++)
 			snprintf(s->after[i], sizeof s->after[i], "%s",
 			    PQgetvalue(res->res, last, i));
+	when_drained(-1, 0, r);
+}
+
+/* The next page once the client has taken most of what was sent; a
+ * client gone ends the stream (and gives the connection back). */
+static void
+when_drained(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval wait = { 0, BACKLOG_WAIT_US };
+	struct tg_req *r = arg;
+	struct cb_stream *s = r->state;
+	size_t backlog;
+
+	(void)fd;
+	(void)what;
+	if (http_stream_backlog(r, &backlog) != 0) {
+		stream_done(r, s, 0);
+		return;
+	}
+	if (backlog > BACKLOG_MAX && event_base_once(r->srv->base, -1,
+	    EV_TIMEOUT, when_drained, r, &wait) == 0)
+		return;
 	next_page(r, s);
 }
 

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -145,6 +146,19 @@ void
 http_stream_chunk(struct tg_req *r, struct evbuffer *buf)
 {
 	evhttp_send_reply_chunk(r->ev, buf);
+}
+
+int
+http_stream_backlog(struct tg_req *r, size_t *bytes)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
+	struct bufferevent *bev;
+
+	if (conn == NULL || (bev = evhttp_connection_get_bufferevent(conn)) ==
+	    NULL)
+		return -1;
+	*bytes = evbuffer_get_length(bufferevent_get_output(bev));
+	return 0;
 }
 
 void

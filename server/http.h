@@ -113,6 +113,8 @@ void http_reply_buffer(struct tg_req *r, int status, const char *ctype,
 void http_stream_start(struct tg_req *r, int status, const char *ctype);
 void http_stream_chunk(struct tg_req *r, struct evbuffer *buf);
 void http_stream_end(struct tg_req *r);
+/* Bytes sent but not yet taken by the client; -1 when it is gone. */
+int http_stream_backlog(struct tg_req *r, size_t *bytes);
 void http_stream_abort(struct tg_req *r);
 
 /* A query-string parameter, or NULL. Parameters are checked against the
