@@ -1032,6 +1032,14 @@ decide(struct tg_req *r, struct authz *a)
 	 * never a second hold. */
 	if (a->request_id != NULL &&
 	    (rsv = budgets_by_request(bs, r->key.id, a->request_id)) != NULL) {
+		/* An ended hold is no allow: the call would run unheld. */
+		if (rsv->state != RSV_HELD) {
+			http_reply_error(r, 409, "reservation_ended", "request_id",
+			    "the reservation %s of this request_id was %s; ask "
+			    "with a new request_id", rsv->id,
+			    budgets_rsv_state_name(rsv->state));
+			return;
+		}
 		answer(r, a, BD_ALLOW, NULL, NULL, NULL, 0, rsv, 0);
 		return;
 	}

@@ -256,6 +256,10 @@ t_decisions(void)
 	resp_free(r);
 	CHECK(strcmp(status_of(id, "held"), "0.005000000") == 0, "held %s",
 	    status_of(id, "held"));
+	/* A retry after its hold ended is refused, never allowed unheld. */
+	r = authorize(ASK("bt/dec", ",\"request_id\":\"q-1\""));
+	CHECK_ERR(r, 409, "reservation_ended", "request_id");
+	resp_free(r);
 	/* Settled above the hold (the caller ignored the ceiling): booked
 	 * in full and counted. */
 	usage("bt-dec-2", "bt/dec", rsv3, 500);
