@@ -157,6 +157,8 @@ BEGIN
 	-- hash is a duplicate, with another a conflict; an event whose key is
 	-- unknown and that has no cost center is rejected. A duplicate
 	-- answers its transaction's cost with the corrections booked since.
+	-- OFFSET 0 keeps the planner from flattening the lookups into a join
+	-- over the whole of ledger_keys.
 	RETURN QUERY EXECUTE $q$
 	SELECT e.n,
 	    CASE WHEN r.id IS NOT NULL THEN 'recorded'
@@ -175,14 +177,14 @@ BEGIN
 	LEFT JOIN LATERAL (
 		SELECT k.transaction_id, k.request_hash FROM ledger_keys k
 		WHERE r.id IS NULL AND k.kind = 'usage'
-		  AND k.idempotency_key = e.key) k ON true
+		  AND k.idempotency_key = e.key OFFSET 0) k ON true
 	LEFT JOIN LATERAL (
 		SELECT (u.cost + coalesce((SELECT sum(c.cost_delta)
 		    FROM usage_corrections c
 		    WHERE c.corrects = u.transaction_id), 0))::bigint AS cost,
 		    u.unpriced
 		FROM usage_events u
-		WHERE u.transaction_id = k.transaction_id) u ON true
+		WHERE u.transaction_id = k.transaction_id OFFSET 0) u ON true
 	ORDER BY e.n
 	$q$ USING v_n, v_ids;
 END $$;
