@@ -50,7 +50,7 @@ bin/tollgate-asan: $(APP_SRC) $(HEADERS)
 # under the sanitizers.
 # (server/config.c is pure too: the environment and a file, nothing else.)
 UNIT_SRC := $(LEDGER_SRC) $(PRICING_SRC) $(REPORTS_SRC) server/config.c \
-	server/tz.c
+	server/tz.c server/pgarr.c
 
 build/unit/%: tests/unit/%.c $(UNIT_SRC) $(HEADERS)
 	@mkdir -p build/unit

@@ -25,6 +25,7 @@
 #include "server/budgets.h"
 #include "server/ingest.h"
 #include "server/log.h"
+#include "server/pgarr.h"
 #include "server/spool.h"
 #include "server/tz.h"
 #include "server/usage_json.h"
@@ -33,13 +34,35 @@
 #define USER_MAX 200
 #define RESERVATION_MAX 100
 
+struct event {
+	const char *id, *provider, *model, *cc, *user, *reservation, *status;
+	int tier;
+	int64_t at_us, latency, reported;
+	int has_at, has_latency, has_reported;
+	json_t *tags;
+	struct pricing_usage u;
+};
+
+/* A checked event, priced, as it goes to usage_ingest_cols(). Its strings
+ * point into the request's parsed body, which lives as long as the row. */
+struct irow {
+	int ok;			/* checked: it goes to the database */
+	struct event e;
+	char hash[2 * SHA256_DIGEST_LENGTH + 1];
+	const char *unpriced;	/* why it has no price (static), or NULL */
+	int64_t version;	/* the price version, when priced */
+	int64_t list, cost;
+	int64_t ml[PM_COUNT], mc[PM_COUNT];	/* per meter, when priced */
+};
+
 struct ureq {
 	TAILQ_ENTRY(ureq) link;
 	struct tg_req *r;
 	int single;		/* the body was one event object */
 	size_t n;		/* events */
 	json_t *results;	/* one slot per event, in order */
-	char **rows;		/* row text without its "n", per event or NULL */
+	json_t *events;		/* the parsed body the rows point into */
+	struct irow *rows;	/* per event; ok when it goes to the database */
 	size_t nrows;
 	size_t base;		/* ordinal of this request's first row */
 	int spooled;		/* its rows are in the spool, not booked yet */
@@ -90,12 +113,9 @@ ingest_new(struct tg_server *srv)
 static void
 ureq_free(struct ureq *u)
 {
-	size_t i;
-
-	for (i = 0; u->rows != NULL && i < u->n; i++)
-		free(u->rows[i]);
 	free(u->rows);
 	json_decref(u->results);
+	json_decref(u->events);
 	free(u);
 }
 
@@ -179,15 +199,6 @@ name_ok(const char *s, int provider)
 	}
 	return i > 0;
 }
-
-struct event {
-	const char *id, *provider, *model, *cc, *user, *reservation, *status;
-	int tier;
-	int64_t at_us, latency, reported;
-	int has_at, has_latency, has_reported;
-	json_t *tags;
-	struct pricing_usage u;
-};
 
 #define REJECT(code, field, ...) do { \
 	snprintf(msg, sizeof msg, __VA_ARGS__); \
@@ -390,66 +401,76 @@ price_event(struct tg_server *srv, const struct event *e,
 	return NULL;
 }
 
-/* The usage_ingest() row of a checked event, without its "n". */
-static char *
-event_row(struct tg_req *r, json_t *ev, const struct event *e)
+/* Hash and price a checked event into its row. */
+static void
+event_prepare(struct tg_req *r, json_t *ev, struct irow *row)
 {
-	char hex[2 * SHA256_DIGEST_LENGTH + 1], tbuf[LEDGER_TIME_BUFSZ];
+	const struct event *e = &row->e;
 	struct pricing_quote q;
-	const char *unpriced;
-	json_t *row, *qs = json_array(), *ms = json_array();
-	int64_t version;
-	char *s, *out;
 	int m, i;
 
-	event_hash(e, ev, r->key.cost_center, hex);
-	unpriced = price_event(r->srv, e, &q, &version);
+	event_hash(e, ev, r->key.cost_center, row->hash);
+	row->unpriced = price_event(r->srv, e, &q, &row->version);
+	row->list = q.list_nanos;
+	row->cost = q.cost_nanos;
+	for (m = 0; m < PM_COUNT; m++)
+		row->ml[m] = row->mc[m] = 0;
+	for (i = 0; row->unpriced == NULL && i < q.n; i++) {
+		row->ml[q.lines[i].meter] = q.lines[i].list_nanos;
+		row->mc[q.lines[i].meter] = q.lines[i].cost_nanos;
+	}
+	row->ok = 1;
+}
+
+/* The usage_ingest() JSON row of an event, without its "n", as the spool
+ * keeps it; NULL when out of memory. */
+static char *
+row_json(struct tg_req *r, const struct irow *row)
+{
+	const struct event *e = &row->e;
+	char tbuf[LEDGER_TIME_BUFSZ];
+	json_t *o, *qs = json_array(), *ms = json_array();
+	char *s, *out;
+	int m;
+
 	for (m = 0; m < PM_COUNT; m++)
 		json_array_append_new(qs, json_integer(e->u.q[m]));
 	/* Every meter with a quantity is rolled up, priced or not (a
 	 * request without a per-request price still counts as a request). */
-	for (m = 0; m < PM_COUNT; m++) {
-		int64_t l = 0, c = 0;
-
-		if (e->u.q[m] == 0)
-			continue;
-		for (i = 0; unpriced == NULL && i < q.n; i++)
-			if (q.lines[i].meter == m) {
-				l = q.lines[i].list_nanos;
-				c = q.lines[i].cost_nanos;
-			}
-		json_array_append_new(ms, json_pack("{s:s, s:I, s:I, s:I}",
-		    "meter", pricing_meter_name(m), "q", (json_int_t)e->u.q[m],
-		    "l", (json_int_t)l, "c", (json_int_t)c));
-	}
+	for (m = 0; m < PM_COUNT; m++)
+		if (e->u.q[m] != 0)
+			json_array_append_new(ms, json_pack("{s:s, s:I, s:I, s:I}",
+			    "meter", pricing_meter_name(m),
+			    "q", (json_int_t)e->u.q[m], "l", (json_int_t)row->ml[m],
+			    "c", (json_int_t)row->mc[m]));
 	ledger_time_format(e->at_us, tbuf);
-	row = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:O?, "
+	o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:O?, "
 	    "s:s, s:I, s:I, s:s, s:o, s:o}",
-	    "key", e->id, "hash", hex, "occurred_at", tbuf, "cc", e->cc,
+	    "key", e->id, "hash", row->hash, "occurred_at", tbuf, "cc", e->cc,
 	    "kcc", r->key.cost_center[0] != '\0' ? r->key.cost_center : NULL,
 	    "provider", e->provider, "model", e->model,
 	    "tier", pricing_tier_name(e->tier), "user", e->user,
 	    "tags", e->tags, "key_id", r->key.id,
-	    "list_cost", (json_int_t)q.list_nanos,
-	    "cost", (json_int_t)q.cost_nanos, "status", e->status,
+	    "list_cost", (json_int_t)row->list,
+	    "cost", (json_int_t)row->cost, "status", e->status,
 	    "q", qs, "m", ms);
-	if (unpriced != NULL)
-		json_object_set_new(row, "unpriced", json_string(unpriced));
+	if (row->unpriced != NULL)
+		json_object_set_new(o, "unpriced", json_string(row->unpriced));
 	else
-		json_object_set_new(row, "pv", json_integer(version));
+		json_object_set_new(o, "pv", json_integer(row->version));
 	if (e->reservation != NULL)
-		json_object_set_new(row, "reservation_id",
+		json_object_set_new(o, "reservation_id",
 		    json_string(e->reservation));
 	if (e->has_latency)
-		json_object_set_new(row, "latency_ms", json_integer(e->latency));
+		json_object_set_new(o, "latency_ms", json_integer(e->latency));
 	if (e->has_reported)
-		json_object_set_new(row, "reported_cost",
+		json_object_set_new(o, "reported_cost",
 		    json_integer(e->reported));
-	s = json_dumps(row, JSON_COMPACT);
-	json_decref(row);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
 	if (s == NULL)
 		return NULL;
-	/* Drop the leading '{': flush() writes {"n":N, in front. */
+	/* Drop the leading '{': the spool writes its own in front. */
 	out = strdup(s + 1);
 	free(s);
 	return out;
@@ -460,6 +481,28 @@ event_row(struct tg_req *r, json_t *ev, const struct event *e)
  * (durably) and each request hears "spooled" (202); without one, or when
  * the spool cannot take them, 503. Either way the batch is done.
  */
+/* Append a request's rows to the spool, in the JSON it replays. */
+static int
+spool_request(struct ingest *in, struct ureq *u)
+{
+	char **text;
+	size_t i;
+	int rc = 0;
+
+	if ((text = calloc(u->n, sizeof *text)) == NULL)
+		return -1;
+	for (i = 0; i < u->n && rc == 0; i++)
+		if (u->rows[i].ok && (text[i] = row_json(u->r, &u->rows[i])) ==
+		    NULL)
+			rc = -1;
+	if (rc == 0)
+		rc = spool_append(in->srv->spool, text, u->n);
+	for (i = 0; i < u->n; i++)
+		free(text[i]);
+	free(text);
+	return rc;
+}
+
 static void
 spool_or_fail(struct ingest *in, struct ureq_list *reqs)
 {
@@ -474,13 +517,13 @@ spool_or_fail(struct ingest *in, struct ureq_list *reqs)
 	/* Request by request: those on disk hear 202, the first that
 	 * cannot be written and all after it hear 503. */
 	while ((u = TAILQ_FIRST(reqs)) != NULL) {
-		if (spool_append(in->srv->spool, u->rows, u->n) != 0) {
+		if (spool_request(in, u) != 0) {
 			fail_list(reqs);
 			return;
 		}
 		TAILQ_REMOVE(reqs, u, link);
 		for (i = 0; i < u->n; i++) {
-			if (u->rows[i] == NULL)
+			if (!u->rows[i].ok)
 				continue;
 			slot = json_array_get(u->results, i);
 			json_object_set_new(slot, "status", json_string("spooled"));
@@ -529,7 +572,7 @@ batch_cb(void *arg, const struct db_result *res)
 			continue;
 		/* Row k of a request is its k-th event with a row. */
 		for (ev = 0, n -= best->base; ev < best->n; ev++)
-			if (best->rows[ev] != NULL && n-- == 0)
+			if (best->rows[ev].ok && n-- == 0)
 				break;
 		if (ev == best->n)
 			continue;
@@ -585,30 +628,102 @@ batch_cb(void *arg, const struct db_result *res)
  * answer duplicate or conflict; rows are written in key order so that two
  * batches never wait on each other in a circle.
  */
+/* The columns of usage_ingest_cols(), in its order. */
+enum {
+	C_KEY, C_HASH, C_AT, C_CC, C_KCC, C_PROVIDER, C_MODEL, C_TIER, C_USER,
+	C_TAGS, C_KEY_ID, C_PV, C_UNPRICED, C_LIST, C_COST, C_REPORTED,
+	C_STATUS, C_LATENCY, C_RESERVATION, C_Q, C_M_N, C_M_METER, C_M_Q,
+	C_M_L, C_M_C, C_COUNT
+};
+
+/* Row `n` of a batch, from the request u's event row. */
+static void
+add_row(struct pgarr *c, struct tg_req *r, const struct irow *row, size_t n)
+{
+	const struct event *e = &row->e;
+	char tbuf[LEDGER_TIME_BUFSZ];
+	char *tags;
+	int m;
+
+	ledger_time_format(e->at_us, tbuf);
+	pgarr_text(&c[C_KEY], e->id);
+	pgarr_text(&c[C_HASH], row->hash);
+	pgarr_text(&c[C_AT], tbuf);
+	pgarr_text(&c[C_CC], e->cc);
+	pgarr_text(&c[C_KCC], r->key.cost_center[0] != '\0' ?
+	    r->key.cost_center : NULL);
+	pgarr_text(&c[C_PROVIDER], e->provider);
+	pgarr_text(&c[C_MODEL], e->model);
+	pgarr_text(&c[C_TIER], pricing_tier_name(e->tier));
+	pgarr_text(&c[C_USER], e->user);
+	if (e->tags != NULL) {
+		if ((tags = json_dumps(e->tags, JSON_COMPACT)) == NULL)
+			c[C_TAGS].oom = 1;
+		pgarr_text(&c[C_TAGS], tags);
+		free(tags);
+	} else
+		pgarr_null(&c[C_TAGS]);
+	pgarr_text(&c[C_KEY_ID], r->key.id);
+	if (row->unpriced != NULL)
+		pgarr_null(&c[C_PV]);
+	else
+		pgarr_int(&c[C_PV], row->version);
+	pgarr_text(&c[C_UNPRICED], row->unpriced);
+	pgarr_int(&c[C_LIST], row->list);
+	pgarr_int(&c[C_COST], row->cost);
+	if (e->has_reported)
+		pgarr_int(&c[C_REPORTED], e->reported);
+	else
+		pgarr_null(&c[C_REPORTED]);
+	pgarr_text(&c[C_STATUS], e->status);
+	if (e->has_latency)
+		pgarr_int(&c[C_LATENCY], e->latency);
+	else
+		pgarr_null(&c[C_LATENCY]);
+	pgarr_text(&c[C_RESERVATION], e->reservation);
+	pgarr_ints(&c[C_Q], e->u.q, PM_COUNT);
+	/* Every meter with a quantity is rolled up, priced or not (a
+	 * request without a per-request price still counts as a request). */
+	for (m = 0; m < PM_COUNT; m++) {
+		if (e->u.q[m] == 0)
+			continue;
+		pgarr_int(&c[C_M_N], (int64_t)n);
+		pgarr_text(&c[C_M_METER], pricing_meter_name(m));
+		pgarr_int(&c[C_M_Q], e->u.q[m]);
+		pgarr_int(&c[C_M_L], row->ml[m]);
+		pgarr_int(&c[C_M_C], row->mc[m]);
+	}
+}
+
+/*
+ * Send waiting requests as batches while fewer than TOLLGATE_INGEST_PARALLEL
+ * are being committed. Concurrent batches are safe: a key inserted by one
+ * and not yet committed makes the other wait for it, then see it, and
+ * answer duplicate or conflict; rows are written in key order so that two
+ * batches never wait on each other in a circle.
+ */
 static void
 flush(struct ingest *in)
 {
-	struct evbuffer *buf;
+	struct pgarr cols[C_COUNT];
+	const char *params[C_COUNT + 1];
 	struct batch *b;
 	struct ureq *u;
 	size_t total, i;
-	const char *params[2];
-	const char *text;
+	int c, ok;
 
 	while (!in->stopping && in->inflight < in->srv->cfg.ingest_parallel &&
 	    !TAILQ_EMPTY(&in->queue)) {
-		if ((buf = evbuffer_new()) == NULL ||
-		    (b = calloc(1, sizeof *b)) == NULL) {
-			if (buf != NULL)
-				evbuffer_free(buf);
+		if ((b = calloc(1, sizeof *b)) == NULL) {
 			fail_list(&in->queue);
 			in->queued = 0;
 			return;
 		}
 		b->in = in;
 		TAILQ_INIT(&b->reqs);
+		for (c = 0; c < C_COUNT; c++)
+			pgarr_init(&cols[c]);
 		total = 0;
-		evbuffer_add(buf, "[", 1);
 		while ((u = TAILQ_FIRST(&in->queue)) != NULL &&
 		    (total == 0 || total + u->nrows <=
 		    (size_t)in->srv->cfg.ingest_batch)) {
@@ -616,29 +731,27 @@ flush(struct ingest *in)
 			in->queued -= u->nrows;
 			TAILQ_INSERT_TAIL(&b->reqs, u, link);
 			u->base = total;
-			for (i = 0; i < u->n; i++) {
-				if (u->rows[i] == NULL)
-					continue;
-				evbuffer_add_printf(buf, "%s{\"n\":%zu,%s",
-				    total > 0 ? "," : "", total, u->rows[i]);
-				total++;
-			}
+			for (i = 0; i < u->n; i++)
+				if (u->rows[i].ok)
+					add_row(cols, u->r, &u->rows[i], total++);
 		}
-		evbuffer_add(buf, "]", 2);
-		text = (const char *)evbuffer_pullup(buf, -1);
-		params[0] = text;
-		params[1] = in->srv->cfg.auto_create_cost_centers ? "true" :
-		    "false";
+		ok = 1;
+		for (c = 0; c < C_COUNT; c++)
+			if ((params[c] = pgarr_finish(&cols[c])) == NULL)
+				ok = 0;
+		params[C_COUNT] = in->srv->cfg.auto_create_cost_centers ?
+		    "true" : "false";
 		in->inflight++;
 		log_debug("event=ingest_batch events=%zu waiting=%zu inflight=%d",
 		    total, in->queued, in->inflight);
-		if (text == NULL || db_query(in->srv->db, "usage_ingest", 2,
+		if (!ok || db_query(in->srv->db, "usage_ingest_cols", C_COUNT + 1,
 		    params, batch_cb, b) != 0) {
 			spool_or_fail(in, &b->reqs);
 			free(b);
 			in->inflight--;
 		}
-		evbuffer_free(buf);
+		for (c = 0; c < C_COUNT; c++)
+			pgarr_free(&cols[c]);
 	}
 }
 
@@ -722,7 +835,6 @@ api_usage(struct tg_req *r)
 {
 	struct ingest *in = r->srv->ingest;
 	struct ureq *u;
-	struct event e;
 	json_t *events, *ev, *res, *bad;
 	size_t i;
 	int single;
@@ -752,21 +864,22 @@ api_usage(struct tg_req *r)
 	u->single = single;
 	u->n = json_array_size(events);
 	u->results = json_array();
+	/* The rows point into the events: they live as long as u. */
+	u->events = events;
 	json_array_foreach(events, i, ev) {
 		const char *malformed = json_string_value(json_array_get(bad, i));
 
 		res = NULL;
 		if (malformed != NULL)
 			res = rejected(i, NULL, "malformed_json", NULL, malformed);
-		else if (check_event(ev, i, &e, &res) == 0) {
-			u->rows[i] = event_row(r, ev, &e);
+		else if (check_event(ev, i, &u->rows[i].e, &res) == 0) {
+			event_prepare(r, ev, &u->rows[i]);
 			u->nrows++;
 			res = json_pack("{s:I, s:s}", "index", (json_int_t)i, "id",
-			    e.id);
+			    u->rows[i].e.id);
 		}
 		json_array_append_new(u->results, res);
 	}
-	json_decref(events);
 	json_decref(bad);
 	if (u->nrows == 0) {
 		reply(u);
