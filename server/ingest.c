@@ -53,6 +53,10 @@ struct irow {
 	int64_t version;	/* the price version, when priced */
 	int64_t list, cost;
 	int64_t ml[PM_COUNT], mc[PM_COUNT];	/* per meter, when priced */
+	/* Booked by this request's commit: its reply is written from these,
+	 * without a JSON object of its own (most events of a batch). */
+	int recorded;
+	int64_t tx_id, booked_cost;
 };
 
 struct ureq {
@@ -163,6 +167,90 @@ rejected(size_t index, const char *id, const char *code, const char *field,
 	    code, "message", message, "field", field);
 }
 
+/* s as a JSON string. The ids and reasons written here are printable
+ * ASCII, but anything is escaped as JSON requires. */
+static void
+add_json_string(struct evbuffer *b, const char *s)
+{
+	const char *run = s;
+	char esc[8];
+
+	evbuffer_add(b, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		evbuffer_add(b, run, (size_t)(s - run));
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof esc, "\\%c", c);
+		else
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+		evbuffer_add(b, esc, strlen(esc));
+		run = s + 1;
+	}
+	evbuffer_add(b, run, (size_t)(s - run));
+	evbuffer_add(b, "\"", 1);
+}
+
+/*
+ * {"results":[...]}: an event booked by this request's commit is written
+ * here directly, as jansson would write its object (a 1000-event reply
+ * built as objects cost more than the booking's own work in the server);
+ * every other outcome is its own object in u->results.
+ */
+static void
+reply_results(struct ureq *u)
+{
+	struct evbuffer *buf = evbuffer_new();
+	char money[LEDGER_MONEY_BUFSZ], num[32];
+	const struct irow *row;
+	json_t *slot;
+	char *s;
+	size_t i;
+	int fail = buf == NULL;
+
+	if (!fail)
+		evbuffer_add(buf, "{\"results\":[", 12);
+	for (i = 0; i < u->n && !fail; i++) {
+		row = &u->rows[i];
+		if (i > 0)
+			evbuffer_add(buf, ",", 1);
+		if (row->recorded) {
+			snprintf(num, sizeof num, "%zu", i);
+			evbuffer_add_printf(buf, "{\"index\":%s,\"id\":", num);
+			add_json_string(buf, row->e.id);
+			ledger_money_format(row->booked_cost, money);
+			evbuffer_add_printf(buf, ",\"status\":\"recorded\","
+			    "\"transaction_id\":\"%lld\",\"cost\":\"%s\","
+			    "\"currency\":\"USD\"", (long long)row->tx_id, money);
+			if (row->unpriced != NULL) {
+				evbuffer_add(buf, ",\"unpriced\":", 12);
+				add_json_string(buf, row->unpriced);
+			}
+			evbuffer_add(buf, "}", 1);
+			continue;
+		}
+		slot = json_array_get(u->results, i);
+		if ((s = json_dumps(slot, JSON_COMPACT)) == NULL) {
+			fail = 1;
+			break;
+		}
+		evbuffer_add(buf, s, strlen(s));
+		free(s);
+	}
+	if (fail) {
+		if (buf != NULL)
+			evbuffer_free(buf);
+		http_reply_error(u->r, 500, "internal_error", NULL,
+		    "the reply could not be built");
+		return;
+	}
+	evbuffer_add(buf, "]}\n", 3);
+	http_reply_buffer(u->r, u->spooled ? 202 : 200, "application/json", buf);
+	evbuffer_free(buf);
+}
+
 /* Reply once every event has its outcome. */
 static void
 reply(struct ureq *u)
@@ -178,10 +266,8 @@ reply(struct ureq *u)
 		    400, json_string_value(json_object_get(err, "code")),
 		    json_string_value(json_object_get(err, "field")), "%s",
 		    json_string_value(json_object_get(err, "message")));
-	} else {
-		http_reply_json(u->r, u->spooled ? 202 : 200, json_pack("{s:O}",
-		    "results", u->results));
-	}
+	} else
+		reply_results(u);
 	ureq_free(u);
 }
 
@@ -577,13 +663,18 @@ batch_cb(void *arg, const struct db_result *res)
 		if (ev == best->n)
 			continue;
 		status = PQgetvalue(res->res, i, 1);
+		if (strcmp(status, "recorded") == 0) {
+			budgets_booked(in->srv->budgets, res->res, i, 3, 5);
+			best->rows[ev].recorded = 1;
+			best->rows[ev].tx_id = atoll(PQgetvalue(res->res, i, 2));
+			best->rows[ev].booked_cost =
+			    atoll(PQgetvalue(res->res, i, 3));
+			continue;
+		}
 		slot = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)ev,
 		    "id", json_string_value(json_object_get(json_array_get(
 		    best->results, ev), "id")), "status", status);
-		if (strcmp(status, "recorded") == 0)
-			budgets_booked(in->srv->budgets, res->res, i, 3, 5);
-		if (strcmp(status, "recorded") == 0 ||
-		    strcmp(status, "duplicate") == 0) {
+		if (strcmp(status, "duplicate") == 0) {
 			json_object_set_new(slot, "transaction_id",
 			    json_string(PQgetvalue(res->res, i, 2)));
 			json_object_set_new(slot, "cost",
