@@ -22,6 +22,14 @@
 -- The batch table gets a new name: a session still holding the old one
 -- (a server running across the migration) must not meet other columns.
 
+-- What a batch adds to the rollups, per row of each.
+CREATE TYPE usage_daily_delta AS (day date, cost_center text,
+    provider text, model text, events bigint, unpriced bigint,
+    list_cost bigint, cost bigint);
+CREATE TYPE usage_meters_delta AS (day date, cost_center text,
+    provider text, model text, meter text, quantity bigint,
+    list_cost bigint, cost bigint);
+
 CREATE FUNCTION usage_ingest_cols(p_key text[], p_hash text[],
     p_at timestamptz[], p_cc text[], p_kcc text[], p_provider text[],
     p_model text[], p_tier text[], p_user text[], p_tags jsonb[],
@@ -43,6 +51,8 @@ DECLARE
 	v_cc text[];
 	v_provider text[];
 	v_cost bigint[];
+	v_rd usage_daily_delta[];
+	v_rm usage_meters_delta[];
 	v_sql text;
 BEGIN
 	IF p_auto_create THEN
@@ -143,46 +153,67 @@ BEGIN
 		    reservation_id, q
 		FROM new
 	), rd AS (
-		INSERT INTO usage_daily AS d (day, cost_center, provider, model,
-		    events, unpriced, list_cost, cost)
-		SELECT (occurred_at AT TIME ZONE 'UTC')::date, cc, provider, model,
-		    count(*), count(new.unpriced), sum(list_cost), sum(new.cost)
-		FROM new GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-		ON CONFLICT (day, cost_center, provider, model) DO UPDATE SET
-		    events = d.events + excluded.events,
-		    unpriced = d.unpriced + excluded.unpriced,
-		    list_cost = d.list_cost + excluded.list_cost,
-		    cost = d.cost + excluded.cost
+		SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, cc, provider,
+		    model, count(*) AS events, count(new.unpriced) AS unpriced,
+		    sum(list_cost)::bigint AS list_cost, sum(new.cost)::bigint AS cost
+		FROM new GROUP BY 1, 2, 3, 4
 	), rm AS (
-		INSERT INTO usage_daily_meters AS d (day, cost_center, provider,
-		    model, meter, quantity, list_cost, cost)
-		SELECT (new.occurred_at AT TIME ZONE 'UTC')::date, new.cc,
-		    new.provider, new.model, l.meter, sum(l.q), sum(l.l), sum(l.c)
+		SELECT (new.occurred_at AT TIME ZONE 'UTC')::date AS day, new.cc,
+		    new.provider, new.model, l.meter, sum(l.q)::bigint AS q,
+		    sum(l.l)::bigint AS l, sum(l.c)::bigint AS c
 		FROM new JOIN unnest($1::int[], $2::text[], $3::bigint[],
 		    $4::bigint[], $5::bigint[]) AS l (n, meter, q, l, c)
 		    ON l.n = new.n
-		GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-		ON CONFLICT (day, cost_center, provider, model, meter) DO UPDATE
-		SET quantity = d.quantity + excluded.quantity,
-		    list_cost = d.list_cost + excluded.list_cost,
-		    cost = d.cost + excluded.cost
+		GROUP BY 1, 2, 3, 4, 5
 	)
 	SELECT coalesce(array_agg(new.n), '{}'), coalesce(array_agg(new.id), '{}'),
 	    array_agg(new.occurred_at), array_agg(new.cc),
-	    array_agg(new.provider), array_agg(new.cost)
+	    array_agg(new.provider), array_agg(new.cost),
+	    (SELECT array_agg(ROW(rd.day, rd.cc, rd.provider, rd.model,
+	        rd.events, rd.unpriced, rd.list_cost,
+	        rd.cost)::usage_daily_delta) FROM rd),
+	    (SELECT array_agg(ROW(rm.day, rm.cc, rm.provider, rm.model,
+	        rm.meter, rm.q, rm.l, rm.c)::usage_meters_delta) FROM rm)
 	FROM new
 	$q$;
 	BEGIN
 		EXECUTE format(v_sql, '')
-		INTO v_n, v_ids, v_at, v_cc, v_provider, v_cost
+		INTO v_n, v_ids, v_at, v_cc, v_provider, v_cost, v_rd, v_rm
 		USING p_m_n, p_m_meter, p_m_q, p_m_l, p_m_c;
 	EXCEPTION WHEN unique_violation THEN
 		EXECUTE format(v_sql,
 		    'ON CONFLICT (kind, idempotency_key) DO NOTHING')
-		INTO v_n, v_ids, v_at, v_cc, v_provider, v_cost
+		INTO v_n, v_ids, v_at, v_cc, v_provider, v_cost, v_rd, v_rm
 		USING p_m_n, p_m_meter, p_m_q, p_m_l, p_m_c;
 	END;
 	PERFORM ledger_post_usage(v_ids, v_at, v_cc, v_provider, v_cost);
+
+	-- The rollups last, so that their rows, which every batch of the
+	-- same cost centers and day updates, stay locked only from here to
+	-- the commit: a batch committing beside this one waits for them
+	-- only at its own end. In key order, so that two never wait on each
+	-- other in a circle.
+	INSERT INTO usage_daily AS d (day, cost_center, provider, model,
+	    events, unpriced, list_cost, cost)
+	SELECT x.day, x.cost_center, x.provider, x.model, x.events, x.unpriced,
+	    x.list_cost, x.cost
+	FROM unnest(v_rd) AS x
+	ORDER BY 1, 2, 3, 4
+	ON CONFLICT (day, cost_center, provider, model) DO UPDATE SET
+	    events = d.events + excluded.events,
+	    unpriced = d.unpriced + excluded.unpriced,
+	    list_cost = d.list_cost + excluded.list_cost,
+	    cost = d.cost + excluded.cost;
+	INSERT INTO usage_daily_meters AS d (day, cost_center, provider,
+	    model, meter, quantity, list_cost, cost)
+	SELECT x.day, x.cost_center, x.provider, x.model, x.meter, x.quantity,
+	    x.list_cost, x.cost
+	FROM unnest(v_rm) AS x
+	ORDER BY 1, 2, 3, 4, 5
+	ON CONFLICT (day, cost_center, provider, model, meter) DO UPDATE
+	SET quantity = d.quantity + excluded.quantity,
+	    list_cost = d.list_cost + excluded.list_cost,
+	    cost = d.cost + excluded.cost;
 
 	-- An event booked here is answered from its own row. Any other looks
 	-- its key up: booked before (or earlier in this batch) with the same
