@@ -6,7 +6,10 @@ PGINC   := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postg
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
 BASEFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -I. -I$(PGINC)
-SANFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# (TOLLGATE_CHECK_HASH: each usage event's hash text is checked against
+# jansson's, see server/ingest.c.)
+SANFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-DTOLLGATE_CHECK_HASH
 LIBS    := -lpq -levent -ljansson -lcrypto
 TESTLIBS := -lcmocka
 

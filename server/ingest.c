@@ -23,6 +23,7 @@
 #include "ledger/ledger.h"
 #include "server/api.h"
 #include "server/budgets.h"
+#include "server/canon.h"
 #include "server/ingest.h"
 #include "server/log.h"
 #include "server/pgarr.h"
@@ -425,13 +426,12 @@ check_event(json_t *ev, size_t index, struct event *e, json_t **result)
 	return 0;
 }
 
-/* The request hash covers what the event says, normalised: the same event
- * sent again, however spelt, is a duplicate; anything else is a conflict. */
-static void
-event_hash(const struct event *e, json_t *ev, const char *kcc,
-    char hex[2 * SHA256_DIGEST_LENGTH + 1])
+#ifdef TOLLGATE_CHECK_HASH
+/* The canonical text as it was first defined, with jansson: test builds
+ * check every event's text against it. */
+static char *
+event_canon_jansson(const struct event *e, json_t *ev, const char *kcc)
 {
-	unsigned char digest[SHA256_DIGEST_LENGTH];
 	char tbuf[LEDGER_TIME_BUFSZ];
 	json_t *q = json_array(), *c;
 	char *s;
@@ -440,10 +440,6 @@ event_hash(const struct event *e, json_t *ev, const char *kcc,
 	for (m = 0; m < PM_COUNT; m++)
 		json_array_append_new(q, json_integer(e->u.q[m]));
 	ledger_time_format(e->at_us, tbuf);
-	/* Absent and empty are the same; null stands for absent. */
-	/* The key's default cost center is part of what the event says
-	 * when it names none: two gateways sending one id with different
-	 * defaults conflict instead of merging into one cost center. */
 	c = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:o, s:O?, s:s?, s:s?, "
 	    "s:O?, s:s?, s:s, s:o, s:o}",
 	    "id", e->id, "at", e->has_at ? tbuf : NULL, "p", e->provider,
@@ -457,9 +453,103 @@ event_hash(const struct event *e, json_t *ev, const char *kcc,
 	    "rc", e->has_reported ? json_integer(e->reported) : json_null());
 	s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(c);
-	SHA256((const unsigned char *)(s != NULL ? s : ""), s != NULL ?
-	    strlen(s) : 0, digest);
-	free(s);
+	return s;
+}
+#endif
+
+/*
+ * The request hash covers what the event says, normalised: the same event
+ * sent again, however spelt, is a duplicate; anything else is a conflict.
+ * Its text is compact JSON with sorted keys, as jansson writes it (it was
+ * first built with jansson, and hashes stored since must keep matching):
+ * every key always, null for what is absent; absent and empty tags are
+ * the same; the key's
+ * default cost center is part of what the event says when it names none,
+ * so that two gateways sending one id with different defaults conflict
+ * instead of merging into one cost center.
+ */
+static void
+event_hash(const struct event *e, json_t *ev, const char *kcc,
+    char hex[2 * SHA256_DIGEST_LENGTH + 1])
+{
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	char tbuf[LEDGER_TIME_BUFSZ];
+	json_t *cc = json_object_get(ev, "cost_center");
+	struct canon c;
+	const char *s;
+	size_t len = 0;
+	int m;
+
+	canon_init(&c);
+	canon_raw(&c, "{", 1);
+	canon_key(&c, 1, "at");
+	if (e->has_at) {
+		ledger_time_format(e->at_us, tbuf);
+		canon_str(&c, tbuf);
+	} else
+		canon_raw(&c, "null", 4);
+	canon_key(&c, 0, "cc");
+	canon_str_or_null(&c, json_string_value(cc));
+	canon_key(&c, 0, "id");
+	canon_str(&c, e->id);
+	canon_key(&c, 0, "kcc");
+	canon_str_or_null(&c, e->cc == NULL && kcc != NULL && *kcc != '\0' ?
+	    kcc : NULL);
+	canon_key(&c, 0, "lat");
+	if (e->has_latency)
+		canon_int(&c, e->latency);
+	else
+		canon_raw(&c, "null", 4);
+	canon_key(&c, 0, "m");
+	canon_str(&c, e->model);
+	canon_key(&c, 0, "p");
+	canon_str(&c, e->provider);
+	canon_key(&c, 0, "q");
+	canon_raw(&c, "[", 1);
+	for (m = 0; m < PM_COUNT; m++) {
+		if (m > 0)
+			canon_raw(&c, ",", 1);
+		canon_int(&c, e->u.q[m]);
+	}
+	canon_raw(&c, "]", 1);
+	canon_key(&c, 0, "rc");
+	if (e->has_reported)
+		canon_int(&c, e->reported);
+	else
+		canon_raw(&c, "null", 4);
+	canon_key(&c, 0, "rs");
+	canon_str_or_null(&c, e->reservation);
+	canon_key(&c, 0, "st");
+	canon_str(&c, e->status);
+	canon_key(&c, 0, "t");
+	canon_str(&c, pricing_tier_name(e->tier));
+	canon_key(&c, 0, "tg");
+	if (e->tags != NULL && json_object_size(e->tags) > 0) {
+		if (canon_strobj(&c, e->tags) != 0)
+			c.oom = 1;	/* checked tags are strings: not reached */
+	} else
+		canon_raw(&c, "null", 4);
+	canon_key(&c, 0, "u");
+	canon_str_or_null(&c, e->user);
+	canon_raw(&c, "}", 1);
+	/* Out of memory: the hash of nothing, as before (the event then
+	 * answers conflict on a retry rather than being lost). */
+	s = canon_done(&c, &len);
+#ifdef TOLLGATE_CHECK_HASH
+	{
+		char *j = event_canon_jansson(e, ev, kcc);
+
+		if (s != NULL && j != NULL && strcmp(s, j) != 0) {
+			log_error("event=hash_text_differs ours=\"%s\" "
+			    "jansson=\"%s\"", s, j);
+			abort();
+		}
+		free(j);
+	}
+#endif
+	SHA256((const unsigned char *)(s != NULL ? s : ""), s != NULL ? len : 0,
+	    digest);
+	canon_free(&c);
 	keys_hex(digest, sizeof digest, hex);
 }
 
