@@ -3,9 +3,10 @@
  *
  * A request's events are checked and priced here, one by one: a bad event
  * gets its own "rejected" result and the good ones beside it go on. The
- * good ones become rows for usage_ingest() (sql/0004_partitions.sql), which
- * books each new id once and answers duplicate or conflict for ids it has
- * seen, whenever and however they came. Requests queue while batches are
+ * good ones become rows for usage_ingest_cols() (sql/0010_ingest_speed.sql),
+ * a batch sent as one array per column, which books each new id once and
+ * answers duplicate or conflict for ids it has seen, whenever and however
+ * they came (the spool keeps rows as JSON, for usage_ingest()). Requests queue while batches are
  * committing and are committed together next; a request's events are
  * never split across batches, so a request either gets every outcome or,
  * when the database fails, a 503 to retry the whole of it (the ids make
@@ -463,10 +464,9 @@ event_canon_jansson(const struct event *e, json_t *ev, const char *kcc)
  * Its text is compact JSON with sorted keys, as jansson writes it (it was
  * first built with jansson, and hashes stored since must keep matching):
  * every key always, null for what is absent; absent and empty tags are
- * the same; the key's
- * default cost center is part of what the event says when it names none,
- * so that two gateways sending one id with different defaults conflict
- * instead of merging into one cost center.
+ * the same; the key's default cost center is part of what the event says
+ * when it names none, so that two gateways sending one id with different
+ * defaults conflict instead of merging into one cost center.
  */
 static void
 event_hash(const struct event *e, json_t *ev, const char *kcc,
