@@ -6,11 +6,11 @@
  * good ones become rows for usage_ingest_cols() (sql/0010_ingest_speed.sql),
  * a batch sent as one array per column, which books each new id once and
  * answers duplicate or conflict for ids it has seen, whenever and however
- * they came (the spool keeps rows as JSON, for usage_ingest()). Requests queue while batches are
- * committing and are committed together next; a request's events are
- * never split across batches, so a request either gets every outcome or,
- * when the database fails, a 503 to retry the whole of it (the ids make
- * that retry safe).
+ * they came (the spool keeps rows as JSON, for usage_ingest()). Requests
+ * queue while batches are committing and are committed together next; a
+ * request's events are never split across batches, so a request either
+ * gets every outcome or, when the database fails, a 503 to retry the
+ * whole of it (the ids make that retry safe).
  */
 #include <stdlib.h>
 #include <string.h>
