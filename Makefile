@@ -6,7 +6,10 @@ PGINC   := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postg
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
 BASEFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -I. -I$(PGINC)
-SANFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# (TOLLGATE_CHECK_HASH: each usage event's hash text is checked against
+# jansson's, see server/ingest.c.)
+SANFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-DTOLLGATE_CHECK_HASH
 LIBS    := -lpq -levent -ljansson -lcrypto
 TESTLIBS := -lcmocka
 
@@ -50,7 +53,7 @@ bin/tollgate-asan: $(APP_SRC) $(HEADERS)
 # under the sanitizers.
 # (server/config.c is pure too: the environment and a file, nothing else.)
 UNIT_SRC := $(LEDGER_SRC) $(PRICING_SRC) $(REPORTS_SRC) server/config.c \
-	server/tz.c
+	server/tz.c server/pgarr.c
 
 build/unit/%: tests/unit/%.c $(UNIT_SRC) $(HEADERS)
 	@mkdir -p build/unit

@@ -41,7 +41,10 @@ wait_up() {
 }
 
 bin/tollgate migrate >/dev/null
-bin/tollgate prices import --format litellm pricing/data/litellm-model-prices.json >/dev/null
+# In force before the usage events the ingest runs send (2026-10-05), so
+# that they are priced and booked with their postings, as real ones are.
+bin/tollgate prices import --format litellm --effective-from 2026-01-01T00:00:00Z \
+    pricing/data/litellm-model-prices.json >/dev/null
 TG_KEY=$(bin/tollgate key create --role gateway --name bench | tail -n 1)
 export TG_KEY
 psql "$TOLLGATE_DATABASE_URL" -qc "INSERT INTO cost_centers (id, name) VALUES ('bench', 'Bench')"

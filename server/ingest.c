@@ -3,13 +3,14 @@
  *
  * A request's events are checked and priced here, one by one: a bad event
  * gets its own "rejected" result and the good ones beside it go on. The
- * good ones become rows for usage_ingest() (sql/0004_partitions.sql), which
- * books each new id once and answers duplicate or conflict for ids it has
- * seen, whenever and however they came. Requests queue while batches are
- * committing and are committed together next; a request's events are
- * never split across batches, so a request either gets every outcome or,
- * when the database fails, a 503 to retry the whole of it (the ids make
- * that retry safe).
+ * good ones become rows for usage_ingest_cols() (sql/0010_ingest_speed.sql),
+ * a batch sent as one array per column, which books each new id once and
+ * answers duplicate or conflict for ids it has seen, whenever and however
+ * they came (the spool keeps rows as JSON, for usage_ingest()). Requests
+ * queue while batches are committing and are committed together next; a
+ * request's events are never split across batches, so a request either
+ * gets every outcome or, when the database fails, a 503 to retry the
+ * whole of it (the ids make that retry safe).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,10 @@
 #include "ledger/ledger.h"
 #include "server/api.h"
 #include "server/budgets.h"
+#include "server/canon.h"
 #include "server/ingest.h"
 #include "server/log.h"
+#include "server/pgarr.h"
 #include "server/spool.h"
 #include "server/tz.h"
 #include "server/usage_json.h"
@@ -33,13 +36,39 @@
 #define USER_MAX 200
 #define RESERVATION_MAX 100
 
+struct event {
+	const char *id, *provider, *model, *cc, *user, *reservation, *status;
+	int tier;
+	int64_t at_us, latency, reported;
+	int has_at, has_latency, has_reported;
+	json_t *tags;
+	struct pricing_usage u;
+};
+
+/* A checked event, priced, as it goes to usage_ingest_cols(). Its strings
+ * point into the request's parsed body, which lives as long as the row. */
+struct irow {
+	int ok;			/* checked: it goes to the database */
+	struct event e;
+	char hash[2 * SHA256_DIGEST_LENGTH + 1];
+	const char *unpriced;	/* why it has no price (static), or NULL */
+	int64_t version;	/* the price version, when priced */
+	int64_t list, cost;
+	int64_t ml[PM_COUNT], mc[PM_COUNT];	/* per meter, when priced */
+	/* Booked by this request's commit: its reply is written from these,
+	 * without a JSON object of its own (most events of a batch). */
+	int recorded;
+	int64_t tx_id, booked_cost;
+};
+
 struct ureq {
 	TAILQ_ENTRY(ureq) link;
 	struct tg_req *r;
 	int single;		/* the body was one event object */
 	size_t n;		/* events */
 	json_t *results;	/* one slot per event, in order */
-	char **rows;		/* row text without its "n", per event or NULL */
+	json_t *events;		/* the parsed body the rows point into */
+	struct irow *rows;	/* per event; ok when it goes to the database */
 	size_t nrows;
 	size_t base;		/* ordinal of this request's first row */
 	int spooled;		/* its rows are in the spool, not booked yet */
@@ -90,12 +119,9 @@ ingest_new(struct tg_server *srv)
 static void
 ureq_free(struct ureq *u)
 {
-	size_t i;
-
-	for (i = 0; u->rows != NULL && i < u->n; i++)
-		free(u->rows[i]);
 	free(u->rows);
 	json_decref(u->results);
+	json_decref(u->events);
 	free(u);
 }
 
@@ -143,6 +169,90 @@ rejected(size_t index, const char *id, const char *code, const char *field,
 	    code, "message", message, "field", field);
 }
 
+/* s as a JSON string. The ids and reasons written here are printable
+ * ASCII, but anything is escaped as JSON requires. */
+static void
+add_json_string(struct evbuffer *b, const char *s)
+{
+	const char *run = s;
+	char esc[8];
+
+	evbuffer_add(b, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		evbuffer_add(b, run, (size_t)(s - run));
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof esc, "\\%c", c);
+		else
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+		evbuffer_add(b, esc, strlen(esc));
+		run = s + 1;
+	}
+	evbuffer_add(b, run, (size_t)(s - run));
+	evbuffer_add(b, "\"", 1);
+}
+
+/*
+ * {"results":[...]}: an event booked by this request's commit is written
+ * here directly, as jansson would write its object (a 1000-event reply
+ * built as objects cost more than the booking's own work in the server);
+ * every other outcome is its own object in u->results.
+ */
+static void
+reply_results(struct ureq *u)
+{
+	struct evbuffer *buf = evbuffer_new();
+	char money[LEDGER_MONEY_BUFSZ], num[32];
+	const struct irow *row;
+	json_t *slot;
+	char *s;
+	size_t i;
+	int fail = buf == NULL;
+
+	if (!fail)
+		evbuffer_add(buf, "{\"results\":[", 12);
+	for (i = 0; i < u->n && !fail; i++) {
+		row = &u->rows[i];
+		if (i > 0)
+			evbuffer_add(buf, ",", 1);
+		if (row->recorded) {
+			snprintf(num, sizeof num, "%zu", i);
+			evbuffer_add_printf(buf, "{\"index\":%s,\"id\":", num);
+			add_json_string(buf, row->e.id);
+			ledger_money_format(row->booked_cost, money);
+			evbuffer_add_printf(buf, ",\"status\":\"recorded\","
+			    "\"transaction_id\":\"%lld\",\"cost\":\"%s\","
+			    "\"currency\":\"USD\"", (long long)row->tx_id, money);
+			if (row->unpriced != NULL) {
+				evbuffer_add(buf, ",\"unpriced\":", 12);
+				add_json_string(buf, row->unpriced);
+			}
+			evbuffer_add(buf, "}", 1);
+			continue;
+		}
+		slot = json_array_get(u->results, i);
+		if ((s = json_dumps(slot, JSON_COMPACT)) == NULL) {
+			fail = 1;
+			break;
+		}
+		evbuffer_add(buf, s, strlen(s));
+		free(s);
+	}
+	if (fail) {
+		if (buf != NULL)
+			evbuffer_free(buf);
+		http_reply_error(u->r, 500, "internal_error", NULL,
+		    "the reply could not be built");
+		return;
+	}
+	evbuffer_add(buf, "]}\n", 3);
+	http_reply_buffer(u->r, u->spooled ? 202 : 200, "application/json", buf);
+	evbuffer_free(buf);
+}
+
 /* Reply once every event has its outcome. */
 static void
 reply(struct ureq *u)
@@ -158,10 +268,8 @@ reply(struct ureq *u)
 		    400, json_string_value(json_object_get(err, "code")),
 		    json_string_value(json_object_get(err, "field")), "%s",
 		    json_string_value(json_object_get(err, "message")));
-	} else {
-		http_reply_json(u->r, u->spooled ? 202 : 200, json_pack("{s:O}",
-		    "results", u->results));
-	}
+	} else
+		reply_results(u);
 	ureq_free(u);
 }
 
@@ -179,15 +287,6 @@ name_ok(const char *s, int provider)
 	}
 	return i > 0;
 }
-
-struct event {
-	const char *id, *provider, *model, *cc, *user, *reservation, *status;
-	int tier;
-	int64_t at_us, latency, reported;
-	int has_at, has_latency, has_reported;
-	json_t *tags;
-	struct pricing_usage u;
-};
 
 #define REJECT(code, field, ...) do { \
 	snprintf(msg, sizeof msg, __VA_ARGS__); \
@@ -328,13 +427,12 @@ check_event(json_t *ev, size_t index, struct event *e, json_t **result)
 	return 0;
 }
 
-/* The request hash covers what the event says, normalised: the same event
- * sent again, however spelt, is a duplicate; anything else is a conflict. */
-static void
-event_hash(const struct event *e, json_t *ev, const char *kcc,
-    char hex[2 * SHA256_DIGEST_LENGTH + 1])
+#ifdef TOLLGATE_CHECK_HASH
+/* The canonical text as it was first defined, with jansson: test builds
+ * check every event's text against it. */
+static char *
+event_canon_jansson(const struct event *e, json_t *ev, const char *kcc)
 {
-	unsigned char digest[SHA256_DIGEST_LENGTH];
 	char tbuf[LEDGER_TIME_BUFSZ];
 	json_t *q = json_array(), *c;
 	char *s;
@@ -343,10 +441,6 @@ event_hash(const struct event *e, json_t *ev, const char *kcc,
 	for (m = 0; m < PM_COUNT; m++)
 		json_array_append_new(q, json_integer(e->u.q[m]));
 	ledger_time_format(e->at_us, tbuf);
-	/* Absent and empty are the same; null stands for absent. */
-	/* The key's default cost center is part of what the event says
-	 * when it names none: two gateways sending one id with different
-	 * defaults conflict instead of merging into one cost center. */
 	c = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:o, s:O?, s:s?, s:s?, "
 	    "s:O?, s:s?, s:s, s:o, s:o}",
 	    "id", e->id, "at", e->has_at ? tbuf : NULL, "p", e->provider,
@@ -360,9 +454,102 @@ event_hash(const struct event *e, json_t *ev, const char *kcc,
 	    "rc", e->has_reported ? json_integer(e->reported) : json_null());
 	s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(c);
-	SHA256((const unsigned char *)(s != NULL ? s : ""), s != NULL ?
-	    strlen(s) : 0, digest);
-	free(s);
+	return s;
+}
+#endif
+
+/*
+ * The request hash covers what the event says, normalised: the same event
+ * sent again, however spelt, is a duplicate; anything else is a conflict.
+ * Its text is compact JSON with sorted keys, as jansson writes it (it was
+ * first built with jansson, and hashes stored since must keep matching):
+ * every key always, null for what is absent; absent and empty tags are
+ * the same; the key's default cost center is part of what the event says
+ * when it names none, so that two gateways sending one id with different
+ * defaults conflict instead of merging into one cost center.
+ */
+static void
+event_hash(const struct event *e, json_t *ev, const char *kcc,
+    char hex[2 * SHA256_DIGEST_LENGTH + 1])
+{
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	char tbuf[LEDGER_TIME_BUFSZ];
+	json_t *cc = json_object_get(ev, "cost_center");
+	struct canon c;
+	const char *s;
+	size_t len = 0;
+	int m;
+
+	canon_init(&c);
+	canon_raw(&c, "{", 1);
+	canon_key(&c, 1, "at");
+	if (e->has_at) {
+		ledger_time_format(e->at_us, tbuf);
+		canon_str(&c, tbuf);
+	} else
+		canon_raw(&c, "null", 4);
+	canon_key(&c, 0, "cc");
+	canon_str_or_null(&c, json_string_value(cc));
+	canon_key(&c, 0, "id");
+	canon_str(&c, e->id);
+	canon_key(&c, 0, "kcc");
+	canon_str_or_null(&c, e->cc == NULL && kcc != NULL && *kcc != '\0' ?
+	    kcc : NULL);
+	canon_key(&c, 0, "lat");
+	if (e->has_latency)
+		canon_int(&c, e->latency);
+	else
+		canon_raw(&c, "null", 4);
+	canon_key(&c, 0, "m");
+	canon_str(&c, e->model);
+	canon_key(&c, 0, "p");
+	canon_str(&c, e->provider);
+	canon_key(&c, 0, "q");
+	canon_raw(&c, "[", 1);
+	for (m = 0; m < PM_COUNT; m++) {
+		if (m > 0)
+			canon_raw(&c, ",", 1);
+		canon_int(&c, e->u.q[m]);
+	}
+	canon_raw(&c, "]", 1);
+	canon_key(&c, 0, "rc");
+	if (e->has_reported)
+		canon_int(&c, e->reported);
+	else
+		canon_raw(&c, "null", 4);
+	canon_key(&c, 0, "rs");
+	canon_str_or_null(&c, e->reservation);
+	canon_key(&c, 0, "st");
+	canon_str(&c, e->status);
+	canon_key(&c, 0, "t");
+	canon_str(&c, pricing_tier_name(e->tier));
+	canon_key(&c, 0, "tg");
+	if (e->tags != NULL && json_object_size(e->tags) > 0) {
+		if (canon_strobj(&c, e->tags) != 0)
+			c.oom = 1;	/* checked tags are strings: not reached */
+	} else
+		canon_raw(&c, "null", 4);
+	canon_key(&c, 0, "u");
+	canon_str_or_null(&c, e->user);
+	canon_raw(&c, "}", 1);
+	/* Out of memory: the hash of nothing, as before (the event then
+	 * answers conflict on a retry rather than being lost). */
+	s = canon_done(&c, &len);
+#ifdef TOLLGATE_CHECK_HASH
+	{
+		char *j = event_canon_jansson(e, ev, kcc);
+
+		if (s != NULL && j != NULL && strcmp(s, j) != 0) {
+			log_error("event=hash_text_differs ours=\"%s\" "
+			    "jansson=\"%s\"", s, j);
+			abort();
+		}
+		free(j);
+	}
+#endif
+	SHA256((const unsigned char *)(s != NULL ? s : ""), s != NULL ? len : 0,
+	    digest);
+	canon_free(&c);
 	keys_hex(digest, sizeof digest, hex);
 }
 
@@ -390,66 +577,76 @@ price_event(struct tg_server *srv, const struct event *e,
 	return NULL;
 }
 
-/* The usage_ingest() row of a checked event, without its "n". */
-static char *
-event_row(struct tg_req *r, json_t *ev, const struct event *e)
+/* Hash and price a checked event into its row. */
+static void
+event_prepare(struct tg_req *r, json_t *ev, struct irow *row)
 {
-	char hex[2 * SHA256_DIGEST_LENGTH + 1], tbuf[LEDGER_TIME_BUFSZ];
+	const struct event *e = &row->e;
 	struct pricing_quote q;
-	const char *unpriced;
-	json_t *row, *qs = json_array(), *ms = json_array();
-	int64_t version;
-	char *s, *out;
 	int m, i;
 
-	event_hash(e, ev, r->key.cost_center, hex);
-	unpriced = price_event(r->srv, e, &q, &version);
+	event_hash(e, ev, r->key.cost_center, row->hash);
+	row->unpriced = price_event(r->srv, e, &q, &row->version);
+	row->list = q.list_nanos;
+	row->cost = q.cost_nanos;
+	for (m = 0; m < PM_COUNT; m++)
+		row->ml[m] = row->mc[m] = 0;
+	for (i = 0; row->unpriced == NULL && i < q.n; i++) {
+		row->ml[q.lines[i].meter] = q.lines[i].list_nanos;
+		row->mc[q.lines[i].meter] = q.lines[i].cost_nanos;
+	}
+	row->ok = 1;
+}
+
+/* The usage_ingest() JSON row of an event, without its "n", as the spool
+ * keeps it; NULL when out of memory. */
+static char *
+row_json(struct tg_req *r, const struct irow *row)
+{
+	const struct event *e = &row->e;
+	char tbuf[LEDGER_TIME_BUFSZ];
+	json_t *o, *qs = json_array(), *ms = json_array();
+	char *s, *out;
+	int m;
+
 	for (m = 0; m < PM_COUNT; m++)
 		json_array_append_new(qs, json_integer(e->u.q[m]));
 	/* Every meter with a quantity is rolled up, priced or not (a
 	 * request without a per-request price still counts as a request). */
-	for (m = 0; m < PM_COUNT; m++) {
-		int64_t l = 0, c = 0;
-
-		if (e->u.q[m] == 0)
-			continue;
-		for (i = 0; unpriced == NULL && i < q.n; i++)
-			if (q.lines[i].meter == m) {
-				l = q.lines[i].list_nanos;
-				c = q.lines[i].cost_nanos;
-			}
-		json_array_append_new(ms, json_pack("{s:s, s:I, s:I, s:I}",
-		    "meter", pricing_meter_name(m), "q", (json_int_t)e->u.q[m],
-		    "l", (json_int_t)l, "c", (json_int_t)c));
-	}
+	for (m = 0; m < PM_COUNT; m++)
+		if (e->u.q[m] != 0)
+			json_array_append_new(ms, json_pack("{s:s, s:I, s:I, s:I}",
+			    "meter", pricing_meter_name(m),
+			    "q", (json_int_t)e->u.q[m], "l", (json_int_t)row->ml[m],
+			    "c", (json_int_t)row->mc[m]));
 	ledger_time_format(e->at_us, tbuf);
-	row = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:O?, "
+	o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:O?, "
 	    "s:s, s:I, s:I, s:s, s:o, s:o}",
-	    "key", e->id, "hash", hex, "occurred_at", tbuf, "cc", e->cc,
+	    "key", e->id, "hash", row->hash, "occurred_at", tbuf, "cc", e->cc,
 	    "kcc", r->key.cost_center[0] != '\0' ? r->key.cost_center : NULL,
 	    "provider", e->provider, "model", e->model,
 	    "tier", pricing_tier_name(e->tier), "user", e->user,
 	    "tags", e->tags, "key_id", r->key.id,
-	    "list_cost", (json_int_t)q.list_nanos,
-	    "cost", (json_int_t)q.cost_nanos, "status", e->status,
+	    "list_cost", (json_int_t)row->list,
+	    "cost", (json_int_t)row->cost, "status", e->status,
 	    "q", qs, "m", ms);
-	if (unpriced != NULL)
-		json_object_set_new(row, "unpriced", json_string(unpriced));
+	if (row->unpriced != NULL)
+		json_object_set_new(o, "unpriced", json_string(row->unpriced));
 	else
-		json_object_set_new(row, "pv", json_integer(version));
+		json_object_set_new(o, "pv", json_integer(row->version));
 	if (e->reservation != NULL)
-		json_object_set_new(row, "reservation_id",
+		json_object_set_new(o, "reservation_id",
 		    json_string(e->reservation));
 	if (e->has_latency)
-		json_object_set_new(row, "latency_ms", json_integer(e->latency));
+		json_object_set_new(o, "latency_ms", json_integer(e->latency));
 	if (e->has_reported)
-		json_object_set_new(row, "reported_cost",
+		json_object_set_new(o, "reported_cost",
 		    json_integer(e->reported));
-	s = json_dumps(row, JSON_COMPACT);
-	json_decref(row);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
 	if (s == NULL)
 		return NULL;
-	/* Drop the leading '{': flush() writes {"n":N, in front. */
+	/* Drop the leading '{': the spool writes its own in front. */
 	out = strdup(s + 1);
 	free(s);
 	return out;
@@ -460,6 +657,28 @@ event_row(struct tg_req *r, json_t *ev, const struct event *e)
  * (durably) and each request hears "spooled" (202); without one, or when
  * the spool cannot take them, 503. Either way the batch is done.
  */
+/* Append a request's rows to the spool, in the JSON it replays. */
+static int
+spool_request(struct ingest *in, struct ureq *u)
+{
+	char **text;
+	size_t i;
+	int rc = 0;
+
+	if ((text = calloc(u->n, sizeof *text)) == NULL)
+		return -1;
+	for (i = 0; i < u->n && rc == 0; i++)
+		if (u->rows[i].ok && (text[i] = row_json(u->r, &u->rows[i])) ==
+		    NULL)
+			rc = -1;
+	if (rc == 0)
+		rc = spool_append(in->srv->spool, text, u->n);
+	for (i = 0; i < u->n; i++)
+		free(text[i]);
+	free(text);
+	return rc;
+}
+
 static void
 spool_or_fail(struct ingest *in, struct ureq_list *reqs)
 {
@@ -474,13 +693,13 @@ spool_or_fail(struct ingest *in, struct ureq_list *reqs)
 	/* Request by request: those on disk hear 202, the first that
 	 * cannot be written and all after it hear 503. */
 	while ((u = TAILQ_FIRST(reqs)) != NULL) {
-		if (spool_append(in->srv->spool, u->rows, u->n) != 0) {
+		if (spool_request(in, u) != 0) {
 			fail_list(reqs);
 			return;
 		}
 		TAILQ_REMOVE(reqs, u, link);
 		for (i = 0; i < u->n; i++) {
-			if (u->rows[i] == NULL)
+			if (!u->rows[i].ok)
 				continue;
 			slot = json_array_get(u->results, i);
 			json_object_set_new(slot, "status", json_string("spooled"));
@@ -529,18 +748,23 @@ batch_cb(void *arg, const struct db_result *res)
 			continue;
 		/* Row k of a request is its k-th event with a row. */
 		for (ev = 0, n -= best->base; ev < best->n; ev++)
-			if (best->rows[ev] != NULL && n-- == 0)
+			if (best->rows[ev].ok && n-- == 0)
 				break;
 		if (ev == best->n)
 			continue;
 		status = PQgetvalue(res->res, i, 1);
+		if (strcmp(status, "recorded") == 0) {
+			budgets_booked(in->srv->budgets, res->res, i, 3, 5);
+			best->rows[ev].recorded = 1;
+			best->rows[ev].tx_id = atoll(PQgetvalue(res->res, i, 2));
+			best->rows[ev].booked_cost =
+			    atoll(PQgetvalue(res->res, i, 3));
+			continue;
+		}
 		slot = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)ev,
 		    "id", json_string_value(json_object_get(json_array_get(
 		    best->results, ev), "id")), "status", status);
-		if (strcmp(status, "recorded") == 0)
-			budgets_booked(in->srv->budgets, res->res, i, 3, 5);
-		if (strcmp(status, "recorded") == 0 ||
-		    strcmp(status, "duplicate") == 0) {
+		if (strcmp(status, "duplicate") == 0) {
 			json_object_set_new(slot, "transaction_id",
 			    json_string(PQgetvalue(res->res, i, 2)));
 			json_object_set_new(slot, "cost",
@@ -585,30 +809,102 @@ batch_cb(void *arg, const struct db_result *res)
  * answer duplicate or conflict; rows are written in key order so that two
  * batches never wait on each other in a circle.
  */
+/* The columns of usage_ingest_cols(), in its order. */
+enum {
+	C_KEY, C_HASH, C_AT, C_CC, C_KCC, C_PROVIDER, C_MODEL, C_TIER, C_USER,
+	C_TAGS, C_KEY_ID, C_PV, C_UNPRICED, C_LIST, C_COST, C_REPORTED,
+	C_STATUS, C_LATENCY, C_RESERVATION, C_Q, C_M_N, C_M_METER, C_M_Q,
+	C_M_L, C_M_C, C_COUNT
+};
+
+/* Row `n` of a batch, from the request u's event row. */
+static void
+add_row(struct pgarr *c, struct tg_req *r, const struct irow *row, size_t n)
+{
+	const struct event *e = &row->e;
+	char tbuf[LEDGER_TIME_BUFSZ];
+	char *tags;
+	int m;
+
+	ledger_time_format(e->at_us, tbuf);
+	pgarr_text(&c[C_KEY], e->id);
+	pgarr_text(&c[C_HASH], row->hash);
+	pgarr_text(&c[C_AT], tbuf);
+	pgarr_text(&c[C_CC], e->cc);
+	pgarr_text(&c[C_KCC], r->key.cost_center[0] != '\0' ?
+	    r->key.cost_center : NULL);
+	pgarr_text(&c[C_PROVIDER], e->provider);
+	pgarr_text(&c[C_MODEL], e->model);
+	pgarr_text(&c[C_TIER], pricing_tier_name(e->tier));
+	pgarr_text(&c[C_USER], e->user);
+	if (e->tags != NULL) {
+		if ((tags = json_dumps(e->tags, JSON_COMPACT)) == NULL)
+			c[C_TAGS].oom = 1;
+		pgarr_text(&c[C_TAGS], tags);
+		free(tags);
+	} else
+		pgarr_null(&c[C_TAGS]);
+	pgarr_text(&c[C_KEY_ID], r->key.id);
+	if (row->unpriced != NULL)
+		pgarr_null(&c[C_PV]);
+	else
+		pgarr_int(&c[C_PV], row->version);
+	pgarr_text(&c[C_UNPRICED], row->unpriced);
+	pgarr_int(&c[C_LIST], row->list);
+	pgarr_int(&c[C_COST], row->cost);
+	if (e->has_reported)
+		pgarr_int(&c[C_REPORTED], e->reported);
+	else
+		pgarr_null(&c[C_REPORTED]);
+	pgarr_text(&c[C_STATUS], e->status);
+	if (e->has_latency)
+		pgarr_int(&c[C_LATENCY], e->latency);
+	else
+		pgarr_null(&c[C_LATENCY]);
+	pgarr_text(&c[C_RESERVATION], e->reservation);
+	pgarr_ints(&c[C_Q], e->u.q, PM_COUNT);
+	/* Every meter with a quantity is rolled up, priced or not (a
+	 * request without a per-request price still counts as a request). */
+	for (m = 0; m < PM_COUNT; m++) {
+		if (e->u.q[m] == 0)
+			continue;
+		pgarr_int(&c[C_M_N], (int64_t)n);
+		pgarr_text(&c[C_M_METER], pricing_meter_name(m));
+		pgarr_int(&c[C_M_Q], e->u.q[m]);
+		pgarr_int(&c[C_M_L], row->ml[m]);
+		pgarr_int(&c[C_M_C], row->mc[m]);
+	}
+}
+
+/*
+ * Send waiting requests as batches while fewer than TOLLGATE_INGEST_PARALLEL
+ * are being committed. Concurrent batches are safe: a key inserted by one
+ * and not yet committed makes the other wait for it, then see it, and
+ * answer duplicate or conflict; rows are written in key order so that two
+ * batches never wait on each other in a circle.
+ */
 static void
 flush(struct ingest *in)
 {
-	struct evbuffer *buf;
+	struct pgarr cols[C_COUNT];
+	const char *params[C_COUNT + 1];
 	struct batch *b;
 	struct ureq *u;
 	size_t total, i;
-	const char *params[2];
-	const char *text;
+	int c, ok;
 
 	while (!in->stopping && in->inflight < in->srv->cfg.ingest_parallel &&
 	    !TAILQ_EMPTY(&in->queue)) {
-		if ((buf = evbuffer_new()) == NULL ||
-		    (b = calloc(1, sizeof *b)) == NULL) {
-			if (buf != NULL)
-				evbuffer_free(buf);
+		if ((b = calloc(1, sizeof *b)) == NULL) {
 			fail_list(&in->queue);
 			in->queued = 0;
 			return;
 		}
 		b->in = in;
 		TAILQ_INIT(&b->reqs);
+		for (c = 0; c < C_COUNT; c++)
+			pgarr_init(&cols[c]);
 		total = 0;
-		evbuffer_add(buf, "[", 1);
 		while ((u = TAILQ_FIRST(&in->queue)) != NULL &&
 		    (total == 0 || total + u->nrows <=
 		    (size_t)in->srv->cfg.ingest_batch)) {
@@ -616,29 +912,27 @@ flush(struct ingest *in)
 			in->queued -= u->nrows;
 			TAILQ_INSERT_TAIL(&b->reqs, u, link);
 			u->base = total;
-			for (i = 0; i < u->n; i++) {
-				if (u->rows[i] == NULL)
-					continue;
-				evbuffer_add_printf(buf, "%s{\"n\":%zu,%s",
-				    total > 0 ? "," : "", total, u->rows[i]);
-				total++;
-			}
+			for (i = 0; i < u->n; i++)
+				if (u->rows[i].ok)
+					add_row(cols, u->r, &u->rows[i], total++);
 		}
-		evbuffer_add(buf, "]", 2);
-		text = (const char *)evbuffer_pullup(buf, -1);
-		params[0] = text;
-		params[1] = in->srv->cfg.auto_create_cost_centers ? "true" :
-		    "false";
+		ok = 1;
+		for (c = 0; c < C_COUNT; c++)
+			if ((params[c] = pgarr_finish(&cols[c])) == NULL)
+				ok = 0;
+		params[C_COUNT] = in->srv->cfg.auto_create_cost_centers ?
+		    "true" : "false";
 		in->inflight++;
 		log_debug("event=ingest_batch events=%zu waiting=%zu inflight=%d",
 		    total, in->queued, in->inflight);
-		if (text == NULL || db_query(in->srv->db, "usage_ingest", 2,
+		if (!ok || db_query(in->srv->db, "usage_ingest_cols", C_COUNT + 1,
 		    params, batch_cb, b) != 0) {
 			spool_or_fail(in, &b->reqs);
 			free(b);
 			in->inflight--;
 		}
-		evbuffer_free(buf);
+		for (c = 0; c < C_COUNT; c++)
+			pgarr_free(&cols[c]);
 	}
 }
 
@@ -722,7 +1016,6 @@ api_usage(struct tg_req *r)
 {
 	struct ingest *in = r->srv->ingest;
 	struct ureq *u;
-	struct event e;
 	json_t *events, *ev, *res, *bad;
 	size_t i;
 	int single;
@@ -752,21 +1045,22 @@ api_usage(struct tg_req *r)
 	u->single = single;
 	u->n = json_array_size(events);
 	u->results = json_array();
+	/* The rows point into the events: they live as long as u. */
+	u->events = events;
 	json_array_foreach(events, i, ev) {
 		const char *malformed = json_string_value(json_array_get(bad, i));
 
 		res = NULL;
 		if (malformed != NULL)
 			res = rejected(i, NULL, "malformed_json", NULL, malformed);
-		else if (check_event(ev, i, &e, &res) == 0) {
-			u->rows[i] = event_row(r, ev, &e);
+		else if (check_event(ev, i, &u->rows[i].e, &res) == 0) {
+			event_prepare(r, ev, &u->rows[i]);
 			u->nrows++;
 			res = json_pack("{s:I, s:s}", "index", (json_int_t)i, "id",
-			    e.id);
+			    u->rows[i].e.id);
 		}
 		json_array_append_new(u->results, res);
 	}
-	json_decref(events);
 	json_decref(bad);
 	if (u->nrows == 0) {
 		reply(u);
