@@ -31,11 +31,18 @@ trap cleanup EXIT INT TERM
 TOLLGATE_DATABASE_URL=$(scripts/pg.sh start "$pgdir")
 export TOLLGATE_DATABASE_URL
 
+# wait_up URL [LOG]: until URL answers (a minute at most: a server loading
+# 100k budgets after the ingest runs may take a while); LOG is shown when
+# it never does.
 wait_up() {
 	i=0
 	until curl -sf "$1" >/dev/null 2>&1; do
 		i=$((i + 1))
-		[ $i -lt 500 ] || { echo "bench: $1 did not come up" >&2; exit 1; }
+		if [ $i -ge 3000 ]; then
+			echo "bench: $1 did not come up" >&2
+			[ -z "${2:-}" ] || tail -n 20 "$2" >&2
+			exit 1
+		fi
 		sleep 0.02
 	done
 }
@@ -193,7 +200,7 @@ TOLLGATE_LISTEN=127.0.0.1:18091 TOLLGATE_LOG_LEVEL=warn \
     bin/tollgate serve >"$pgdir/tollgate-mem.log" 2>&1 &
 tg_pid=$!
 pids="$ref_pid $tg_pid"
-wait_up http://127.0.0.1:18091/healthz
+wait_up http://127.0.0.1:18091/healthz "$pgdir/tollgate-mem.log"
 rss_kb=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$tg_pid/status")
 live=$(curl -s -H "Authorization: Bearer $TG_KEY" http://127.0.0.1:18091/metrics |
     sed -n 's/^tollgate_reservations_live \([0-9]*\)/\1/p')

@@ -12,6 +12,7 @@
 #include "pricing/pricing.h"
 #include "server/api.h"
 #include "server/budgets.h"
+#include "server/canon.h"
 #include "server/leases.h"
 #include "server/metrics.h"
 #include "server/migrate.h"
@@ -307,4 +308,18 @@ api_cost_center_id_ok(const char *id)
 		return 0;
 	snprintf(acct, sizeof acct, "expense:%s", id);
 	return ledger_account_check(acct, &why) == 0;
+}
+
+void
+api_json_text(struct evbuffer *out, const char *s)
+{
+	struct canon c;
+	const char *t;
+	size_t n;
+
+	canon_init(&c);
+	canon_str(&c, s);
+	if ((t = canon_done(&c, &n)) != NULL)
+		evbuffer_add(out, t, n);
+	canon_free(&c);
 }

@@ -9,6 +9,8 @@
 
 #include "server/http.h"
 
+struct evbuffer;
+
 void api_ledger_adjust(struct tg_req *r);
 void api_ledger_balances(struct tg_req *r);
 void api_ledger_verify(struct tg_req *r);
@@ -69,6 +71,9 @@ int chargeback_write_month(PGconn *conn, int64_t lo, int64_t hi,
 
 /* Money in nano-units as the API writes it ("0.004500000"). */
 json_t *api_money(int64_t nanos);
+/* s as a JSON string into out, escaped byte for byte as jansson escapes
+ * it (replies written as text must read as the objects they replace). */
+void api_json_text(struct evbuffer *out, const char *s);
 /* A time stamp in microseconds as RFC 3339 UTC. */
 json_t *api_time(int64_t us);
 struct pricing_usage;

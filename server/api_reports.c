@@ -90,31 +90,6 @@ row_json(PGresult *res, int i, const struct spend_q *q)
 	return o;
 }
 
-/* A JSON string of s into out, escaped as jansson escapes it. */
-static void
-json_text(struct evbuffer *out, const char *s)
-{
-	const char *run = s;
-	char esc[8];
-
-	evbuffer_add(out, "\"", 1);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		evbuffer_add(out, run, (size_t)(s - run));
-		if (c == '"' || c == '\\')
-			snprintf(esc, sizeof esc, "\\%c", c);
-		else
-			snprintf(esc, sizeof esc, "\\u%04x", c);
-		evbuffer_add(out, esc, strlen(esc));
-		run = s + 1;
-	}
-	evbuffer_add(out, run, (size_t)(s - run));
-	evbuffer_add(out, "\"", 1);
-}
-
 /*
  * Row i as row_json() would write it, straight into out: a year of days
  * is thousands of rows, and building each as jansson objects (its
@@ -136,12 +111,12 @@ row_text(struct evbuffer *out, PGresult *res, int i, const struct spend_q *q)
 		if (PQgetisnull(res, i, d))
 			evbuffer_add(out, "null", 4);
 		else
-			json_text(out, PQgetvalue(res, i, d));
+			api_json_text(out, PQgetvalue(res, i, d));
 		sep = ",";
 	}
 	if (!PQgetisnull(res, i, 5)) {
 		evbuffer_add_printf(out, "%s\"period_start\":", sep);
-		json_text(out, PQgetvalue(res, i, 5));
+		api_json_text(out, PQgetvalue(res, i, 5));
 		sep = ",";
 	}
 	for (c = 6; c <= 7; c++) {

@@ -169,32 +169,6 @@ rejected(size_t index, const char *id, const char *code, const char *field,
 	    code, "message", message, "field", field);
 }
 
-/* s as a JSON string. The ids and reasons written here are printable
- * ASCII, but anything is escaped as JSON requires. */
-static void
-add_json_string(struct evbuffer *b, const char *s)
-{
-	const char *run = s;
-	char esc[8];
-
-	evbuffer_add(b, "\"", 1);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		evbuffer_add(b, run, (size_t)(s - run));
-		if (c == '"' || c == '\\')
-			snprintf(esc, sizeof esc, "\\%c", c);
-		else
-			snprintf(esc, sizeof esc, "\\u%04x", c);
-		evbuffer_add(b, esc, strlen(esc));
-		run = s + 1;
-	}
-	evbuffer_add(b, run, (size_t)(s - run));
-	evbuffer_add(b, "\"", 1);
-}
-
 /*
  * {"results":[...]}: an event booked by this request's commit is written
  * here directly, as jansson would write its object (a 1000-event reply
@@ -221,14 +195,14 @@ reply_results(struct ureq *u)
 		if (row->recorded) {
 			snprintf(num, sizeof num, "%zu", i);
 			evbuffer_add_printf(buf, "{\"index\":%s,\"id\":", num);
-			add_json_string(buf, row->e.id);
+			api_json_text(buf, row->e.id);
 			ledger_money_format(row->booked_cost, money);
 			evbuffer_add_printf(buf, ",\"status\":\"recorded\","
 			    "\"transaction_id\":\"%lld\",\"cost\":\"%s\","
 			    "\"currency\":\"USD\"", (long long)row->tx_id, money);
 			if (row->unpriced != NULL) {
 				evbuffer_add(buf, ",\"unpriced\":", 12);
-				add_json_string(buf, row->unpriced);
+				api_json_text(buf, row->unpriced);
 			}
 			evbuffer_add(buf, "}", 1);
 			continue;

@@ -38,23 +38,29 @@ CREATE FUNCTION budget_spend_of(p_ids bigint[], p_lo timestamptz[],
     p_hi timestamptz[])
 RETURNS TABLE (budget_id bigint, spend bigint)
 LANGUAGE sql STABLE AS $$
-	SELECT w.id, coalesce(sum(u.cost + coalesce(c.delta, 0)), 0)::bigint
+	-- An aggregate per budget over two index ranges (the center, then
+	-- its subtree), each bounded by the period on occurred_at, so that
+	-- neither reads the center's events of other periods.
+	SELECT w.id, coalesce(s.spend, 0)::bigint
 	FROM unnest(p_ids, p_lo, p_hi) AS w (id, lo, hi)
 	JOIN budgets b ON b.id = w.id
-	LEFT JOIN LATERAL (
-		SELECT e.transaction_id, e.cost FROM usage_events e
-		WHERE (e.cost_center COLLATE "C" = b.cost_center
-		    OR (e.cost_center COLLATE "C" > b.cost_center || '/'
-		        AND e.cost_center COLLATE "C" < b.cost_center || '0'))
-		  AND e.occurred_at >= w.lo AND e.occurred_at < w.hi
-		  AND (b.scope_user IS NULL OR e.user_id = b.scope_user)
+	CROSS JOIN LATERAL (
+		SELECT sum(e.cost + coalesce((SELECT sum(x.cost_delta)
+		    FROM usage_corrections x
+		    WHERE x.corrects = e.transaction_id), 0)) AS spend
+		FROM (
+			SELECT u.* FROM usage_events u
+			WHERE u.cost_center COLLATE "C" = b.cost_center
+			  AND u.occurred_at >= w.lo AND u.occurred_at < w.hi
+			UNION ALL
+			SELECT u.* FROM usage_events u
+			WHERE u.cost_center COLLATE "C" > b.cost_center || '/'
+			  AND u.cost_center COLLATE "C" < b.cost_center || '0'
+			  AND u.occurred_at >= w.lo AND u.occurred_at < w.hi) e
+		WHERE (b.scope_user IS NULL OR e.user_id = b.scope_user)
 		  AND (b.scope_provider IS NULL OR e.provider = b.scope_provider)
 		  AND (b.scope_model IS NULL OR e.model = b.scope_model)
-		  AND e.tags @> b.scope_tags) u ON true
-	LEFT JOIN LATERAL (SELECT sum(x.cost_delta) AS delta
-	    FROM usage_corrections x WHERE x.corrects = u.transaction_id) c
-	    ON true
-	GROUP BY w.id
+		  AND e.tags @> b.scope_tags) s
 $$;
 
 -- A lease: what one running instance (holder) may still commit on a
