@@ -1069,7 +1069,10 @@ budgets_settled_elsewhere(struct budgets *bs, const char *list)
 	long long cost;
 	int n, i;
 
-	while (sscanf(list, "%28[^:]:%lld,%n", id, &cost, &n) == 2 && n > 0) {
+	for (;;) {
+		n = 0;
+		if (sscanf(list, "%28[^:]:%lld,%n", id, &cost, &n) != 2 || n == 0)
+			break;
 		list += n;
 		if ((r = budgets_reservation(bs, id)) == NULL ||
 		    r->state != RSV_HELD)
