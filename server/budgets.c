@@ -27,6 +27,7 @@
 #include "server/budgets.h"
 #include "server/http.h"
 #include "server/log.h"
+#include "server/pgarr.h"
 #include "server/tz.h"
 
 #define RSV_BUCKETS 65536
@@ -515,28 +516,22 @@ time_param(int64_t us, char *buf)
 		ledger_time_format(us, buf);
 }
 
-/* "{1,2}" style arrays of ids and times, for budget_spend.sql. */
-static char *
-pg_array(const int64_t *v, int n, int times)
+/* Ids (times 0) or period bounds as an array parameter. */
+static const char *
+pg_array(struct pgarr *a, const int64_t *v, int n, int times)
 {
-	char *s = malloc((size_t)n * (LEDGER_TIME_BUFSZ + 4) + 3), *p;
 	char t[LEDGER_TIME_BUFSZ + 8];
 	int i;
 
-	if (s == NULL)
-		return NULL;
-	p = s;
-	*p++ = '{';
+	pgarr_init(a);
 	for (i = 0; i < n; i++) {
 		if (times) {
 			time_param(v[i], t);
-			p += sprintf(p, "%s\"%s\"", i ? "," : "", t);
+			pgarr_text(a, t);
 		} else
-			p += sprintf(p, "%s%lld", i ? "," : "", (long long)v[i]);
+			pgarr_int(a, v[i]);
 	}
-	*p++ = '}';
-	*p = '\0';
-	return s;
+	return pgarr_finish(a);
 }
 
 static struct spend_read *
@@ -571,13 +566,23 @@ read_new(struct budgets *bs, struct budget **b, int n)
 	return rd;
 }
 
+/* The ids, period starts and ends of a read, into p (owned by a, which
+ * the caller frees with read_params_free). */
 static int
-read_params(struct spend_read *rd, char **p)
+read_params(struct spend_read *rd, struct pgarr *a, const char **p)
 {
-	p[0] = pg_array(rd->ids, rd->n, 0);
-	p[1] = pg_array(rd->lo, rd->n, 1);
-	p[2] = pg_array(rd->hi, rd->n, 1);
+	p[0] = pg_array(&a[0], rd->ids, rd->n, 0);
+	p[1] = pg_array(&a[1], rd->lo, rd->n, 1);
+	p[2] = pg_array(&a[2], rd->hi, rd->n, 1);
 	return p[0] != NULL && p[1] != NULL && p[2] != NULL ? 0 : -1;
+}
+
+static void
+read_params_free(struct pgarr *a)
+{
+	pgarr_free(&a[0]);
+	pgarr_free(&a[1]);
+	pgarr_free(&a[2]);
 }
 
 int
@@ -588,21 +593,19 @@ budgets_read_with(struct budgets *bs, struct budget **b, int n,
     void (*done)(void *, int), void *arg)
 {
 	struct spend_read *rd;
+	struct pgarr own[3];
 	const char *p[16];
-	char *own[3] = { NULL, NULL, NULL };
 	int i, rc = -1;
 
 	if (npre + npost + 3 > (int)(sizeof p / sizeof p[0]) ||
 	    (rd = read_new(bs, b, n)) == NULL)
 		return -1;
-	if (read_params(rd, own) != 0) {
+	if (read_params(rd, own, p + npre) != 0) {
 		read_free(rd);
 		goto out;
 	}
 	for (i = 0; i < npre; i++)
 		p[i] = pre[i];
-	for (i = 0; i < 3; i++)
-		p[npre + i] = own[i];
 	for (i = 0; i < npost; i++)
 		p[npre + 3 + i] = post[i];
 	/* Linked first: the callback may run before db_query returns. */
@@ -620,9 +623,7 @@ budgets_read_with(struct budgets *bs, struct budget **b, int n,
 	}
 	rc = 0;
 out:
-	free(own[0]);
-	free(own[1]);
-	free(own[2]);
+	read_params_free(own);
 	return rc;
 }
 
@@ -1391,7 +1392,8 @@ load_spend_sync(struct budgets *bs, PGconn *conn, char *err, size_t errsz)
 {
 	struct load_ctx c;
 	struct spend_read *rd;
-	char *p[3] = { NULL, NULL, NULL };
+	struct pgarr a[3];
+	const char *p[3];
 	PGresult *res;
 	int rc = -1;
 
@@ -1401,19 +1403,18 @@ load_spend_sync(struct budgets *bs, PGconn *conn, char *err, size_t errsz)
 	if ((c.all = calloc((size_t)c.cap, sizeof *c.all)) == NULL)
 		return -1;
 	budget_set_each(bs->set, collect, &c);
-	if ((rd = read_new(bs, c.all, c.n)) != NULL &&
-	    read_params(rd, p) == 0 &&
-	    (res = exec_sync(conn, "budget_spend", 3, (const char **)p, err,
-	    errsz)) != NULL) {
+	if ((rd = read_new(bs, c.all, c.n)) == NULL) {
+		free(c.all);
+		return -1;
+	}
+	if (read_params(rd, a, p) == 0 &&
+	    (res = exec_sync(conn, "budget_spend", 3, p, err, errsz)) != NULL) {
 		spend_rows(rd, res);
 		PQclear(res);
 		rc = 0;
 	}
-	if (rd != NULL)
-		read_free(rd);
-	free(p[0]);
-	free(p[1]);
-	free(p[2]);
+	read_free(rd);
+	read_params_free(a);
 	free(c.all);
 	return rc;
 }

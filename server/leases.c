@@ -27,6 +27,7 @@
 #include "server/keys.h"
 #include "server/leases.h"
 #include "server/log.h"
+#include "server/pgarr.h"
 
 #define BATCH_MAX 512		/* budgets per grant */
 #define NEED_MAX 1000000000000000LL	/* 1e6 currency units */
@@ -77,15 +78,14 @@ leases_new(struct tg_server *srv)
 	return ls;
 }
 
+/* Into the list of budgets leased (renewed, returned), once. */
 static void
-track(struct leases *ls, int64_t id)
+track(struct leases *ls, struct budget *b)
 {
-	size_t i;
 	int64_t *grown;
 
-	for (i = 0; i < ls->nheld; i++)
-		if (ls->held[i] == id)
-			return;
+	if (b->lease_listed)
+		return;
 	if (ls->nheld == ls->capheld) {
 		size_t cap = ls->capheld ? ls->capheld * 2 : 64;
 
@@ -94,7 +94,8 @@ track(struct leases *ls, int64_t id)
 		ls->held = grown;
 		ls->capheld = cap;
 	}
-	ls->held[ls->nheld++] = id;
+	ls->held[ls->nheld++] = b->d.id;
+	b->lease_listed = 1;
 }
 
 static int
@@ -139,7 +140,7 @@ grant_row(void *arg, struct budget *b, PGresult *res, int i)
 	b->lease_used -= bt->used_at_send[j];
 	b->lease_demand -= bt->demand_at_send[j];
 	b->lease_since = bt->sent_us;
-	track(bt->ls, b->d.id);
+	track(bt->ls, b);
 }
 
 static void send_pending(struct leases *ls);
@@ -172,21 +173,6 @@ grant_done(void *arg, int ok)
 	send_pending(ls);
 }
 
-static char *
-int_array(const int64_t *v, int n)
-{
-	char *s = malloc((size_t)n * 21 + 3), *p = s;
-	int i;
-
-	if (s == NULL)
-		return NULL;
-	*p++ = '{';
-	for (i = 0; i < n; i++)
-		p += sprintf(p, "%s%lld", i ? "," : "", (long long)v[i]);
-	strcpy(p, "}");
-	return s;
-}
-
 static void
 send_pending(struct leases *ls)
 {
@@ -195,7 +181,8 @@ send_pending(struct leases *ls)
 	struct batch *bt = ls->pending;
 	const struct tg_config *cfg = &ls->srv->cfg;
 	const char *pre[2], *post[4];
-	char *fl, *wa, lease_ms[24], drain_ms[24];
+	struct pgarr fl, wa;
+	char lease_ms[24], drain_ms[24];
 	int64_t room;
 	int j, n = 0, rc = -1;
 
@@ -245,24 +232,28 @@ send_pending(struct leases *ls)
 		send_pending(ls);	/* the next batch's waiters wait too */
 		return;
 	}
-	fl = int_array(floors, n);
-	wa = int_array(wants, n);
+	pgarr_init(&fl);
+	pgarr_init(&wa);
+	for (j = 0; j < n; j++) {
+		pgarr_int(&fl, floors[j]);
+		pgarr_int(&wa, wants[j]);
+	}
 	snprintf(lease_ms, sizeof lease_ms, "%lld",
 	    (long long)cfg->lease_s * 1000);
 	snprintf(drain_ms, sizeof drain_ms, "%lld",
 	    (long long)cfg->reservation_ttl_max_s * 1000);
 	pre[0] = ls->holder;
 	pre[1] = cfg->instance;
-	post[0] = fl;
-	post[1] = wa;
+	post[0] = pgarr_finish(&fl);
+	post[1] = pgarr_finish(&wa);
 	post[2] = lease_ms;
 	post[3] = drain_ms;
 	ls->inflight = bt;
-	if (fl != NULL && wa != NULL)
+	if (post[0] != NULL && post[1] != NULL)
 		rc = budgets_read_with(ls->srv->budgets, b, n, "lease_grant",
 		    pre, 2, post, 4, grant_row, grant_done, bt);
-	free(fl);
-	free(wa);
+	pgarr_free(&fl);
+	pgarr_free(&wa);
 	if (rc != 0) {
 		ls->inflight = NULL;
 		ls->failures++;
@@ -343,6 +334,48 @@ leases_after_hold(struct leases *ls, struct budget **b, int n,
 		leases_ask(ls, low, k, 0, NULL, NULL);
 }
 
+/* lease_return()'s arrays: each budget, what is still held under its
+ * lease, and when the last of that ends. */
+struct giveback {
+	struct pgarr ids, floors, ends;
+};
+
+static void
+giveback_init(struct giveback *g)
+{
+	pgarr_init(&g->ids);
+	pgarr_init(&g->floors);
+	pgarr_init(&g->ends);
+}
+
+static void
+giveback_add(struct giveback *g, int64_t id, int64_t floor,
+    const char *end)
+{
+	pgarr_int(&g->ids, id);
+	pgarr_int(&g->floors, floor);
+	pgarr_text(&g->ends, end);
+}
+
+/* The parameters of lease_return.sql, or -1 when out of memory. */
+static int
+giveback_params(struct giveback *g, struct leases *ls, const char **p)
+{
+	p[0] = ls->holder;
+	p[1] = pgarr_finish(&g->ids);
+	p[2] = pgarr_finish(&g->floors);
+	p[3] = pgarr_finish(&g->ends);
+	return p[1] != NULL && p[2] != NULL && p[3] != NULL ? 0 : -1;
+}
+
+static void
+giveback_free(struct giveback *g)
+{
+	pgarr_free(&g->ids);
+	pgarr_free(&g->floors);
+	pgarr_free(&g->ends);
+}
+
 static void
 return_cb(void *arg, const struct db_result *res)
 {
@@ -361,9 +394,9 @@ renew_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct leases *ls = arg;
 	struct budget *renew[BATCH_MAX * 8];
-	int64_t idle[BATCH_MAX], zero[BATCH_MAX];
+	struct giveback g;
 	const char *p[4];
-	char *ids, *zeros;
+	char now[LEDGER_TIME_BUFSZ];
 	size_t i = 0;
 	/* Returned only between grants (see send_pending). */
 	int nidle = 0, nrenew = 0, may_return = ls->inflight == NULL &&
@@ -373,6 +406,8 @@ renew_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!db_pool_up(ls->srv->db) || ls->returning)
 		return;
+	giveback_init(&g);
+	ledger_time_format(http_wall_now_us(), now);
 	while (i < ls->nheld) {
 		struct budget *b = budget_set_get(budgets_set(ls->srv->budgets),
 		    ls->held[i]);
@@ -387,29 +422,25 @@ renew_cb(evutil_socket_t fd, short what, void *arg)
 			i++;
 			continue;
 		}
-		if (b != NULL)
+		/* Nothing held under it: it goes at once. */
+		if (b != NULL) {
 			b->lease_until = 0;
-		idle[nidle] = ls->held[i];
-		zero[nidle++] = 0;
+			b->lease_listed = 0;
+		}
+		giveback_add(&g, ls->held[i], 0, now);
+		nidle++;
 		ls->held[i] = ls->held[--ls->nheld];
 	}
 	if (nidle > 0) {
-		ids = int_array(idle, nidle);
-		zeros = int_array(zero, nidle);
-		p[0] = ls->holder;
-		p[1] = ids;
-		p[2] = zeros;
-		p[3] = "{}";	/* ends matter only to leases covering holds */
 		/* Set first: the callback may run before db_query returns. */
 		ls->returning = 1;
-		if (ids == NULL || zeros == NULL || db_query(ls->srv->db,
+		if (giveback_params(&g, ls, p) != 0 || db_query(ls->srv->db,
 		    "lease_return", 4, p, return_cb, ls) != 0) {
 			ls->returning = 0;
 			log_warn("event=lease_return_failed n=%d", nidle);
 		}
-		free(ids);
-		free(zeros);
 	}
+	giveback_free(&g);
 	/* After the return: the renewals wait for it. */
 	if (nrenew > 0)
 		leases_ask(ls, renew, nrenew, 0, NULL, NULL);
@@ -439,9 +470,10 @@ latest_end(struct reservation *r, void *arg)
 void
 leases_stop(struct leases *ls)
 {
-	struct evbuffer *ids, *floors, *ends;
+	struct giveback g;
 	int64_t end = http_wall_now_us();
-	char err[256], t[LEDGER_TIME_BUFSZ], *p[4];
+	char err[256], t[LEDGER_TIME_BUFSZ];
+	const char *p[4];
 	PGconn *conn;
 	PGresult *res;
 	size_t i;
@@ -458,41 +490,31 @@ leases_stop(struct leases *ls)
 	 * calls may be running; the rest goes back now. */
 	budgets_each_reservation(ls->srv->budgets, latest_end, &end);
 	ledger_time_format(end, t);
-	ids = evbuffer_new();
-	floors = evbuffer_new();
-	ends = evbuffer_new();
+	giveback_init(&g);
 	for (i = 0; i < ls->nheld; i++) {
 		struct budget *b = budget_set_get(budgets_set(ls->srv->budgets),
 		    ls->held[i]);
 
-		evbuffer_add_printf(ids, "%s%lld", i ? "," : "{",
-		    (long long)ls->held[i]);
-		evbuffer_add_printf(floors, "%s%lld", i ? "," : "{",
-		    (long long)(b != NULL && b->held > 0 ? b->held : 0));
-		evbuffer_add_printf(ends, "%s\"%s\"", i ? "," : "{", t);
+		giveback_add(&g, ls->held[i], b != NULL && b->held > 0 ?
+		    b->held : 0, t);
 	}
-	evbuffer_add(ids, "}", 2);
-	evbuffer_add(floors, "}", 2);
-	evbuffer_add(ends, "}", 2);
-	p[0] = ls->holder;
-	p[1] = (char *)evbuffer_pullup(ids, -1);
-	p[2] = (char *)evbuffer_pullup(floors, -1);
-	p[3] = (char *)evbuffer_pullup(ends, -1);
-	if ((conn = db_connect_sync(&ls->srv->cfg, err, sizeof err)) == NULL) {
+	if (giveback_params(&g, ls, p) != 0) {
+		log_warn("event=lease_return_failed n=%zu error=\"out of "
+		    "memory\"", ls->nheld);
+	} else if ((conn = db_connect_sync(&ls->srv->cfg, err,
+	    sizeof err)) == NULL) {
 		log_warn("event=lease_return_failed n=%zu error=\"%s\"",
 		    ls->nheld, err);
 	} else {
 		res = PQexecParams(conn, db_statement_text("lease_return"), 4,
-		    NULL, (const char *const *)p, NULL, NULL, 0);
+		    NULL, p, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			log_warn("event=lease_return_failed n=%zu error=\"%s\"",
 			    ls->nheld, PQresultErrorMessage(res));
 		PQclear(res);
 		PQfinish(conn);
 	}
-	evbuffer_free(ids);
-	evbuffer_free(floors);
-	evbuffer_free(ends);
+	giveback_free(&g);
 }
 
 void

@@ -49,11 +49,15 @@ LANGUAGE sql STABLE AS $$
 		    FROM usage_corrections x
 		    WHERE x.corrects = e.transaction_id), 0)) AS spend
 		FROM (
-			SELECT u.* FROM usage_events u
+			SELECT u.transaction_id, u.cost, u.user_id, u.provider,
+			    u.model, u.tags
+			FROM usage_events u
 			WHERE u.cost_center COLLATE "C" = b.cost_center
 			  AND u.occurred_at >= w.lo AND u.occurred_at < w.hi
 			UNION ALL
-			SELECT u.* FROM usage_events u
+			SELECT u.transaction_id, u.cost, u.user_id, u.provider,
+			    u.model, u.tags
+			FROM usage_events u
 			WHERE u.cost_center COLLATE "C" > b.cost_center || '/'
 			  AND u.cost_center COLLATE "C" < b.cost_center || '0'
 			  AND u.occurred_at >= w.lo AND u.occurred_at < w.hi) e
