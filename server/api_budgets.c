@@ -18,6 +18,7 @@
 #include "reports/forecast.h"
 #include "server/api.h"
 #include "server/budgets.h"
+#include "server/canon.h"
 #include "server/leases.h"
 #include "server/tz.h"
 
@@ -868,17 +869,35 @@ estimate_cost(struct estimate *est, int64_t n)
 	return q.cost_nanos;
 }
 
-static json_t *
-budget_brief(const struct budget *b)
+/* A budget as a decision names it. Written as text, not built as
+ * jansson objects: the answer was a good part of what a decision cost. */
+static void
+brief_money(struct canon *c, const char *k, int64_t nanos)
 {
-	char id[24];
+	char buf[LEDGER_MONEY_BUFSZ];
 
-	snprintf(id, sizeof id, "%lld", (long long)b->d.id);
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", id,
-	    "name", b->d.name, "scope", b->d.cost_center, "mode",
-	    b->d.hard ? "hard" : "soft", "amount", api_money(b->d.amount),
-	    "spent", api_money(b->spent), "held", api_money(b->held),
-	    "remaining", api_money(budget_remaining(b)));
+	ledger_money_format(nanos, buf);
+	canon_key(c, 0, k);
+	canon_str(c, buf);
+}
+
+static void
+budget_brief(struct canon *c, const struct budget *b)
+{
+	canon_raw(c, "{\"id\":\"", 7);
+	canon_int(c, b->d.id);
+	canon_raw(c, "\"", 1);
+	canon_key(c, 0, "name");
+	canon_str(c, b->d.name);
+	canon_key(c, 0, "scope");
+	canon_str(c, b->d.cost_center);
+	canon_key(c, 0, "mode");
+	canon_str(c, b->d.hard ? "hard" : "soft");
+	brief_money(c, "amount", b->d.amount);
+	brief_money(c, "spent", b->spent);
+	brief_money(c, "held", b->held);
+	brief_money(c, "remaining", budget_remaining(b));
+	canon_raw(c, "}", 1);
 }
 
 /* A decision's inputs, from a JSON body or from request headers. */
@@ -936,7 +955,11 @@ answer(struct tg_req *r, const struct authz *a, int decision,
     const char *reason, const struct budget *decider, struct budget **m,
     int n, const struct reservation *rsv, int64_t retry_ms)
 {
-	json_t *o, *list;
+	char when[LEDGER_TIME_BUFSZ];
+	struct evbuffer *buf = NULL;
+	struct canon c;
+	const char *text;
+	size_t len;
 	int i;
 
 	budgets_count_decision(r->srv->budgets, decision);
@@ -944,24 +967,49 @@ answer(struct tg_req *r, const struct authz *a, int decision,
 		answer_headers(r, decision, reason, decider, rsv, retry_ms);
 		return;
 	}
-	list = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(list, budget_brief(m[i]));
-	o = json_pack("{s:s, s:s?, s:o}", "decision", decision_names[decision],
-	    "reason", reason, "budgets", list);
-	if (decider != NULL)
-		json_object_set_new(o, "budget", budget_brief(decider));
-	if (decision == BD_THROTTLE)
-		json_object_set_new(o, "retry_after_ms", json_integer(retry_ms));
-	if (rsv != NULL) {
-		json_object_set_new(o, "reservation_id", json_string(rsv->id));
-		json_object_set_new(o, "reserved", api_money(rsv->amount));
-		json_object_set_new(o, "expires_at", api_time(rsv->expires_us));
-		if (rsv->max_output > 0)
-			json_object_set_new(o, "max_output_tokens",
-			    json_integer(rsv->max_output));
+	canon_init(&c);
+	canon_raw(&c, "{\"decision\":", 12);
+	canon_str(&c, decision_names[decision]);
+	canon_key(&c, 0, "reason");
+	canon_str_or_null(&c, reason);
+	canon_raw(&c, ",\"budgets\":[", 12);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			canon_raw(&c, ",", 1);
+		budget_brief(&c, m[i]);
 	}
-	http_reply_json(r, 200, o);
+	canon_raw(&c, "]", 1);
+	if (decider != NULL) {
+		canon_key(&c, 0, "budget");
+		budget_brief(&c, decider);
+	}
+	if (decision == BD_THROTTLE) {
+		canon_key(&c, 0, "retry_after_ms");
+		canon_int(&c, retry_ms);
+	}
+	if (rsv != NULL) {
+		canon_key(&c, 0, "reservation_id");
+		canon_str(&c, rsv->id);
+		brief_money(&c, "reserved", rsv->amount);
+		ledger_time_format(rsv->expires_us, when);
+		canon_key(&c, 0, "expires_at");
+		canon_str(&c, when);
+		if (rsv->max_output > 0) {
+			canon_key(&c, 0, "max_output_tokens");
+			canon_int(&c, rsv->max_output);
+		}
+	}
+	canon_raw(&c, "}\n", 2);
+	text = canon_done(&c, &len);
+	if (text == NULL || (buf = evbuffer_new()) == NULL ||
+	    evbuffer_add(buf, text, len) != 0)
+		http_reply_error(r, 500, "internal_error", NULL,
+		    "the reply could not be built");
+	else
+		http_reply_buffer(r, 200, "application/json", buf);
+	if (buf != NULL)
+		evbuffer_free(buf);
+	canon_free(&c);
 }
 
 /* Match and make ready the budgets over a request; -1 when replied. */

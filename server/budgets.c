@@ -91,7 +91,6 @@ struct budgets {
 	uint64_t overshoots, decisions[3];
 	struct rule *rules;		/* by position, then id */
 	size_t nrules;
-	char *instance_json;		/* this instance's name, quoted */
 	struct evbuffer *remote;	/* "id:cost," settled here, held elsewhere */
 };
 
@@ -112,21 +111,15 @@ struct budgets *
 budgets_new(struct tg_server *srv)
 {
 	struct budgets *bs = calloc(1, sizeof *bs);
-	json_t *name;
 
 	if (bs == NULL)
 		return NULL;
 	bs->srv = srv;
-	name = json_string(srv->cfg.instance);
-	bs->instance_json = json_dumps(name, JSON_ENCODE_ANY);
-	json_decref(name);
 	bs->remote = evbuffer_new();
-	if ((bs->set = budget_set_new()) == NULL || bs->instance_json == NULL ||
-	    bs->remote == NULL) {
+	if ((bs->set = budget_set_new()) == NULL || bs->remote == NULL) {
 		if (bs->remote != NULL)
 			evbuffer_free(bs->remote);
 		budget_set_free(bs->set);
-		free(bs->instance_json);
 		free(bs);
 		return NULL;
 	}
@@ -1131,68 +1124,78 @@ notify_remote(struct budgets *bs)
 
 /* Writing reservations back. */
 
-/* One reservation as an element of reservations_write()'s array. Written
- * by hand: a decision's share of this is most of what a hold costs. */
+/* Reservations as reservations_write_cols()'s columns (sql/0013), one
+ * array each, in its order; the instance's name is the last parameter.
+ * Columns rather than a JSON document: cheaper to write here and for
+ * PostgreSQL to read, and a decision's share of this write is most of
+ * what a hold costs. */
+enum {
+	R_ID, R_KEY, R_REQUEST, R_CC, R_BUDGETS, R_AMOUNT, R_MAX, R_CREATED,
+	R_EXPIRES, R_STATE, R_ENDED, R_ACTUAL, R_COUNT
+};
+
+struct rsv_cols {
+	struct pgarr c[R_COUNT];
+	const char *p[R_COUNT + 1];
+};
+
 static void
-rsv_row(struct evbuffer *out, const struct reservation *r,
-    const char *instance)
+rsv_time(struct pgarr *a, int64_t us)
 {
-	char c[LEDGER_TIME_BUFSZ], e[LEDGER_TIME_BUFSZ], x[LEDGER_TIME_BUFSZ];
-	char *req = NULL;
-	int i;
+	char buf[LEDGER_TIME_BUFSZ];
 
-	ledger_time_format(r->created_us, c);
-	ledger_time_format(r->expires_us, e);
-	ledger_time_format(r->ended_us, x);
-	if (r->request_id != NULL) {
-		json_t *s = json_string(r->request_id);
-
-		req = json_dumps(s, JSON_ENCODE_ANY);
-		json_decref(s);
-	}
-	evbuffer_add_printf(out, "{\"id\":\"%s\",\"key_id\":%s%s%s,"
-	    "\"request_id\":%s,\"cc\":\"%s\",\"budgets\":[", r->id,
-	    r->key_id[0] != '\0' ? "\"" : "", r->key_id[0] != '\0' ?
-	    r->key_id : "null", r->key_id[0] != '\0' ? "\"" : "",
-	    req != NULL ? req : "null", r->cost_center);
-	for (i = 0; i < r->nbudgets; i++)
-		evbuffer_add_printf(out, "%s%lld", i ? "," : "",
-		    (long long)r->budgets[i]);
-	evbuffer_add_printf(out, "],\"amount\":%lld,\"max_output_tokens\":%lld,"
-	    "\"created_at\":\"%s\",\"expires_at\":\"%s\",\"state\":\"%s\","
-	    "\"instance\":%s", (long long)r->amount, (long long)r->max_output,
-	    c, e, budgets_rsv_state_name(r->state), instance);
-	if (r->state != RSV_HELD)
-		evbuffer_add_printf(out, ",\"ended_at\":\"%s\"", x);
-	if (r->state == RSV_SETTLED)
-		evbuffer_add_printf(out, ",\"actual\":%lld",
-		    (long long)r->actual);
-	evbuffer_add(out, "}", 1);
-	free(req);
+	ledger_time_format(us, buf);
+	pgarr_text(a, buf);
 }
 
-/* The rows of reservations r[0..n) as one NUL-terminated JSON array. */
-static char *
-rsv_rows(struct reservation *const *r, size_t n, const char *instance)
+/* The columns of reservations r[0..n); -1 when out of memory. Free with
+ * rsv_cols_free whatever it returns. */
+static int
+rsv_cols(struct rsv_cols *rc, struct reservation *const *r, size_t n,
+    const char *instance)
 {
-	struct evbuffer *out = evbuffer_new();
-	char *text = NULL;
-	size_t i, len;
+	const struct reservation *x;
+	size_t i;
+	int c, ok = 1;
 
-	if (out == NULL)
-		return NULL;
-	evbuffer_add(out, "[", 1);
+	for (c = 0; c < R_COUNT; c++)
+		pgarr_init(&rc->c[c]);
 	for (i = 0; i < n; i++) {
-		if (i > 0)
-			evbuffer_add(out, ",", 1);
-		rsv_row(out, r[i], instance);
+		x = r[i];
+		pgarr_text(&rc->c[R_ID], x->id);
+		pgarr_text(&rc->c[R_KEY], x->key_id[0] != '\0' ? x->key_id :
+		    NULL);
+		pgarr_text(&rc->c[R_REQUEST], x->request_id);
+		pgarr_text(&rc->c[R_CC], x->cost_center);
+		pgarr_ints(&rc->c[R_BUDGETS], x->budgets, (size_t)x->nbudgets);
+		pgarr_int(&rc->c[R_AMOUNT], x->amount);
+		pgarr_int(&rc->c[R_MAX], x->max_output);
+		rsv_time(&rc->c[R_CREATED], x->created_us);
+		rsv_time(&rc->c[R_EXPIRES], x->expires_us);
+		pgarr_text(&rc->c[R_STATE], budgets_rsv_state_name(x->state));
+		if (x->state != RSV_HELD)
+			rsv_time(&rc->c[R_ENDED], x->ended_us);
+		else
+			pgarr_null(&rc->c[R_ENDED]);
+		if (x->state == RSV_SETTLED)
+			pgarr_int(&rc->c[R_ACTUAL], x->actual);
+		else
+			pgarr_null(&rc->c[R_ACTUAL]);
 	}
-	evbuffer_add(out, "]", 2);	/* with the NUL */
-	len = evbuffer_get_length(out);
-	if ((text = malloc(len)) != NULL)
-		evbuffer_remove(out, text, len);
-	evbuffer_free(out);
-	return text;
+	for (c = 0; c < R_COUNT; c++)
+		if ((rc->p[c] = pgarr_finish(&rc->c[c])) == NULL)
+			ok = 0;
+	rc->p[R_COUNT] = instance;
+	return ok ? 0 : -1;
+}
+
+static void
+rsv_cols_free(struct rsv_cols *rc)
+{
+	int c;
+
+	for (c = 0; c < R_COUNT; c++)
+		pgarr_free(&rc->c[c]);
 }
 
 static void write_some(struct budgets *bs);
@@ -1222,8 +1225,7 @@ write_cb(void *arg, const struct db_result *res)
 static void
 write_some(struct budgets *bs)
 {
-	const char *p[1];
-	char *text;
+	struct rsv_cols rc;
 	size_t i, n;
 
 	if (bs->sent != NULL || bs->ndirty == 0 || !db_pool_up(bs->srv->db))
@@ -1240,9 +1242,8 @@ write_some(struct budgets *bs)
 	}
 	bs->ndirty -= n;
 	bs->nsent = n;
-	text = rsv_rows(bs->sent, n, bs->instance_json);
-	p[0] = text;
-	if (text == NULL || db_query(bs->srv->db, "reservations_write", 1, p,
+	if (rsv_cols(&rc, bs->sent, n, bs->srv->cfg.instance) != 0 ||
+	    db_query(bs->srv->db, "reservations_write", R_COUNT + 1, rc.p,
 	    write_cb, bs) != 0) {
 		for (i = 0; i < n; i++) {
 			bs->sent[i]->writing = 0;
@@ -1252,7 +1253,7 @@ write_some(struct budgets *bs)
 		bs->sent = NULL;
 		bs->nsent = 0;
 	}
-	free(text);
+	rsv_cols_free(&rc);
 }
 
 /* Expire, forget, write. */
@@ -1507,8 +1508,7 @@ budgets_stop(struct budgets *bs)
 	char err[256];
 	PGconn *conn;
 	PGresult *res;
-	const char *p[1];
-	char *text;
+	struct rsv_cols rc;
 	size_t i;
 
 	if (bs == NULL)
@@ -1528,10 +1528,15 @@ budgets_stop(struct budgets *bs)
 		    bs->ndirty, err);
 		return;
 	}
-	text = rsv_rows(bs->dirty, bs->ndirty, bs->instance_json);
-	p[0] = text;
-	res = PQexecParams(conn, db_statement_text("reservations_write"), 1,
-	    NULL, p, NULL, NULL, 0);
+	if (rsv_cols(&rc, bs->dirty, bs->ndirty, bs->srv->cfg.instance) != 0) {
+		log_error("event=reservations_unwritten n=%zu error=\"out of "
+		    "memory\"", bs->ndirty);
+		rsv_cols_free(&rc);
+		PQfinish(conn);
+		return;
+	}
+	res = PQexecParams(conn, db_statement_text("reservations_write"),
+	    R_COUNT + 1, NULL, rc.p, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		log_error("event=reservations_unwritten n=%zu error=\"%s\"",
 		    bs->ndirty, PQresultErrorMessage(res));
@@ -1539,7 +1544,7 @@ budgets_stop(struct budgets *bs)
 		bs->ndirty = 0;
 	PQclear(res);
 	PQfinish(conn);
-	free(text);
+	rsv_cols_free(&rc);
 }
 
 void
@@ -1571,7 +1576,6 @@ budgets_free(struct budgets *bs)
 		rule_free(&bs->rules[i]);
 	if (bs->remote != NULL)
 		evbuffer_free(bs->remote);
-	free(bs->instance_json);
 	free(bs->rules);
 	free(bs->heap);
 	free(bs->dirty);
