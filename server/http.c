@@ -84,7 +84,8 @@ log_request(struct tg_server *srv, const char *id, const char *method,
 
 	if (!log_enabled(LOG_INFO))
 		return;
-	log_write(LOG_INFO, "req=%s method=%s path=%s status=%d us=%lld key=%s",
+	log_write_batched(LOG_INFO, "req=%s method=%s path=%s status=%d "
+	    "us=%lld key=%s",
 	    id, method, log_escape(path, esc, sizeof esc), status,
 	    (long long)us, key[0] != '\0' ? key : "-");
 	(void)srv;

@@ -1,7 +1,8 @@
 /*
  * log.c - the log line writer. Each line is formatted into one buffer and
- * written with a single write(2), so lines from a crash or from several
- * processes sharing the descriptor never interleave mid-line.
+ * written with a single write(2) (alone, or with other whole request
+ * lines), so lines from a crash or from several processes sharing the
+ * descriptor never interleave mid-line.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,34 +19,89 @@ int log_min_level = LOG_INFO;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
-void
-log_write(int level, const char *fmt, ...)
+/*
+ * Lines written with log_write_batched wait here for log_flush instead of
+ * costing a write(2) each (request lines, one per request, were a
+ * noticeable part of a short request). At most PIPE_BUF bytes, so that
+ * one write of the batch is still atomic on a pipe; any other line
+ * flushes the batch first, so lines stay in order.
+ */
+static char batch[4096];
+static size_t nbatch;
+
+/* The timestamp's text is made once a second, not once a line. */
+static time_t stamp_sec = -1;
+static char stamp[32];
+static size_t nstamp;
+
+static size_t
+vformat(char *line, size_t size, int level, const char *fmt, va_list ap)
 {
-	char line[2048];
 	struct timeval tv;
 	struct tm tm;
 	size_t n;
 	int r;
-	va_list ap;
 
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	n = strftime(line, sizeof line, "ts=%Y-%m-%dT%H:%M:%S", &tm);
-	r = snprintf(line + n, sizeof line - n, ".%06ldZ level=%s ",
+	if (tv.tv_sec != stamp_sec) {
+		gmtime_r(&tv.tv_sec, &tm);
+		nstamp = strftime(stamp, sizeof stamp, "ts=%Y-%m-%dT%H:%M:%S",
+		    &tm);
+		stamp_sec = tv.tv_sec;
+	}
+	memcpy(line, stamp, nstamp);
+	n = nstamp;
+	r = snprintf(line + n, size - n, ".%06ldZ level=%s ",
 	    (long)tv.tv_usec, level_names[level & 3]);
 	n += (size_t)r;
-	va_start(ap, fmt);
-	r = vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
-	va_end(ap);
+	r = vsnprintf(line + n, size - n - 1, fmt, ap);
 	if (r < 0)
 		r = 0;
 	n += (size_t)r;
-	if (n > sizeof line - 2)
-		n = sizeof line - 2;
+	if (n > size - 2)
+		n = size - 2;
 	line[n++] = '\n';
+	return n;
+}
+
+void
+log_flush(void)
+{
 	/* A failed log write has nowhere to be reported. */
-	if (write(STDERR_FILENO, line, n) < 0)
-		return;
+	if (nbatch > 0)
+		(void)!write(STDERR_FILENO, batch, nbatch);
+	nbatch = 0;
+}
+
+void
+log_write(int level, const char *fmt, ...)
+{
+	char line[2048];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	n = vformat(line, sizeof line, level, fmt, ap);
+	va_end(ap);
+	log_flush();
+	(void)!write(STDERR_FILENO, line, n);
+}
+
+void
+log_write_batched(int level, const char *fmt, ...)
+{
+	char line[2048];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	n = vformat(line, sizeof line, level, fmt, ap);
+	va_end(ap);
+	/* (A line is at most half the batch.) */
+	if (nbatch + n > sizeof batch)
+		log_flush();
+	memcpy(batch + nbatch, line, n);
+	nbatch += n;
 }
 
 const char *

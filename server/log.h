@@ -18,6 +18,14 @@ extern int log_min_level;
 void log_write(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The same line, written with others at the next log_flush (or sooner,
+ * when the batch is full or another line is written): for lines written
+ * at every request. The event loop flushes every few milliseconds, so a
+ * crash loses at most those. */
+void log_write_batched(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void log_flush(void);
+
 #define log_debug(...) do { if (log_enabled(LOG_DEBUG)) log_write(LOG_DEBUG, __VA_ARGS__); } while (0)
 #define log_info(...) do { if (log_enabled(LOG_INFO)) log_write(LOG_INFO, __VA_ARGS__); } while (0)
 #define log_warn(...) do { if (log_enabled(LOG_WARN)) log_write(LOG_WARN, __VA_ARGS__); } while (0)

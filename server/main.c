@@ -339,6 +339,8 @@ partitions_cb(evutil_socket_t fd, short what, void *arg)
 		log_warn("event=partitions_failed error=\"no connection\"");
 }
 
+/* Every few milliseconds: write the request lines waiting, and end the
+ * loop once a drain is done. */
 static void
 drain_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -346,6 +348,7 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	log_flush();
 	if (srv->draining && (srv->inflight == 0 ||
 	    http_now_us() - srv->drain_start_us > DRAIN_MS * 1000LL))
 		event_base_loopbreak(srv->base);
@@ -460,7 +463,7 @@ cmd_serve(void)
 	log_info("event=listening addr=%s:%d pool=%d", srv.cfg.listen_host,
 	    srv.cfg.listen_port, srv.cfg.db_pool_size);
 	event_base_dispatch(srv.base);
-	log_info("event=stopped");
+	log_info("event=stopped");	/* with the request lines before it */
 	rc = 0;
 out:
 	if (sigint != NULL)
