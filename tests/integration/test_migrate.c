@@ -217,7 +217,7 @@ test_upgrade_keeps_the_ledger(void **state)
 	assert_string_equal(PQgetvalue(res, 0, 8), "{}");
 	PQclear(res);
 	res = PQexec(up, "INSERT INTO postings VALUES (1, 9, 1, 5, "
-	    "'2026-09-15T00:00:00Z')");
+	    "'2026-09-15T00:00:00Z', '')");
 	assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23514");
 	PQclear(res);
 	res = PQexec(up, "DELETE FROM accounts");
