@@ -26,7 +26,8 @@ ITEST_SRC  := tests/integration/itest.c tests/integration/test_server.c \
 	tests/integration/test_usage_api.c tests/integration/test_reprice.c \
 	tests/integration/test_spool.c tests/integration/test_budgets.c \
 	tests/integration/test_nginx.c tests/integration/test_reports.c \
-	tests/integration/test_crash.c tests/integration/test_allocations.c
+	tests/integration/test_crash.c tests/integration/test_allocations.c \
+	tests/integration/test_root.c
 
 .PHONY: all build-all run check check-valgrind bench clean deps
 

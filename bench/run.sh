@@ -66,7 +66,7 @@ psql "$TOLLGATE_DATABASE_URL" -qAt -c "SELECT status FROM budget_write('create',
 # shaped like usage_events, committed, in the same database.
 copy_rows=200000
 awk -v n=$copy_rows 'BEGIN { for (i = 1; i <= n; i++)
-	printf "%d\t2026-10-05 12:00:00+00\tbench\topenai\tgpt-4o\tstandard\t\\N\t{}\t\\N\t1\t\\N\t4500000\t4500000\t\\N\tok\t\\N\t\\N\t{1000,0,0,0,200,0,0,0,0,0,0,0,1,0}\n", i }' \
+	printf "%d\t2026-10-05 12:00:00+00\tbench\topenai\tgpt-4o\tstandard\t\\N\t{}\t\\N\t1\t\\N\t4500000\t4500000\t\\N\tok\t\\N\t\\N\t{1000,0,0,0,200,0,0,0,0,0,0,0,1,0}\tbench\n", i }' \
     >"$pgdir/copy.tsv"
 chmod 644 "$pgdir/copy.tsv"
 copy_ms=$(psql "$TOLLGATE_DATABASE_URL" -qAt -c "CREATE TABLE bench_copy (LIKE usage_events)" \

@@ -17,10 +17,10 @@ BEGIN {
 		t = now - 31536000 + int(i * 31536000 / n);
 		inp = 500 + (i * 37) % 3000;
 		out = 50 + (i * 11) % 800;
-		printf "%d\t%s\tteam-%d\topenai\t%s\tstandard\t1\t%d\t%d\t{%d,0,0,0,%d,0,0,0,0,0,0,0,1,0}\n",
+		printf "%d\t%s\tteam-%d\topenai\t%s\tstandard\t1\t%d\t%d\t{%d,0,0,0,%d,0,0,0,0,0,0,0,1,0}\tteam-%d\n",
 		    2000000000 + i, strftime("%Y-%m-%d %H:%M:%S+00", t, 1),
 		    i % 20, m[1 + int(i / 20) % 5], inp * 2500 + out * 10000,
-		    inp * 2500 + out * 10000, inp, out
+		    inp * 2500 + out * 10000, inp, out, i % 20
 	}
 }
 AWK
@@ -29,22 +29,22 @@ psql "$TOLLGATE_DATABASE_URL" -q <<SQL
 INSERT INTO cost_centers (id, name)
 SELECT 'team-' || i, 'Team ' || i FROM generate_series(0, 19) i;
 COPY usage_events (transaction_id, occurred_at, cost_center, provider, model,
-    service_tier, price_version, list_cost, cost, quantities)
+    service_tier, price_version, list_cost, cost, quantities, root)
 FROM PROGRAM 'awk -v n=$events -v now=$(date +%s) -f $dir/seed.awk';
-INSERT INTO usage_daily (day, cost_center, provider, model, events, unpriced,
-    list_cost, cost)
+INSERT INTO usage_daily (day, cost_center, provider, model, root, events,
+    unpriced, list_cost, cost)
 SELECT (occurred_at AT TIME ZONE 'UTC')::date, cost_center, provider, model,
-    count(*), 0, sum(list_cost), sum(cost)
-FROM usage_events WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4;
+    root, count(*), 0, sum(list_cost), sum(cost)
+FROM usage_events WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4, 5;
 INSERT INTO usage_daily_meters (day, cost_center, provider, model, meter,
-    quantity, list_cost, cost)
+    root, quantity, list_cost, cost)
 SELECT (occurred_at AT TIME ZONE 'UTC')::date, cost_center, provider, model,
-    x.meter, sum(x.q), sum(x.l), sum(x.l)
+    x.meter, root, sum(x.q), sum(x.l), sum(x.l)
 FROM usage_events,
     LATERAL (VALUES ('input', quantities[1], quantities[1] * 2500),
         ('output', quantities[5], quantities[5] * 10000),
         ('request', quantities[13], 0)) AS x (meter, q, l)
-WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4, 5;
+WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4, 5, 6;
 ANALYZE usage_daily;
 ANALYZE usage_daily_meters;
 ANALYZE usage_cc_daily;

@@ -61,8 +61,10 @@ if [ "$what" = all ]; then
 	out=$(mktemp)
 	psql "$url" -qc "CREATE DATABASE migtest" >/dev/null
 	psql "$url" -qc "CREATE DATABASE upgradetest" >/dev/null
+	psql "$url" -qc "CREATE DATABASE upgrade10test" >/dev/null
 	if ! TG_MIGRATE_DB=$(echo "$url" | sed 's/dbname=tollgate/dbname=migtest/') \
 	    TG_UPGRADE_DB=$(echo "$url" | sed 's/dbname=tollgate/dbname=upgradetest/') \
+	    TG_UPGRADE10_DB=$(echo "$url" | sed 's/dbname=tollgate/dbname=upgrade10test/') \
 	    build/test_migrate >"$out" 2>&1; then
 		cat "$out"
 		grep -q 'FAILED  \]' "$out" || failed=$((failed + 1))

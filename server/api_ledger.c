@@ -337,7 +337,7 @@ verify_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
 	json_t *bad, *rollups, *posted, *meters, *orphans, *orphan_tx, *allocs;
-	json_t *ccs;
+	json_t *ccs, *roots;
 	int64_t tb;
 	int tb_ok;
 
@@ -360,13 +360,15 @@ verify_cb(void *arg, const struct db_result *res)
 		allocs = json_array();
 	if ((ccs = json_loads(PQgetvalue(res->res, 0, 10), 0, NULL)) == NULL)
 		ccs = json_array();
+	if ((roots = json_loads(PQgetvalue(res->res, 0, 11), 0, NULL)) == NULL)
+		roots = json_array();
 	http_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o, s:o, s:o}",
+	    "s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "ok", tb_ok && tb == 0 && json_array_size(bad) == 0 &&
 	    json_array_size(rollups) == 0 && json_array_size(posted) == 0 &&
 	    json_array_size(meters) == 0 && json_array_size(orphans) == 0 &&
 	    json_array_size(orphan_tx) == 0 && json_array_size(allocs) == 0 &&
-	    json_array_size(ccs) == 0,
+	    json_array_size(ccs) == 0 && json_array_size(roots) == 0,
 	    "transactions", (json_int_t)atoll(PQgetvalue(res->res, 0, 0)),
 	    "postings", (json_int_t)atoll(PQgetvalue(res->res, 0, 1)),
 	    "trial_balance", tb_ok ? api_money(tb) :
@@ -377,7 +379,7 @@ verify_cb(void *arg, const struct db_result *res)
 	    "meter_differences", meters != NULL ? meters : json_array(),
 	    "orphan_events", orphans, "orphan_transactions", orphan_tx,
 	    "allocation_differences", allocs,
-	    "cost_center_rollup_differences", ccs));
+	    "cost_center_rollup_differences", ccs, "root_differences", roots));
 }
 
 void

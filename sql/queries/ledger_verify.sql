@@ -7,7 +7,12 @@
 -- part); and no row points nowhere (events without their
 -- transaction, transactions without their key, postings without their
 -- transaction or account); and the rollup per cost center and day adds
--- up the finer ones, quantities included.
+-- up the finer ones, quantities included; and every row carries the
+-- root (distribution key, see 0012_distribution_root.sql) it should:
+-- a usage event and a rollup its cost center's, a usage transaction its
+-- event's, a correction the root of what it corrects, an adjustment or
+-- reallocation its first expense posting's (or ''), and postings, keys,
+-- corrections and allocations their transaction's.
 SELECT
 	(SELECT count(*) FROM transactions) AS transactions,
 	(SELECT count(*) FROM postings) AS postings,
@@ -170,4 +175,84 @@ SELECT
 		    OR c.list_cost IS DISTINCT FROM d.list_cost
 		    OR c.cost IS DISTINCT FROM d.cost
 		    OR c.quantities IS DISTINCT FROM d.quantities
-		LIMIT 100) x) AS cost_center_rollup_differences
+		LIMIT 100) x) AS cost_center_rollup_differences,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT * FROM (
+			SELECT 'usage_events' AS "table",
+			    u.transaction_id::text AS "row", u.root,
+			    tg_root(u.cost_center) AS expected
+			FROM usage_events u
+			WHERE u.root IS DISTINCT FROM tg_root(u.cost_center)
+			UNION ALL
+			SELECT 'usage_daily', d.day || ' ' || d.cost_center || ' ' ||
+			    d.provider || ' ' || d.model, d.root,
+			    tg_root(d.cost_center)
+			FROM usage_daily d
+			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
+			UNION ALL
+			SELECT 'usage_daily_meters', d.day || ' ' || d.cost_center ||
+			    ' ' || d.provider || ' ' || d.model || ' ' || d.meter,
+			    d.root, tg_root(d.cost_center)
+			FROM usage_daily_meters d
+			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
+			UNION ALL
+			SELECT 'usage_cc_daily', d.day || ' ' || d.cost_center,
+			    d.root, tg_root(d.cost_center)
+			FROM usage_cc_daily d
+			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
+			UNION ALL
+			SELECT 'transactions', t.id::text, t.root, u.root
+			FROM transactions t
+			JOIN usage_events u ON u.transaction_id = t.id
+			WHERE t.kind = 'usage' AND t.root IS DISTINCT FROM u.root
+			UNION ALL
+			SELECT 'transactions', t.id::text, t.root, u.root
+			FROM transactions t
+			JOIN usage_events u ON u.transaction_id = t.corrects
+			WHERE t.kind = 'correction' AND t.root IS DISTINCT FROM u.root
+			UNION ALL
+			-- Few rows, found by transactions_entries.
+			SELECT 'transactions', t.id::text, t.root, x.root
+			FROM transactions t
+			CROSS JOIN LATERAL (SELECT coalesce((
+				SELECT tg_root(substr(a.name, 9))
+				FROM postings p JOIN accounts a ON a.id = p.account_id
+				WHERE p.transaction_id = t.id
+				  AND p.occurred_at = t.occurred_at
+				  AND a.name LIKE 'expense:%'
+				ORDER BY p.seq LIMIT 1), '') AS root) x
+			WHERE t.kind IN ('adjustment', 'reallocation')
+			  AND t.root IS DISTINCT FROM x.root
+			UNION ALL
+			SELECT 'postings', p.transaction_id || ' ' || p.seq, p.root,
+			    t.root
+			FROM postings p
+			JOIN transactions t ON t.id = p.transaction_id
+			    AND t.occurred_at = p.occurred_at
+			WHERE p.root IS DISTINCT FROM t.root
+			UNION ALL
+			SELECT 'ledger_keys', k.kind || ' ' || k.idempotency_key,
+			    k.root, t.root
+			FROM ledger_keys k
+			JOIN transactions t ON t.id = k.transaction_id
+			    AND t.occurred_at = k.occurred_at
+			WHERE k.root IS DISTINCT FROM t.root
+			UNION ALL
+			SELECT 'usage_corrections', c.transaction_id::text, c.root,
+			    t.root
+			FROM usage_corrections c
+			JOIN transactions t ON t.id = c.transaction_id
+			WHERE c.root IS DISTINCT FROM t.root
+			UNION ALL
+			SELECT 'allocations', a.id, a.root, t.root
+			FROM allocations a
+			JOIN transactions t ON t.id = a.transaction_id
+			    AND t.occurred_at = a.occurred_at
+			WHERE a.root IS DISTINCT FROM t.root
+			UNION ALL
+			SELECT 'allocation_parts', p.allocation_id || ' ' || p.seq,
+			    p.root, a.root
+			FROM allocation_parts p
+			JOIN allocations a ON a.id = p.allocation_id
+			WHERE p.root IS DISTINCT FROM a.root) r
+		LIMIT 100) x) AS root_differences

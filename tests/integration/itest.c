@@ -698,6 +698,7 @@ main(void)
 	run_suite(nginx_tests, &passed, &failed);
 	run_suite(report_tests, &passed, &failed);
 	run_suite(alloc_tests, &passed, &failed);
+	run_suite(root_tests, &passed, &failed);
 	run_suite(crash_tests, &passed, &failed);
 	if (server_stop() != 0 || !log_is_clean()) {
 		printf("FAIL clean server exit (see %s)\n", getenv("TG_LOG"));

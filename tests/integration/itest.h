@@ -145,5 +145,6 @@ extern const struct itest budget_tests[];
 extern const struct itest nginx_tests[];
 extern const struct itest report_tests[];
 extern const struct itest alloc_tests[];
+extern const struct itest root_tests[];
 
 #endif

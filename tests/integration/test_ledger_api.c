@@ -286,10 +286,10 @@ t_database_guards(void)
 	CHECK(db_exec("DO $$ DECLARE t bigint; a bigint; BEGIN "
 	    "INSERT INTO accounts (name, kind) VALUES ('expense:guard', 'expense') "
 	    "ON CONFLICT DO NOTHING; SELECT id INTO a FROM accounts WHERE name = 'expense:guard'; "
-	    "INSERT INTO transactions (kind, idempotency_key, occurred_at) "
-	    "VALUES ('adjustment', 'guard-1', now()) RETURNING id INTO t; "
-	    "INSERT INTO postings VALUES (t, 0, a, 5, now()); "
-	    "INSERT INTO postings VALUES (t, 1, a, -4, now()); END $$") != 0 &&
+	    "INSERT INTO transactions (kind, idempotency_key, occurred_at, root) "
+	    "VALUES ('adjustment', 'guard-1', now(), 'guard') RETURNING id INTO t; "
+	    "INSERT INTO postings VALUES (t, 0, a, 5, now(), 'guard'); "
+	    "INSERT INTO postings VALUES (t, 1, a, -4, now(), 'guard'); END $$") != 0 &&
 	    strstr(db_error(), "do not balance") != NULL,
 	    "an unbalanced transaction was committed: %s", db_error());
 	CHECK(db_count("transactions") == tx, "count changed");
@@ -308,7 +308,7 @@ t_database_guards(void)
 	    strstr(db_error(), "append-only") != NULL, "accounts were deleted");
 	/* The same guard holds for a transaction without any postings. */
 	CHECK(db_exec("INSERT INTO transactions (kind, idempotency_key, "
-	    "occurred_at) VALUES ('adjustment', 'guard-2', now())") != 0 && strstr(db_error(), "at least 2") != NULL,
+	    "occurred_at, root) VALUES ('adjustment', 'guard-2', now(), '')") != 0 && strstr(db_error(), "at least 2") != NULL,
 	    "a transaction without postings: %s", db_error());
 	CHECK(db_count("transactions") == tx, "history changed");
 }

@@ -6,7 +6,10 @@
  * (TG_MIGRATE_DB, created by scripts/check.sh).
  *
  * Then tollgate's own migrations: a ledger written under an older schema
- * comes through an upgrade unchanged and keeps working (TG_UPGRADE_DB).
+ * comes through an upgrade unchanged and keeps working (TG_UPGRADE_DB); a
+ * ledger written under version 10 (usage, corrections, adjustments, an
+ * allocation, over two roots) gets the root of every row filled in
+ * (TG_UPGRADE10_DB).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +22,7 @@
 
 #include "server/migrate.h"
 
-static PGconn *conn, *up;
+static PGconn *conn, *up, *up10;
 
 static const struct sql_file good[] = {
 	{ 1, "0001_a", "CREATE TABLE a (x int);" },
@@ -217,11 +220,161 @@ test_upgrade_keeps_the_ledger(void **state)
 	assert_string_equal(PQgetvalue(res, 0, 8), "{}");
 	PQclear(res);
 	res = PQexec(up, "INSERT INTO postings VALUES (1, 9, 1, 5, "
-	    "'2026-09-15T00:00:00Z')");
+	    "'2026-09-15T00:00:00Z', '')");
 	assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23514");
 	PQclear(res);
 	res = PQexec(up, "DELETE FROM accounts");
 	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	PQclear(res);
+}
+
+/* A ledger as version 10 books it: usage in eng/search, ops/sre and ops
+ * (unpriced, cost 0), two repricing corrections (one of the unpriced
+ * event, which had no postings), an adjustment whose first expense
+ * posting is not its first posting, one without any expense account, and
+ * an allocation from eng/search to a target in another root. */
+static const char *const seed10[] = {
+	"SELECT string_agg(status, ',') FROM (SELECT (cost_center_create(id, "
+	"id, '', '{}', NULL)).status FROM unnest(ARRAY['eng', 'eng/search', "
+	"'ops', 'ops/sre']) AS id) x",
+	"INSERT INTO price_versions (effective_from, source) VALUES "
+	"('2026-01-01Z', 'native') RETURNING id",
+	"SELECT string_agg(status, ',' ORDER BY n) FROM usage_ingest('["
+	"{\"n\":1,\"key\":\"r-1\",\"hash\":\"aa\",\"occurred_at\":"
+	"\"2026-10-05T10:00:00Z\",\"cc\":\"eng/search\",\"provider\":\"openai\","
+	"\"model\":\"gpt-4o\",\"tier\":\"standard\",\"list_cost\":1000,"
+	"\"cost\":1000,\"q\":[1],\"m\":[{\"meter\":\"input\",\"q\":1,"
+	"\"l\":1000,\"c\":1000}]},"
+	"{\"n\":2,\"key\":\"r-2\",\"hash\":\"bb\",\"occurred_at\":"
+	"\"2026-10-06T10:00:00Z\",\"cc\":\"ops/sre\",\"provider\":\"openai\","
+	"\"model\":\"gpt-4o\",\"tier\":\"standard\",\"list_cost\":500,"
+	"\"cost\":500,\"q\":[2],\"m\":[{\"meter\":\"input\",\"q\":2,"
+	"\"l\":500,\"c\":500}]},"
+	"{\"n\":3,\"key\":\"r-3\",\"hash\":\"cc\",\"occurred_at\":"
+	"\"2026-10-07T10:00:00Z\",\"cc\":\"ops\",\"provider\":\"acme\","
+	"\"model\":\"x\",\"tier\":\"standard\",\"unpriced\":\"no_price\","
+	"\"list_cost\":0,\"cost\":0,\"q\":[5],\"m\":[{\"meter\":\"input\","
+	"\"q\":5,\"l\":0,\"c\":0}]}]'::jsonb, false)",
+	"SELECT count(*) FROM usage_reprice((SELECT jsonb_agg(x) FROM ("
+	"SELECT 'fix-' || k.idempotency_key AS key, u.transaction_id AS tx, "
+	"u.cost_center AS cc, u.provider, u.model, (u.occurred_at AT TIME ZONE "
+	"'UTC')::date AS day, (SELECT max(id) FROM price_versions) AS pv, "
+	"u.unpriced IS NOT NULL AS was_unpriced, 300 AS list_delta, "
+	"300 AS cost_delta, jsonb_build_array(jsonb_build_object('meter', "
+	"'input', 'q', CASE WHEN u.unpriced IS NULL THEN 0 ELSE 5 END, 'l', "
+	"300, 'c', 300)) AS m FROM usage_events u JOIN ledger_keys k ON "
+	"k.transaction_id = u.transaction_id WHERE k.idempotency_key IN "
+	"('r-1', 'r-3')) x))",
+	"SELECT status FROM ledger_post('adjustment', 'adj-1', '\\x01', "
+	"'2026-10-08Z', 'credit', NULL, ARRAY['payable:openai', "
+	"'expense:ops/sre', 'expense:eng'], ARRAY[100, -60, -40])",
+	"SELECT status FROM ledger_post('adjustment', 'adj-2', '\\x02', "
+	"'2026-10-08Z', 'opening', NULL, ARRAY['credit:acme', "
+	"'equity:opening'], ARRAY[7, -7])",
+	"SELECT status FROM allocation_book('{\"id\":\"alloc-1\",\"hash\":"
+	"\"0a\",\"source\":\"eng/search\",\"from\":\"2026-10-01T00:00:00Z\","
+	"\"to\":\"2026-11-01T00:00:00Z\",\"method\":\"even\",\"amount\":1300,"
+	"\"targets\":[{\"cost_center\":\"ops/sre\",\"weight\":1,\"amount\":650,"
+	"\"ratio\":0.5},{\"cost_center\":\"eng\",\"weight\":1,\"amount\":650,"
+	"\"ratio\":0.5}]}'::jsonb, NULL)",
+};
+static const char *const seed10_want[] = {
+	"created,created,created,created", NULL, "recorded,recorded,recorded",
+	"2", "recorded", "recorded", "recorded",
+};
+
+static void
+test_upgrade_from_10_fills_root(void **state)
+{
+	char err[512], before[4096];
+	int applied, version, n10 = 0;
+	PGresult *res;
+	size_t i;
+
+	(void)state;
+	while ((size_t)n10 < sql_migrations_count &&
+	    sql_migrations[n10].version <= 10)
+		n10++;
+	assert_int_equal(migrate_run(up10, sql_migrations, n10, &applied,
+	    &version, err, sizeof err), 0);
+	assert_int_equal(version, 10);
+	for (i = 0; i < sizeof seed10 / sizeof seed10[0]; i++) {
+		const char *got = value_in(up10, seed10[i]);
+
+		if (seed10_want[i] != NULL)
+			assert_string_equal(got, seed10_want[i]);
+	}
+	snprintf(before, sizeof before, "%s", value_in(up10, digest_sql));
+
+	assert_int_equal(migrate_run(up10, sql_migrations,
+	    sql_migrations_count, &applied, &version, err, sizeof err), 0);
+	assert_string_equal(value_in(up10, digest_sql), before);
+
+	/* Usage by its cost center, a correction by what it corrects (the
+	 * unpriced event's too), an adjustment by its first expense posting
+	 * or '' without one, the reallocation by its source. */
+	assert_string_equal(value_in(up10, "SELECT string_agg(idempotency_key "
+	    "|| '=' || root, ',' ORDER BY id) FROM transactions"),
+	    "r-1=eng,r-2=ops,r-3=ops,fix-r-1=eng,fix-r-3=ops,adj-1=ops,adj-2=,"
+	    "alloc-1=eng");
+	assert_string_equal(value_in(up10, "SELECT string_agg(idempotency_key "
+	    "|| '=' || root, ',' ORDER BY transaction_id) FROM ledger_keys"),
+	    "r-1=eng,r-2=ops,r-3=ops,fix-r-1=eng,fix-r-3=ops,adj-1=ops,adj-2=,"
+	    "alloc-1=eng");
+	/* Postings by their transaction, whatever their account. */
+	assert_string_equal(value_in(up10, "SELECT string_agg(t.idempotency_key"
+	    " || '.' || p.seq || '=' || p.root, ',' ORDER BY p.transaction_id, "
+	    "p.seq) FROM postings p JOIN transactions t ON t.id = "
+	    "p.transaction_id AND t.occurred_at = p.occurred_at"),
+	    "r-1.0=eng,r-1.1=eng,r-2.0=ops,r-2.1=ops,fix-r-1.0=eng,"
+	    "fix-r-1.1=eng,fix-r-3.0=ops,fix-r-3.1=ops,adj-1.0=ops,adj-1.1=ops,"
+	    "adj-1.2=ops,adj-2.0=,adj-2.1=,alloc-1.0=eng,alloc-1.1=eng,"
+	    "alloc-1.2=eng");
+	assert_string_equal(value_in(up10, "SELECT string_agg(cost_center || "
+	    "'=' || root, ',' ORDER BY transaction_id) FROM usage_events"),
+	    "eng/search=eng,ops/sre=ops,ops=ops");
+	assert_string_equal(value_in(up10, "SELECT string_agg(u.cost_center || "
+	    "'=' || c.root, ',' ORDER BY c.transaction_id) FROM "
+	    "usage_corrections c JOIN usage_events u ON u.transaction_id = "
+	    "c.corrects"), "eng/search=eng,ops=ops");
+	assert_string_equal(value_in(up10, "SELECT (SELECT string_agg("
+	    "cost_center || '=' || root, ',' ORDER BY cost_center) FROM "
+	    "usage_daily) || ' ' || (SELECT string_agg(cost_center || '=' || "
+	    "root, ',' ORDER BY cost_center) FROM usage_daily_meters) || ' ' || "
+	    "(SELECT string_agg(cost_center || '=' || root, ',' ORDER BY "
+	    "cost_center) FROM usage_cc_daily)"),
+	    "eng/search=eng,ops=ops,ops/sre=ops eng/search=eng,ops=ops,"
+	    "ops/sre=ops eng/search=eng,ops=ops,ops/sre=ops");
+	assert_string_equal(value_in(up10, "SELECT a.root || ' ' || "
+	    "string_agg(p.cost_center || '=' || p.root, ',' ORDER BY p.seq) "
+	    "FROM allocations a JOIN allocation_parts p ON p.allocation_id = "
+	    "a.id GROUP BY a.root"), "eng ops/sre=eng,eng=eng");
+
+	/* The guards are back, and what is booked now has its root too. */
+	res = PQexec(up10, "UPDATE postings SET root = 'x'");
+	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	PQclear(res);
+	res = PQexec(up10, "UPDATE allocation_parts SET root = 'x'");
+	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	PQclear(res);
+	assert_string_equal(value_in(up10, "SELECT string_agg(status, ',') "
+	    "FROM usage_ingest('[{\"n\":1,\"key\":\"r-4\",\"hash\":\"dd\","
+	    "\"occurred_at\":\"2026-10-09T10:00:00Z\",\"cc\":\"ops/sre\","
+	    "\"provider\":\"openai\",\"model\":\"gpt-4o\",\"tier\":"
+	    "\"standard\",\"list_cost\":9,\"cost\":9,\"q\":[1],\"m\":[{\"meter\":"
+	    "\"input\",\"q\":1,\"l\":9,\"c\":9}]}]'::jsonb, false)"), "recorded");
+	assert_string_equal(value_in(up10, "SELECT string_agg(DISTINCT p.root, "
+	    "',') || ' ' || min(t.root) FROM transactions t JOIN postings p ON "
+	    "p.transaction_id = t.id AND p.occurred_at = t.occurred_at WHERE "
+	    "t.idempotency_key = 'r-4'"), "ops ops");
+	res = PQexec(up10, query("ledger_verify")->text);
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(res, 0, 2), "0");	/* trial balance */
+	/* Every list of differences and orphans empty, roots included. */
+	for (i = 3; i < (size_t)PQnfields(res); i++)
+		assert_true(strcmp(PQgetvalue(res, 0, (int)i), "{}") == 0 ||
+		    strcmp(PQgetvalue(res, 0, (int)i), "[]") == 0);
+	assert_string_equal(PQfname(res, 11), "root_differences");
 	PQclear(res);
 }
 
@@ -234,27 +387,33 @@ main(void)
 		cmocka_unit_test(test_edited_migration_is_refused),
 		cmocka_unit_test(test_newer_schema_is_refused),
 		cmocka_unit_test(test_upgrade_keeps_the_ledger),
+		cmocka_unit_test(test_upgrade_from_10_fills_root),
 	};
 	const char *url = getenv("TG_MIGRATE_DB");
 	const char *up_url = getenv("TG_UPGRADE_DB");
+	const char *up10_url = getenv("TG_UPGRADE10_DB");
 	int rc;
 
-	if (url == NULL || up_url == NULL) {
-		fprintf(stderr, "test_migrate: TG_MIGRATE_DB and TG_UPGRADE_DB "
-		    "must be set\n");
+	if (url == NULL || up_url == NULL || up10_url == NULL) {
+		fprintf(stderr, "test_migrate: TG_MIGRATE_DB, TG_UPGRADE_DB and "
+		    "TG_UPGRADE10_DB must be set\n");
 		return 2;
 	}
 	conn = PQconnectdb(url);
 	up = PQconnectdb(up_url);
-	if (PQstatus(conn) != CONNECTION_OK || PQstatus(up) != CONNECTION_OK) {
-		fprintf(stderr, "test_migrate: %s%s", PQerrorMessage(conn),
-		    PQerrorMessage(up));
+	up10 = PQconnectdb(up10_url);
+	if (PQstatus(conn) != CONNECTION_OK || PQstatus(up) != CONNECTION_OK ||
+	    PQstatus(up10) != CONNECTION_OK) {
+		fprintf(stderr, "test_migrate: %s%s%s", PQerrorMessage(conn),
+		    PQerrorMessage(up), PQerrorMessage(up10));
 		return 2;
 	}
 	PQclear(PQexec(conn, "SET client_min_messages = warning"));
 	PQclear(PQexec(up, "SET client_min_messages = warning"));
+	PQclear(PQexec(up10, "SET client_min_messages = warning"));
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	PQfinish(conn);
 	PQfinish(up);
+	PQfinish(up10);
 	return rc;
 }
