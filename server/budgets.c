@@ -1132,11 +1132,10 @@ notify_remote(struct budgets *bs)
 
 /* Writing reservations back. */
 
-/* Reservations as reservations_write_cols()'s columns (sql/0013), one
- * array each, in its order; the instance's name is the last parameter.
- * Columns rather than a JSON document: cheaper to write here and for
- * PostgreSQL to read, and a decision's share of this write is most of
- * what a hold costs. */
+/* Reservations as the columns of reservations_write.sql, one array each,
+ * in its order; the instance's name is the last parameter. Columns rather
+ * than a JSON document: cheaper to write here and for PostgreSQL to read,
+ * and a decision's share of this write is most of what a hold costs. */
 enum {
 	R_ID, R_KEY, R_REQUEST, R_CC, R_BUDGETS, R_AMOUNT, R_MAX, R_CREATED,
 	R_EXPIRES, R_STATE, R_ENDED, R_ACTUAL, R_COUNT
@@ -1545,7 +1544,7 @@ budgets_stop(struct budgets *bs)
 	}
 	res = PQexecParams(conn, db_statement_text("reservations_write"),
 	    R_COUNT + 1, NULL, rc.p, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		log_error("event=reservations_unwritten n=%zu error=\"%s\"",
 		    bs->ndirty, PQresultErrorMessage(res));
 	else

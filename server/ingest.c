@@ -521,8 +521,7 @@ event_hash(const struct event *e, json_t *ev, const char *kcc,
 		free(j);
 	}
 #endif
-	SHA256((const unsigned char *)(s != NULL ? s : ""), s != NULL ? len : 0,
-	    digest);
+	keys_hash(s != NULL ? s : "", s != NULL ? len : 0, digest);
 	canon_free(&c);
 	keys_hex(digest, sizeof digest, hex);
 }
