@@ -85,9 +85,71 @@ row_json(PGresult *res, int i, const struct spend_q *q)
 	json_object_set_new(o, "cost", api_money(cost));
 	json_object_set_new(o, "list_cost", api_money(list));
 	json_object_set_new(o, "events", json_integer(events));
-	json_object_set_new(o, "quantities", json_loads(PQgetvalue(res, i, 9),
-	    0, NULL));
+	/* No quantities: a row made here only keys a group of movers. */
 	return o;
+}
+
+/* PostgreSQL's type id of bigint[] (pg_type.h, which is the server's). */
+#define INT8_ARRAY_OID 1016
+
+/* Meters ordered as jsonb orders an object's keys: shorter first, then
+ * byte by byte. */
+static int
+by_jsonb_key(const void *a, const void *b)
+{
+	const char *x = pricing_meter_name(*(const int *)a);
+	const char *y = pricing_meter_name(*(const int *)b);
+	size_t lx = strlen(x), ly = strlen(y);
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return memcmp(x, y, lx);
+}
+
+/*
+ * PostgreSQL's text of quantities as a bigint[] in the meters' order
+ * (usage_daily's, {1500,0,...}), written as the JSON object the other
+ * queries give as jsonb text: the meters whose quantity is not zero, in
+ * jsonb's order of keys, with its spaces, so that a report reads the
+ * same whichever query answered it.
+ */
+static void
+quantities_text(struct evbuffer *out, const char *a)
+{
+	static int order[PM_COUNT], ordered;
+	const char *v[PM_COUNT];
+	size_t len[PM_COUNT];
+	const char *sep = "";
+	int n = 0, i, m;
+
+	if (!ordered) {
+		for (i = 0; i < PM_COUNT; i++)
+			order[i] = i;
+		qsort(order, PM_COUNT, sizeof order[0], by_jsonb_key);
+		ordered = 1;
+	}
+	if (*a == '{')
+		a++;
+	while (n < PM_COUNT && *a != '}' && *a != '\0') {
+		v[n] = a;
+		len[n] = strcspn(a, ",}");
+		a += len[n];
+		n++;
+		if (*a == ',')
+			a++;
+	}
+	evbuffer_add(out, "{", 1);
+	for (i = 0; i < PM_COUNT; i++) {
+		m = order[i];
+		/* Zero, or NULL for a position no row had. */
+		if (m >= n || (len[m] == 1 && v[m][0] == '0') ||
+		    (len[m] == 4 && memcmp(v[m], "NULL", 4) == 0))
+			continue;
+		evbuffer_add_printf(out, "%s\"%s\": %.*s", sep,
+		    pricing_meter_name(m), (int)len[m], v[m]);
+		sep = ", ";
+	}
+	evbuffer_add(out, "}", 1);
 }
 
 /*
@@ -125,9 +187,13 @@ row_text(struct evbuffer *out, PGresult *res, int i, const struct spend_q *q)
 		    "cost" : "list_cost", money);
 		sep = ",";
 	}
-	/* PostgreSQL's jsonb text is JSON already. */
-	evbuffer_add_printf(out, ",\"events\":%lld,\"quantities\":%s}",
-	    atoll(PQgetvalue(res, i, 8)), PQgetvalue(res, i, 9));
+	evbuffer_add_printf(out, ",\"events\":%lld,\"quantities\":",
+	    atoll(PQgetvalue(res, i, 8)));
+	if (PQftype(res, 9) == INT8_ARRAY_OID)
+		quantities_text(out, PQgetvalue(res, i, 9));
+	else	/* PostgreSQL's jsonb text is JSON already. */
+		evbuffer_add_printf(out, "%s", PQgetvalue(res, i, 9));
+	evbuffer_add(out, "}", 1);
 }
 
 /* The grouping asked for, back from the draft it rode along in. */
@@ -187,10 +253,12 @@ query_spend(struct tg_req *r, const struct spend_q *q, int has_from,
 	params[8] = cc;
 	params[9] = meters;
 	/* Without providers or models, the rollup per cost center and day
-	 * holds a fifth of the rows and no meters to join. */
+	 * holds a fifth of the rows; with all three per day, the daily
+	 * rollup's rows are the report's as they stand. */
 	return http_query(r, !rollup ? "report_spend_events" :
-	    q->by[1] || q->by[2] ? "report_spend_rollup" : "report_spend_cc",
-	    10, params, cb);
+	    !q->by[1] && !q->by[2] ? "report_spend_cc" :
+	    q->by[0] && q->by[1] && q->by[2] && strcmp(gran, "day") == 0 ?
+	    "report_spend_daily" : "report_spend_rollup", 10, params, cb);
 }
 
 /* A row's dimensions as one key, for matching rows across windows. */
