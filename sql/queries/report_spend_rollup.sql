@@ -10,16 +10,12 @@
 -- aggregate, which took five times the memory, spilled to disk and
 -- doubled the time.
 --
--- The window's days are computed once, apart (MATERIALIZED), so that the
--- plan does not depend on them: a generic plan, which a prepared
--- statement gets after five calls, estimated a range of two parameters
--- at a few rows and sorted a year of rows on disk instead of hashing.
-WITH w AS MATERIALIZED (
-	SELECT coalesce(($1::timestamptz AT TIME ZONE 'UTC')::date,
-	        '-infinity'::date) AS lo,
-	    coalesce(($2::timestamptz AT TIME ZONE 'UTC')::date,
-	        'infinity'::date) AS hi
-), sums AS (
+-- Planned at each call for its values (server/db.c): the plan for a year
+-- of rows hashes them, the generic plan a prepared statement gets after
+-- five calls estimated a few rows and sorted them on disk, at twice the
+-- time.
+-- tollgate: plan each call
+WITH sums AS (
 	SELECT CASE WHEN $3::boolean THEN r.cost_center END AS cost_center,
 	    CASE WHEN $4::boolean THEN r.provider END AS provider,
 	    CASE WHEN $5::boolean THEN r.model END AS model,
@@ -36,8 +32,11 @@ WITH w AS MATERIALIZED (
 	        tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
 	        tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
 	        AS quantities
-	FROM usage_daily r, w
-	WHERE r.day >= w.lo AND r.day < w.hi
+	FROM usage_daily r
+	WHERE r.day >= coalesce(($1::timestamptz AT TIME ZONE 'UTC')::date,
+	        '-infinity'::date)
+	  AND r.day < coalesce(($2::timestamptz AT TIME ZONE 'UTC')::date,
+	        'infinity'::date)
 	  AND ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
 	      OR (r.cost_center COLLATE "C" > $9::text || '/'
 	          AND r.cost_center COLLATE "C" < $9::text || '0'))
