@@ -19,6 +19,7 @@
 #include "reports/forecast.h"
 #include "reports/reconcile.h"
 #include "server/api.h"
+#include "server/canon.h"
 
 #define DAY_US (86400LL * 1000000)
 
@@ -114,13 +115,12 @@ by_jsonb_key(const void *a, const void *b)
  * same whichever query answered it.
  */
 static void
-quantities_text(struct evbuffer *out, const char *a)
+quantities_text(struct canon *out, const char *a)
 {
 	static int order[PM_COUNT], ordered;
-	const char *v[PM_COUNT];
+	const char *v[PM_COUNT], *name;
 	size_t len[PM_COUNT];
-	const char *sep = "";
-	int n = 0, i, m;
+	int n = 0, i, m, first = 1;
 
 	if (!ordered) {
 		for (i = 0; i < PM_COUNT; i++)
@@ -138,62 +138,68 @@ quantities_text(struct evbuffer *out, const char *a)
 		if (*a == ',')
 			a++;
 	}
-	evbuffer_add(out, "{", 1);
+	canon_raw(out, "{", 1);
 	for (i = 0; i < PM_COUNT; i++) {
 		m = order[i];
 		/* Zero, or NULL for a position no row had. */
 		if (m >= n || (len[m] == 1 && v[m][0] == '0') ||
 		    (len[m] == 4 && memcmp(v[m], "NULL", 4) == 0))
 			continue;
-		evbuffer_add_printf(out, "%s\"%s\": %.*s", sep,
-		    pricing_meter_name(m), (int)len[m], v[m]);
-		sep = ", ";
+		name = pricing_meter_name(m);
+		canon_raw(out, first ? "\"" : ", \"", first ? 1 : 3);
+		canon_raw(out, name, strlen(name));
+		canon_raw(out, "\": ", 3);
+		canon_raw(out, v[m], len[m]);
+		first = 0;
 	}
-	evbuffer_add(out, "}", 1);
+	canon_raw(out, "}", 1);
 }
 
 /*
- * Row i as row_json() would write it, straight into out: a year of days
- * is thousands of rows, and building each as jansson objects (its
- * quantities parsed back from PostgreSQL's JSON text) then dumping them
- * cost more than the query.
+ * Row i as row_json() would write it, after a comma unless first, into
+ * out; cost, list cost and events are given parsed (v). A year of days is
+ * tens of thousands of rows: each is written into one buffer and added
+ * to out at once, without a printf or a jansson object.
  */
 static void
-row_text(struct evbuffer *out, PGresult *res, int i, const struct spend_q *q)
+row_text(struct evbuffer *out, PGresult *res, int i, const struct spend_q *q,
+    int first, const int64_t v[3])
 {
 	char money[LEDGER_MONEY_BUFSZ];
-	const char *sep = "{";
-	int d, c;
+	struct canon c;
+	const char *t;
+	size_t n;
+	int d, k = 0;
 
+	canon_init(&c);
+	canon_raw(&c, first ? "{" : ",{", first ? 1 : 2);
 	for (d = 0; d < 5; d++) {
 		if ((d < 4 && !q->by[d]) || (d == 4 && q->tag == NULL))
 			continue;
-		evbuffer_add_printf(out, "%s\"%s\":", sep, d < 4 ? dims[d] :
-		    "tag");
-		if (PQgetisnull(res, i, d))
-			evbuffer_add(out, "null", 4);
-		else
-			api_json_text(out, PQgetvalue(res, i, d));
-		sep = ",";
+		canon_key(&c, k++ == 0, d < 4 ? dims[d] : "tag");
+		canon_str_or_null(&c, PQgetisnull(res, i, d) ? NULL :
+		    PQgetvalue(res, i, d));
 	}
 	if (!PQgetisnull(res, i, 5)) {
-		evbuffer_add_printf(out, "%s\"period_start\":", sep);
-		api_json_text(out, PQgetvalue(res, i, 5));
-		sep = ",";
+		canon_key(&c, k++ == 0, "period_start");
+		canon_str(&c, PQgetvalue(res, i, 5));
 	}
-	for (c = 6; c <= 7; c++) {
-		ledger_money_format(atoll(PQgetvalue(res, i, c)), money);
-		evbuffer_add_printf(out, "%s\"%s\":\"%s\"", sep, c == 6 ?
-		    "cost" : "list_cost", money);
-		sep = ",";
+	for (d = 0; d < 2; d++) {
+		canon_key(&c, k++ == 0, d == 0 ? "cost" : "list_cost");
+		canon_str(&c, (ledger_money_format(v[d], money), money));
 	}
-	evbuffer_add_printf(out, ",\"events\":%lld,\"quantities\":",
-	    atoll(PQgetvalue(res, i, 8)));
+	canon_raw(&c, ",\"events\":", 10);
+	canon_int(&c, v[2]);
+	canon_raw(&c, ",\"quantities\":", 14);
 	if (PQftype(res, 9) == INT8_ARRAY_OID)
-		quantities_text(out, PQgetvalue(res, i, 9));
+		quantities_text(&c, PQgetvalue(res, i, 9));
 	else	/* PostgreSQL's jsonb text is JSON already. */
-		evbuffer_add_printf(out, "%s", PQgetvalue(res, i, 9));
-	evbuffer_add(out, "}", 1);
+		canon_raw(&c, PQgetvalue(res, i, 9),
+		    (size_t)PQgetlength(res, i, 9));
+	canon_raw(&c, "}", 1);
+	if ((t = canon_done(&c, &n)) != NULL)
+		evbuffer_add(out, t, n);
+	canon_free(&c);
 }
 
 /* The grouping asked for, back from the draft it rode along in. */
@@ -431,10 +437,10 @@ spend_cb(void *arg, const struct db_result *res)
 	struct spend_q q;
 	struct evbuffer *rows;
 	json_t *reply = r->draft, *groups = NULL, *row, *g;
-	int64_t from_us, to_us, cost = 0, list = 0, events = 0, c;
+	int64_t from_us, to_us, cost = 0, list = 0, events = 0, c, v[3];
 	const char *why, *f, *t;
 	char key[1024];
-	int i;
+	int i, j;
 
 	if (res->status != DB_OK) {
 		http_reply_db_failure(r, res);
@@ -451,13 +457,13 @@ spend_cb(void *arg, const struct db_result *res)
 	if (json_object_get(reply, "_top") != NULL && f != NULL && t != NULL)
 		groups = json_object();
 	for (i = 0; i < PQntuples(res->res); i++) {
-		if (i > 0)
-			evbuffer_add(rows, ",", 1);
-		row_text(rows, res->res, i, &q);
-		c = atoll(PQgetvalue(res->res, i, 6));
+		for (j = 0; j < 3; j++)
+			v[j] = atoll(PQgetvalue(res->res, i, 6 + j));
+		row_text(rows, res->res, i, &q, i == 0, v);
+		c = v[0];
 		cost += c;
-		list += atoll(PQgetvalue(res->res, i, 7));
-		events += atoll(PQgetvalue(res->res, i, 8));
+		list += v[1];
+		events += v[2];
 		if (groups == NULL)
 			continue;
 		row = row_json(res->res, i, &q);
