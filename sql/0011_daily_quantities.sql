@@ -151,6 +151,15 @@ FROM (SELECT day, cost_center, provider, model,
 WHERE d.day = m.day AND d.cost_center = m.cost_center
   AND d.provider = m.provider AND d.model = m.model;
 
+-- The update left every row's old version behind and its new one
+-- wherever the join put it. The report by cost center, provider, model
+-- and day reads the rows in key order, by an index scan only while the
+-- table is about in day order (as ingest writes it, a day after the
+-- other), else with a sort of a year's rows to disk: write it again in
+-- key order.
+CLUSTER usage_daily USING usage_daily_pkey;
+ANALYZE usage_daily;
+
 -- As 0007's triggers: one event each, an upsert fires both.
 CREATE TRIGGER usage_daily_quantities_insert AFTER INSERT
 	ON usage_daily_meters REFERENCING NEW TABLE AS new_rows
