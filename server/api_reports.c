@@ -7,7 +7,8 @@
  * UTC days) are read from them, so a year costs what its days cost; the
  * others (user, tag, hours, windows cut inside a day) from the events.
  * Both give the same figures: the rollups are maintained in the same
- * transaction as the events, corrections included.
+ * transaction as the events, corrections included. The rows are written
+ * as text by spend_rows.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 #include "reports/forecast.h"
 #include "reports/reconcile.h"
 #include "server/api.h"
-#include "server/canon.h"
+#include "server/spend_rows.h"
 
 #define DAY_US (86400LL * 1000000)
 
@@ -28,9 +29,6 @@ struct spend_q {
 	const char *tag;		/* tag key, or NULL */
 	char tagbuf[72];
 };
-
-static const char *const dims[] = { "cost_center", "provider", "model",
-	"user" };
 
 /* group_by: a comma list of cost_center, provider, model, user,
  * tag:<key>; -1 when replied. */
@@ -44,7 +42,7 @@ parse_group_by(struct tg_req *r, const char *v, struct spend_q *q)
 		end = strchr(p, ',');
 		n = end != NULL ? (size_t)(end - p) : strlen(p);
 		for (i = 0; i < 4; i++)
-			if (strlen(dims[i]) == n && strncmp(p, dims[i], n) == 0)
+			if (strlen(spend_dims[i]) == n && strncmp(p, spend_dims[i], n) == 0)
 				break;
 		if (i < 4)
 			q->by[i] = 1;
@@ -64,142 +62,22 @@ parse_group_by(struct tg_req *r, const char *v, struct spend_q *q)
 	return 0;
 }
 
+/* Row i's dimensions, which key its group among the movers. */
 static json_t *
 row_json(PGresult *res, int i, const struct spend_q *q)
 {
 	json_t *o = json_object();
-	int64_t cost = atoll(PQgetvalue(res, i, 6));
-	int64_t list = atoll(PQgetvalue(res, i, 7));
-	int64_t events = atoll(PQgetvalue(res, i, 8));
 	int d;
 
 	for (d = 0; d < 4; d++)
 		if (q->by[d])
-			json_object_set_new(o, dims[d], PQgetisnull(res, i, d) ?
-			    json_null() : json_string(PQgetvalue(res, i, d)));
+			json_object_set_new(o, spend_dims[d],
+			    PQgetisnull(res, i, d) ? json_null() :
+			    json_string(PQgetvalue(res, i, d)));
 	if (q->tag != NULL)
 		json_object_set_new(o, "tag", PQgetisnull(res, i, 4) ?
 		    json_null() : json_string(PQgetvalue(res, i, 4)));
-	if (!PQgetisnull(res, i, 5))
-		json_object_set_new(o, "period_start",
-		    json_string(PQgetvalue(res, i, 5)));
-	json_object_set_new(o, "cost", api_money(cost));
-	json_object_set_new(o, "list_cost", api_money(list));
-	json_object_set_new(o, "events", json_integer(events));
-	/* No quantities: a row made here only keys a group of movers. */
 	return o;
-}
-
-/* PostgreSQL's type id of bigint[] (pg_type.h, which is the server's). */
-#define INT8_ARRAY_OID 1016
-
-/* Meters ordered as jsonb orders an object's keys: shorter first, then
- * byte by byte. */
-static int
-by_jsonb_key(const void *a, const void *b)
-{
-	const char *x = pricing_meter_name(*(const int *)a);
-	const char *y = pricing_meter_name(*(const int *)b);
-	size_t lx = strlen(x), ly = strlen(y);
-
-	if (lx != ly)
-		return lx < ly ? -1 : 1;
-	return memcmp(x, y, lx);
-}
-
-/*
- * PostgreSQL's text of quantities as a bigint[] in the meters' order
- * (usage_daily's, {1500,0,...}), written as the JSON object the other
- * queries give as jsonb text: the meters whose quantity is not zero, in
- * jsonb's order of keys, with its spaces, so that a report reads the
- * same whichever query answered it.
- */
-static void
-quantities_text(struct canon *out, const char *a)
-{
-	static int order[PM_COUNT], ordered;
-	const char *v[PM_COUNT], *name;
-	size_t len[PM_COUNT];
-	int n = 0, i, m, first = 1;
-
-	if (!ordered) {
-		for (i = 0; i < PM_COUNT; i++)
-			order[i] = i;
-		qsort(order, PM_COUNT, sizeof order[0], by_jsonb_key);
-		ordered = 1;
-	}
-	if (*a == '{')
-		a++;
-	while (n < PM_COUNT && *a != '}' && *a != '\0') {
-		v[n] = a;
-		len[n] = strcspn(a, ",}");
-		a += len[n];
-		n++;
-		if (*a == ',')
-			a++;
-	}
-	canon_raw(out, "{", 1);
-	for (i = 0; i < PM_COUNT; i++) {
-		m = order[i];
-		/* Zero, or NULL for a position no row had. */
-		if (m >= n || (len[m] == 1 && v[m][0] == '0') ||
-		    (len[m] == 4 && memcmp(v[m], "NULL", 4) == 0))
-			continue;
-		name = pricing_meter_name(m);
-		canon_raw(out, first ? "\"" : ", \"", first ? 1 : 3);
-		canon_raw(out, name, strlen(name));
-		canon_raw(out, "\": ", 3);
-		canon_raw(out, v[m], len[m]);
-		first = 0;
-	}
-	canon_raw(out, "}", 1);
-}
-
-/*
- * Row i as row_json() would write it, after a comma unless first, into
- * out; cost, list cost and events are given parsed (v). A year of days is
- * tens of thousands of rows: each is written into one buffer and added
- * to out at once, without a printf or a jansson object.
- */
-static void
-row_text(struct evbuffer *out, PGresult *res, int i, const struct spend_q *q,
-    int first, const int64_t v[3])
-{
-	char money[LEDGER_MONEY_BUFSZ];
-	struct canon c;
-	const char *t;
-	size_t n;
-	int d, k = 0;
-
-	canon_init(&c);
-	canon_raw(&c, first ? "{" : ",{", first ? 1 : 2);
-	for (d = 0; d < 5; d++) {
-		if ((d < 4 && !q->by[d]) || (d == 4 && q->tag == NULL))
-			continue;
-		canon_key(&c, k++ == 0, d < 4 ? dims[d] : "tag");
-		canon_str_or_null(&c, PQgetisnull(res, i, d) ? NULL :
-		    PQgetvalue(res, i, d));
-	}
-	if (!PQgetisnull(res, i, 5)) {
-		canon_key(&c, k++ == 0, "period_start");
-		canon_str(&c, PQgetvalue(res, i, 5));
-	}
-	for (d = 0; d < 2; d++) {
-		canon_key(&c, k++ == 0, d == 0 ? "cost" : "list_cost");
-		canon_str(&c, (ledger_money_format(v[d], money), money));
-	}
-	canon_raw(&c, ",\"events\":", 10);
-	canon_int(&c, v[2]);
-	canon_raw(&c, ",\"quantities\":", 14);
-	if (PQftype(res, 9) == INT8_ARRAY_OID)
-		quantities_text(&c, PQgetvalue(res, i, 9));
-	else	/* PostgreSQL's jsonb text is JSON already. */
-		canon_raw(&c, PQgetvalue(res, i, 9),
-		    (size_t)PQgetlength(res, i, 9));
-	canon_raw(&c, "}", 1);
-	if ((t = canon_done(&c, &n)) != NULL)
-		evbuffer_add(out, t, n);
-	canon_free(&c);
 }
 
 /* The grouping asked for, back from the draft it rode along in. */
@@ -259,12 +137,12 @@ query_spend(struct tg_req *r, const struct spend_q *q, int has_from,
 	params[8] = cc;
 	params[9] = meters;
 	/* Without providers or models, the rollup per cost center and day
-	 * holds a fifth of the rows; with all three per day, the daily
-	 * rollup's rows are the report's as they stand. */
+	 * holds a fifth of the rows; with them per day, the daily rollup's
+	 * rows are read as they stand (and added up by spend_rows_write). */
 	return http_query(r, !rollup ? "report_spend_events" :
 	    !q->by[1] && !q->by[2] ? "report_spend_cc" :
-	    q->by[0] && q->by[1] && q->by[2] && strcmp(gran, "day") == 0 ?
-	    "report_spend_daily" : "report_spend_rollup", 10, params, cb);
+	    strcmp(gran, "day") == 0 ? "report_spend_daily" :
+	    "report_spend_rollup", 10, params, cb);
 }
 
 /* A row's dimensions as one key, for matching rows across windows. */
@@ -278,7 +156,7 @@ dims_key(json_t *row, const struct spend_q *q, char *key, size_t keysz)
 	for (d = 0; d < 5; d++) {
 		if ((d < 4 && !q->by[d]) || (d == 4 && q->tag == NULL))
 			continue;
-		v = json_object_get(row, d < 4 ? dims[d] : "tag");
+		v = json_object_get(row, d < 4 ? spend_dims[d] : "tag");
 		snprintf(key + strlen(key), keysz - strlen(key), "%s%s",
 		    json_is_string(v) ? json_string_value(v) : "\x01", "\x02");
 	}
@@ -307,11 +185,6 @@ group_for(json_t *groups, json_t *row, const char *key)
 	if (g != NULL)
 		return g;
 	g = json_deep_copy(row);
-	json_object_del(g, "period_start");
-	json_object_del(g, "quantities");
-	json_object_del(g, "list_cost");
-	json_object_del(g, "events");
-	json_object_del(g, "cost");
 	json_object_set_new(g, "_now", json_integer(0));
 	json_object_set_new(g, "_before", json_integer(0));
 	json_object_set_new(groups, key, g);
@@ -437,10 +310,10 @@ spend_cb(void *arg, const struct db_result *res)
 	struct spend_q q;
 	struct evbuffer *rows;
 	json_t *reply = r->draft, *groups = NULL, *row, *g;
-	int64_t from_us, to_us, cost = 0, list = 0, events = 0, c, v[3];
+	int64_t from_us, to_us, total[3];
 	const char *why, *f, *t;
 	char key[1024];
-	int i, j;
+	int i;
 
 	if (res->status != DB_OK) {
 		http_reply_db_failure(r, res);
@@ -456,26 +329,25 @@ spend_cb(void *arg, const struct db_result *res)
 	/* Movers compare the groups' costs with the window just before. */
 	if (json_object_get(reply, "_top") != NULL && f != NULL && t != NULL)
 		groups = json_object();
-	for (i = 0; i < PQntuples(res->res); i++) {
-		for (j = 0; j < 3; j++)
-			v[j] = atoll(PQgetvalue(res->res, i, 6 + j));
-		row_text(rows, res->res, i, &q, i == 0, v);
-		c = v[0];
-		cost += c;
-		list += v[1];
-		events += v[2];
-		if (groups == NULL)
-			continue;
+	if (spend_rows_write(rows, res->res, q.by, q.tag != NULL, total) != 0) {
+		json_decref(groups);
+		evbuffer_free(rows);
+		http_reply_error(r, 500, "internal_error", NULL,
+		    "a sum of the report does not fit 64 bits");
+		return;
+	}
+	for (i = 0; groups != NULL && i < PQntuples(res->res); i++) {
 		row = row_json(res->res, i, &q);
 		dims_key(row, &q, key, sizeof key);
 		g = group_for(groups, row, key);
 		json_object_set_new(g, "_now", json_integer(json_integer_value(
-		    json_object_get(g, "_now")) + c));
+		    json_object_get(g, "_now")) + atoll(PQgetvalue(res->res, i,
+		    6))));
 		json_decref(row);
 	}
 	json_object_set_new(reply, "_total", json_pack("{s:o, s:o, s:I}",
-	    "cost", api_money(cost), "list_cost", api_money(list), "events",
-	    (json_int_t)events));
+	    "cost", api_money(total[0]), "list_cost", api_money(total[1]),
+	    "events", (json_int_t)total[2]));
 	r->state = rows;
 	if (groups != NULL &&
 	    ledger_time_parse(f, strlen(f), &from_us, &why) == 0 &&
