@@ -137,11 +137,13 @@ query_spend(struct tg_req *r, const struct spend_q *q, int has_from,
 	params[8] = cc;
 	params[9] = meters;
 	/* Without providers or models, the rollup per cost center and day
-	 * holds a fifth of the rows; with them per day, the daily rollup's
-	 * rows are read as they stand (and added up by spend_rows_write). */
+	 * holds a fifth of the rows. With them and cost centers per day,
+	 * about as many groups as rows: the daily rollup's rows are read as
+	 * they stand and added up by spend_rows_write (75 ms for a year by
+	 * cost center and model, 170 hashed); fewer groups hash faster. */
 	return http_query(r, !rollup ? "report_spend_events" :
 	    !q->by[1] && !q->by[2] ? "report_spend_cc" :
-	    strcmp(gran, "day") == 0 ? "report_spend_daily" :
+	    q->by[0] && strcmp(gran, "day") == 0 ? "report_spend_daily" :
 	    "report_spend_rollup", 10, params, cb);
 }
 

@@ -1,6 +1,6 @@
--- Spend per UTC day by provider or model (and maybe cost center) from
--- the daily rollup (usage_daily), as report_spend_rollup.sql answers
--- other periods: its rows as they stand, one per cost center, provider
+-- Spend per UTC day by cost center and provider or model from the daily
+-- rollup (usage_daily), as report_spend_rollup.sql answers other
+-- groupings: its rows as they stand, one per cost center, provider
 -- and model, ordered by the day then the dimensions asked for, so that
 -- the rows of one group follow each other and the server adds them up
 -- (spend_rows.c). $1, $2 at midnight UTC or NULL; $3, $4, $5 group by

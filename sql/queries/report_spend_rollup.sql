@@ -1,9 +1,9 @@
 -- Spend from the daily rollup (usage_daily), as report_spend_events.sql
 -- answers it, for groupings by cost center, provider and model over
 -- whole UTC days ($1, $2 at midnight UTC or NULL; $6, $7 and $10 unused:
--- false, NULL and the meters; granularity none, week or month: days are
--- report_spend_daily.sql's, which reads the rows as they stand). Rows are
--- added up, their quantities (usage_daily's bigint[] in the meters'
+-- false, NULL and the meters; granularity none, day, week or month; by
+-- cost center per day report_spend_daily.sql reads the rows as they
+-- stand instead). Rows are added up, their quantities (usage_daily's bigint[] in the meters'
 -- order, 0011) position by position; the server names them.
 --
 -- tg_sum, not sum: sum(bigint) keeps a numeric state per group and
