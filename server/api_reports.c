@@ -42,7 +42,8 @@ parse_group_by(struct tg_req *r, const char *v, struct spend_q *q)
 		end = strchr(p, ',');
 		n = end != NULL ? (size_t)(end - p) : strlen(p);
 		for (i = 0; i < 4; i++)
-			if (strlen(spend_dims[i]) == n && strncmp(p, spend_dims[i], n) == 0)
+			if (strlen(spend_dims[i]) == n &&
+			    strncmp(p, spend_dims[i], n) == 0)
 				break;
 		if (i < 4)
 			q->by[i] = 1;
