@@ -3,9 +3,10 @@
 # of TOLLGATE_DATABASE_URL, as `make bench` and bench/reports.sh measure
 # reports on it: EVENTS events (20 cost centers, 5 models, spread over the
 # year up to today) written with COPY, and the daily rollups built from
-# them as ingest keeps them (the rollup per cost center and day follows
-# them by its triggers). Only the events and the rollups are seeded:
-# the reports read nothing else. DIR is a directory the postgres user can
+# them as ingest keeps them (the rollup per cost center and day, and the
+# daily rows' quantities, follow them by their triggers). Only the events
+# and the rollups are seeded: the reports read nothing else. DIR is a
+# directory the postgres user can
 # read (the generator runs there as COPY's program).
 set -eu
 dir=$1
@@ -45,7 +46,8 @@ FROM usage_events,
         ('output', quantities[5], quantities[5] * 10000),
         ('request', quantities[13], 0)) AS x (meter, q, l)
 WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4, 5, 6;
-ANALYZE usage_daily;
+-- The meters' triggers rewrote every daily row with its quantities.
+VACUUM ANALYZE usage_daily;
 ANALYZE usage_daily_meters;
 ANALYZE usage_cc_daily;
 SQL

@@ -31,6 +31,8 @@
 __extension__ typedef unsigned __int128 pricing_u128;
 __extension__ typedef __int128 pricing_i128;
 
+/* In this order in usage_events.quantities and usage_daily.quantities
+ * too (sql/0011's tg_meters()). */
 static const char *const pricing_meter_names[PM_COUNT] = {
 	"input", "cached_input", "cache_write_5m", "cache_write_1h", "output",
 	"reasoning", "audio_input", "audio_output", "image_input",

@@ -51,8 +51,19 @@ struct db_query {
 	void *arg;
 	int64_t enqueued_ms;
 	int keep;		/* hold the connection once it succeeds */
+	const char *text;	/* sent with its values (planned for them) */
 };
 TAILQ_HEAD(query_list, db_query);
+
+/*
+ * A statement whose text has this line is sent as text at each call
+ * rather than run prepared: PostgreSQL plans it for the call's values.
+ * A prepared statement gets a generic plan after five calls, made
+ * without them, and for a report over a day or a year alike that plan
+ * can be the one for a few rows (a sort to disk instead of a hash). It
+ * is still prepared on connect, so that its errors show there.
+ */
+#define PLAN_EACH_CALL "\n-- tollgate: plan each call\n"
 
 struct db_conn {
 	struct db_pool *pool;
@@ -491,8 +502,10 @@ conn_send(struct db_conn *c, struct db_query *q)
 	c->q = q;
 	c->state = C_BUSY;
 	c->pool->st.queries++;
-	if (!PQsendQueryPrepared(c->pg, q->name, q->nparams,
-	    (const char *const *)q->values, NULL, NULL, 0) ||
+	if (!(q->text != NULL ? PQsendQueryParams(c->pg, q->text, q->nparams,
+	    NULL, (const char *const *)q->values, NULL, NULL, 0) :
+	    PQsendQueryPrepared(c->pg, q->name, q->nparams,
+	    (const char *const *)q->values, NULL, NULL, 0)) ||
 	    conn_flush(c) != 0)
 		conn_fail(c, "send");
 }
@@ -666,6 +679,8 @@ query_new(const char *name, int nparams, const char *const *values,
 			need += strlen(values[i]) + 1;
 	if ((q = calloc(1, sizeof *q)) == NULL)
 		return NULL;
+	if (strstr(f->text, PLAN_EACH_CALL) != NULL)
+		q->text = f->text;
 	q->values = malloc(sizeof(char *) * (size_t)(nparams + 1) + need);
 	if (q->values == NULL) {
 		free(q);

@@ -2,13 +2,13 @@
 -- every transaction is balanced with at least two postings (a usage
 -- transaction of an unpriced event has none); and the usage rollups equal
 -- what the events and postings say, and the per-meter rollups add up to
--- the daily ones; every shared-cost allocation's postings are what it
--- recorded (its source credited its amount, each target debited its
--- part); and no row points nowhere (events without their
--- transaction, transactions without their key, postings without their
--- transaction or account); and the rollup per cost center and day adds
--- up the finer ones, quantities included; and every row carries the
--- root (distribution key, see 0012_distribution_root.sql) it should:
+-- the daily ones (costs, and the quantities each daily row keeps); every
+-- shared-cost allocation's postings are what it recorded (its source
+-- credited its amount, each target debited its part); and no row points
+-- nowhere (events without their transaction, transactions without
+-- their key, postings without their transaction or account); and the
+-- rollup per cost center and day adds up the finer ones, quantities
+-- included; and every row carries the root (distribution key, see 0012_distribution_root.sql) it should:
 -- a usage event and a rollup its cost center's, a usage transaction its
 -- event's, a correction the root of what it corrects, an adjustment or
 -- reallocation its first expense posting's (or ''), and postings, keys,
@@ -84,15 +84,22 @@ SELECT
 		    coalesce(d.provider, m.provider) AS provider,
 		    coalesce(d.model, m.model) AS model,
 		    d.cost AS daily_cost, m.cost AS meters_cost,
-		    d.list_cost AS daily_list_cost, m.list_cost AS meters_list_cost
+		    d.list_cost AS daily_list_cost, m.list_cost AS meters_list_cost,
+		    d.quantities AS daily_quantities,
+		    m.quantities AS meters_quantities
 		FROM usage_daily d
 		FULL JOIN (
 			SELECT day, cost_center, provider, model, sum(cost) AS cost,
-			    sum(list_cost) AS list_cost
+			    sum(list_cost) AS list_cost,
+			    tg_quantities_of(array_agg(meter), array_agg(quantity))
+			        AS quantities
 			FROM usage_daily_meters GROUP BY 1, 2, 3, 4) m
 		    USING (day, cost_center, provider, model)
 		WHERE coalesce(d.cost, 0) <> coalesce(m.cost, 0)
 		    OR coalesce(d.list_cost, 0) <> coalesce(m.list_cost, 0)
+		    -- A daily row without meters has no quantities.
+		    OR coalesce(d.quantities, tg_quantities_of('{}', '{}'))
+		        <> coalesce(m.quantities, tg_quantities_of('{}', '{}'))
 		LIMIT 100) x) AS meter_differences,
 	(SELECT coalesce(array_agg(transaction_id ORDER BY transaction_id),
 	    '{}')::text FROM (

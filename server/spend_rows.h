@@ -1,0 +1,33 @@
+/*
+ * spend_rows.h - the rows of GET /v1/reports/spend written as JSON text
+ * straight from a spend query's result (api_reports.c runs the query).
+ */
+#ifndef TOLLGATE_SPEND_ROWS_H
+#define TOLLGATE_SPEND_ROWS_H
+
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+struct evbuffer;
+
+/* The grouping's names, in the order of the result's first columns
+ * (then "tag", column 4). */
+extern const char *const spend_dims[4];
+
+/*
+ * Append the report's rows of res, comma-separated, to out: each row's
+ * dimensions (by[d] set; the tag when tag is set), period_start, cost,
+ * list_cost, events and quantities, in the columns every spend query
+ * gives (0-4 dimensions, 5 period, 6-8 cost, list cost, events, 9
+ * quantities). Quantities come as PostgreSQL's jsonb text or as a
+ * bigint[] in the meters' order; rows with bigint[] quantities that
+ * follow each other with the same dimensions and period are one group,
+ * added up (report_spend_daily.sql gives one row per provider and model,
+ * ordered so). total gets the cost, list cost and events of them all.
+ * -1 when a sum does not fit 64 bits (nothing useful is in out then).
+ */
+int spend_rows_write(struct evbuffer *out, PGresult *res, const int by[4],
+    int tag, int64_t total[3]);
+
+#endif
