@@ -37,6 +37,7 @@ struct reservation {
 	size_t heap_i;
 	int64_t forget_at;		/* retry forgetting an unwritten end */
 	int dirty, writing;
+	int stored;		/* its row is (or may be) in PostgreSQL */
 	struct reservation *id_next, *req_next;
 };
 

@@ -398,6 +398,37 @@ t_expiry_and_restart(void)
 	    "ANY (budgets)", id);
 	CHECK(strcmp(db_value(sql) ? db_value(sql) : "", "expired") == 0,
 	    "the expiry was not written: %s", db_value(sql));
+
+	/* A request_id asked again once its hold has ended and been
+	 * forgotten (here by a restart) gets a new hold, and that hold is
+	 * written like any other: the old row must not stand in its way. */
+	r = authorize(ASK("bt/ttl", ",\"request_id\":\"bt-again\""));
+	snprintf(rsv, sizeof rsv, "%s", jstr(r, "reservation_id"));
+	resp_free(r);
+	snprintf(path, sizeof path, "/v1/reservations/%s/release", rsv);
+	r = http("POST", path, gateway_key, NULL, NULL);
+	CHECK(r->status == 200, "release: %s", r->body);
+	resp_free(r);
+	snprintf(sql, sizeof sql, "SELECT state FROM reservations WHERE "
+	    "id = '%s'", rsv);
+	for (t0 = now_s(); now_s() - t0 < 10 && (db_value(sql) == NULL ||
+	    strcmp(db_value(sql), "released") != 0);)
+		usleep(20000);
+	CHECK(db_value(sql) != NULL && strcmp(db_value(sql), "released") == 0,
+	    "the release was not written");
+	CHECK(server_stop() == 0, "the server did not stop cleanly");
+	CHECK(server_start() == 0, "the server did not start again");
+	r = authorize(ASK("bt/ttl", ",\"request_id\":\"bt-again\""));
+	CHECK(strcmp(jstr(r, "decision"), "allow") == 0 &&
+	    strcmp(jstr(r, "reservation_id"), rsv) != 0, "%s", r->body);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM reservations WHERE "
+	    "id = '%s'", jstr(r, "reservation_id"));
+	resp_free(r);
+	for (t0 = now_s(); now_s() - t0 < 10 &&
+	    strcmp(db_value(sql), "1") != 0;)
+		usleep(20000);
+	CHECK(strcmp(db_value(sql), "1") == 0,
+	    "the second hold of a request_id was not written");
 }
 
 static void

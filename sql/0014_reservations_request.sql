@@ -1,0 +1,13 @@
+-- A request_id was unique per key among all reservations ever written.
+-- But a request_id asked again once its hold has ended and been forgotten
+-- (ten minutes after its end, or by a restart, which reloads only the
+-- holds still held) is decided again and gets a new hold; that hold's
+-- row then broke the index, its write failed, and every write after it
+-- carried it and failed too: no hold was written any more. Two instances
+-- asked with one request_id by a retrying gateway did the same.
+--
+-- Retries are recognized in memory, by the instance that holds the
+-- reservation (budgets.c), which takes back its held ones at a restart;
+-- no query looks reservations up by request_id. The rows are the
+-- journal of the holds made, and each is written as it was made.
+DROP INDEX reservations_request;
