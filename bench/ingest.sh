@@ -7,6 +7,8 @@
 #
 #   bench/ingest.sh                  ROUNDS=3 SECS=10
 #   INGEST_ONLY=batch bench/ingest.sh   only the batched runs (or single)
+#   TG_BIN=/path/to/tollgate         another build (to alternate builds)
+#   INGEST_TMP=/tmp/me-ingest        prefix of the throwaway directory
 #
 # `make bench` measures ingest in its own
 # run, pinned; this is the quick loop for working on ingest.
@@ -17,7 +19,8 @@ secs=${SECS:-10}
 only=${INGEST_ONLY:-}
 
 scripts/pg.sh reap
-pgdir=$(mktemp -d /tmp/tollgate-ingest.XXXXXX)
+tg=${TG_BIN:-bin/tollgate}
+pgdir=$(mktemp -d "${INGEST_TMP:-/tmp/tollgate-ingest}.XXXXXX")
 chmod 755 "$pgdir"
 echo $$ >"$pgdir/owner.pid"
 tg_pid=""
@@ -30,18 +33,18 @@ cleanup() {
 trap cleanup EXIT INT TERM
 TOLLGATE_DATABASE_URL=$(scripts/pg.sh start "$pgdir")
 export TOLLGATE_DATABASE_URL
-bin/tollgate migrate >/dev/null
+"$tg" migrate >/dev/null
 # In force before the events bench/usage_batch.lua sends (2026-10-05),
 # so that they are priced and booked with their postings.
-bin/tollgate prices import --format litellm --effective-from 2026-01-01T00:00:00Z \
+"$tg" prices import --format litellm --effective-from 2026-01-01T00:00:00Z \
     pricing/data/litellm-model-prices.json >/dev/null
-TG_KEY=$(bin/tollgate key create --role gateway --name bench | tail -n 1)
+TG_KEY=$("$tg" key create --role gateway --name bench | tail -n 1)
 export TG_KEY
 psql "$TOLLGATE_DATABASE_URL" -qc "INSERT INTO cost_centers (id, name) VALUES ('bench', 'Bench')"
 
 port=${INGEST_PORT:-18095}
 TOLLGATE_LISTEN=127.0.0.1:$port TOLLGATE_LOG_LEVEL=warn \
-    bin/tollgate serve >"$pgdir/tollgate.log" 2>&1 &
+    "$tg" serve >"$pgdir/tollgate.log" 2>&1 &
 tg_pid=$!
 i=0
 until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do

@@ -766,13 +766,15 @@ batch_cb(void *arg, const struct db_result *res)
 		}
 		json_array_set_new(best->results, ev, slot);
 	}
+	/* The next batch goes before these replies are built: PostgreSQL
+	 * works on it meanwhile instead of waiting for our loop. */
+	in->inflight--;
+	flush(in);
 	while ((u = TAILQ_FIRST(&b->reqs)) != NULL) {
 		TAILQ_REMOVE(&b->reqs, u, link);
 		reply(u);
 	}
 	free(b);
-	in->inflight--;
-	flush(in);
 }
 
 /*
@@ -1050,16 +1052,23 @@ api_usage(struct tg_req *r)
 	in->queued += u->nrows;
 	TAILQ_INSERT_TAIL(&in->queue, u, link);
 	/*
-	 * With nothing committing, wait a moment before committing: clients
-	 * answered by the last commit are sending their next events right
-	 * now, and one commit for all of them beats one for the first and
-	 * another for the rest. A full batch goes at once; requests that
-	 * arrive while a commit runs go when it ends.
+	 * With room for another commit, wait a moment before committing:
+	 * clients answered by the last commit are sending their next events
+	 * right now, and one commit for all of them beats one for the first
+	 * and another for the rest. A full batch goes at once; with every
+	 * commit slot taken, requests go when a commit ends. With
+	 * TOLLGATE_INGEST_PARALLEL above 1 the timer also runs while a
+	 * commit does: the clients answered by one commit then make the
+	 * next batch while the other commits, instead of all waiting for
+	 * one commit at a time (single-event clients fall into step with
+	 * the commits, and one commit at a time leaves the cores idle while
+	 * the replies and the next requests travel).
 	 */
 	if (in->queued >= (size_t)r->srv->cfg.ingest_batch ||
 	    r->srv->cfg.ingest_linger_us == 0)
 		flush(in);
-	else if (in->inflight == 0 && !evtimer_pending(in->linger, NULL)) {
+	else if (in->inflight < r->srv->cfg.ingest_parallel &&
+	    !evtimer_pending(in->linger, NULL)) {
 		struct timeval tv = { 0, r->srv->cfg.ingest_linger_us };
 
 		evtimer_add(in->linger, &tv);
