@@ -67,20 +67,30 @@ quiet_db() {
 }
 hz=$(getconf CLK_TCK)
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# PostgreSQL's CPU: the postmaster's, its children's that ended
+# (autovacuum workers) and its live children's (backends, WAL writer...).
+pg_ticks() {
+	pm=$(head -n 1 "$pgdir/data/postmaster.pid")
+	{ awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat"
+	  for c in $(cat "/proc/$pm/task/$pm/children"); do
+		awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || true
+	  done; } | awk '{ s += $1 } END { print s }'
+}
 # run BATCH CONNECTIONS: prints events/s and the server's CPU per event.
 run() {
 	quiet_db
-	t0=$(ticks "$tg_pid")
+	t0=$(ticks "$tg_pid"); p0=$(pg_ticks)
 	BATCH=$1 wrk -t1 -c"$2" -d"${secs}s" --latency -s bench/usage_batch.lua \
 	    "http://127.0.0.1:$port/v1/usage" >"$pgdir/wrk.out" 2>&1
-	t1=$(ticks "$tg_pid")
+	t1=$(ticks "$tg_pid"); p1=$(pg_ticks)
 	n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$pgdir/wrk.out")
 	r=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$pgdir/wrk.out")
 	p99=$(sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$pgdir/wrk.out")
 	bad=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$pgdir/wrk.out")
 	awk -v r="$r" -v b="$1" -v n="$n" -v d=$((t1 - t0)) -v hz="$hz" \
-	    -v p99="$p99" -v bad="${bad:-0}" 'BEGIN {
-		printf "%.0f %.1f %s %s\n", r * b, d / hz * 1e6 / (n * b), p99, bad }'
+	    -v p99="$p99" -v bad="${bad:-0}" -v pd=$((p1 - p0)) 'BEGIN {
+		printf "%.0f %.1f %s %s %.1f\n", r * b, d / hz * 1e6 / (n * b), p99,
+		    bad, pd / hz * 1e6 / (n * b) }'
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -90,12 +100,12 @@ r=1
 while [ $r -le "$rounds" ]; do
 	if [ "$only" != single ]; then
 		set -- $(run 1000 8)
-		echo "round $r batched (1000/request, 8 conn): $1 events/s, server $2 us/event, p99 $3, non-2xx $4"
+		echo "round $r batched (1000/request, 8 conn): $1 events/s, server $2 us/event, PostgreSQL $5 us/event, p99 $3, non-2xx $4"
 		echo "$1" >>"$pgdir/batch"
 	fi
 	if [ "$only" != batch ]; then
 		set -- $(run 1 64)
-		echo "round $r single  (1/request, 64 conn):   $1 events/s, server $2 us/event, p99 $3, non-2xx $4"
+		echo "round $r single  (1/request, 64 conn):   $1 events/s, server $2 us/event, PostgreSQL $5 us/event, p99 $3, non-2xx $4"
 		echo "$1" >>"$pgdir/single"
 	fi
 	r=$((r + 1))
