@@ -25,6 +25,7 @@ struct tg_config {
 	int ingest_max_events;		/* per request */
 	int ingest_batch;		/* events per commit */
 	int ingest_parallel;		/* commits at once */
+	int ingest_parallel_min;	/* events to start one beside another */
 	int ingest_linger_us;		/* wait to gather a batch */
 	int auto_create_cost_centers;	/* 0 or 1 */
 	char spool_dir[900];		/* "": no spool */
