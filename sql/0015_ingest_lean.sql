@@ -15,9 +15,9 @@
 --   batch; the one join such a generic plan got wrong (the keys inserted
 --   joined back to the batch: a nested loop over 1000 x 1000 rows) is
 --   gone: the transaction ids are drawn before the insert, and a batch
---   whose plain insert succeeds booked every one of its rows. The
---   ON CONFLICT retry (a key already there) is rare and keeps 0012's
---   statement, planned for its call.
+--   whose plain insert succeeds booked every one of its rows. When a key
+--   is already there, the same statement runs again without the events
+--   whose key exists (0010 ran it again with ON CONFLICT DO NOTHING).
 -- - No temporary table. The batch was first copied into ingest_rows
 --   (about 11% of a 1000-event batch) so that the booking statement and
 --   the outcome query could both read it; they now read the parameter
@@ -117,6 +117,7 @@ DECLARE
 	v_cost bigint[];
 	v_rd usage_rollup_delta[];
 	v_rm usage_meters_delta[];
+	v_left bigint;		-- events left out after a unique violation
 BEGIN
 	IF p_auto_create THEN
 		WITH paths AS (
@@ -157,221 +158,131 @@ BEGIN
 		ORDER BY r.position, r.id LIMIT 1) ar ON true
 	LEFT JOIN cost_centers c ON c.id = coalesce(e.cc, ar.cost_center, e.kcc);
 
-	-- Tried first as a plain insert of the keys, as in 0010 (which says
-	-- why), with the plan kept (see the top of this file). ev0 holds
-	-- each new key's first event that has a cost center: the one booked.
-	BEGIN
-		WITH ev0 AS (
-			SELECT DISTINCT ON (e.key) e.key, e.hash, e.occurred_at, e.cc,
-			    e.provider, e.model, e.tier, e."user", e.tags, e.key_id, e.pv,
-			    e.unpriced, e.list_cost, e.cost, e.reported_cost, e.status,
-			    e.latency_ms, e.reservation_id, e.q, (e.o - 1)::int AS n,
-			    tg_root(e.cc) AS root,
-			    (e.occurred_at AT TIME ZONE 'UTC')::date AS day
-			FROM unnest(p_key, p_hash, p_at,
-			    v_cc, v_ccs, p_provider, p_model, p_tier,
-			    p_user, p_tags, p_key_id, p_pv,
-			    p_unpriced, p_list_cost, p_cost, p_reported_cost,
-			    p_status, p_latency_ms, p_reservation_id, p_q)
-			    WITH ORDINALITY AS e (key, hash, occurred_at, cc, cc_status,
-			    provider, model, tier, "user", tags, key_id, pv, unpriced,
-			    list_cost, cost, reported_cost, status, latency_ms,
-			    reservation_id, q, o)
-			WHERE e.cc_status IS NULL
-			ORDER BY e.key, e.o
-		), new AS (
-			SELECT nextval('ledger_transaction_ids') AS id, ev0.* FROM ev0
-		), ins AS (
-			INSERT INTO ledger_keys (kind, idempotency_key, transaction_id,
-			    occurred_at, request_hash, root)
-			SELECT 'usage', new.key, new.id, new.occurred_at,
-			    decode(new.hash, 'hex'), new.root
-			FROM new ORDER BY new.key
-		), tx AS (
-			INSERT INTO transactions (id, kind, idempotency_key, occurred_at,
-			    created_by, root)
-			SELECT id, 'usage', key, occurred_at, key_id, root FROM new
-		), ue AS (
-			INSERT INTO usage_events (transaction_id, occurred_at, cost_center,
-			    provider, model, service_tier, user_id, tags, key_id,
-			    price_version, unpriced, list_cost, cost, reported_cost, status,
-			    latency_ms, reservation_id, quantities, root)
-			SELECT id, occurred_at, cc, provider, model, tier, "user",
-			    coalesce(tags, '{}'), key_id, pv, unpriced, list_cost, new.cost,
-			    reported_cost, coalesce(new.status, 'ok'), latency_ms,
-			    reservation_id, q::bigint[], root
-			FROM new
-		), rd AS (
-			SELECT day, cc, provider, model, count(*) AS events,
-			    count(new.unpriced) AS unpriced,
-			    sum(list_cost)::bigint AS list_cost, sum(new.cost)::bigint AS cost
-			FROM new GROUP BY 1, 2, 3, 4
-		), rm AS (
-			SELECT new.day, new.cc, new.provider, new.model, l.meter,
-			    sum(l.q)::bigint AS q, sum(l.l)::bigint AS l,
-			    sum(l.c)::bigint AS c
-			FROM new JOIN unnest(p_m_n, p_m_meter, p_m_q,
-			    p_m_l, p_m_c) AS l (n, meter, q, l, c)
-			    ON l.n = new.n
-			GROUP BY 1, 2, 3, 4, 5
-		)
-		SELECT (SELECT array_agg(new.id ORDER BY s.i)
-		        FROM generate_series(0, cardinality(p_key) - 1) AS s (i)
-		        LEFT JOIN new ON new.n = s.i),
-		    coalesce(array_agg(new.id), '{}'), array_agg(new.occurred_at),
-		    array_agg(new.root), array_agg(new.cc), array_agg(new.provider),
-		    array_agg(new.cost),
-		    (SELECT array_agg(ROW(rd.day, rd.cc, rd.provider, rd.model,
-		        rd.events, rd.unpriced, rd.list_cost, rd.cost,
-		        (SELECT ARRAY[
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 1), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 2), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 3), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 4), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 5), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 6), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 7), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 8), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 9), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 10), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 11), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 12), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 13), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 14), 0)]
-		        FROM rm WHERE rm.day = rd.day AND rm.cc = rd.cc
-		          AND rm.provider = rd.provider AND rm.model = rd.model)
-		        )::usage_rollup_delta) FROM rd),
-		    (SELECT array_agg(ROW(rm.day, rm.cc, rm.provider, rm.model,
-		        rm.meter, rm.q, rm.l, rm.c)::usage_meters_delta) FROM rm)
-		INTO v_tx, v_ids, v_at, v_root, v_bcc, v_provider, v_cost, v_rd, v_rm
-		FROM new;
-	EXCEPTION WHEN unique_violation THEN
-		-- A key already there: the same statement with ON CONFLICT,
-		-- which books the new keys only; planned for this call (a
-		-- generic plan would join the keys inserted to the batch by
-		-- nested loop), as this is rare.
-		EXECUTE $q$
-		WITH ev AS (
-			SELECT DISTINCT ON (e.key) e.key, e.hash, e.occurred_at, e.cc,
-			    e.provider, e.model, e.tier, e."user", e.tags, e.key_id, e.pv,
-			    e.unpriced, e.list_cost, e.cost, e.reported_cost, e.status,
-			    e.latency_ms, e.reservation_id, e.q, (e.o - 1)::int AS n,
-			    tg_root(e.cc) AS root,
-			    (e.occurred_at AT TIME ZONE 'UTC')::date AS day
-			FROM unnest($1::text[], $2::text[], $3::timestamptz[],
-			    $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-			    $9::text[], $10::jsonb[], $11::text[], $12::bigint[],
-			    $13::text[], $14::bigint[], $15::bigint[], $16::bigint[],
-			    $17::text[], $18::bigint[], $19::text[], $20::text[])
-			    WITH ORDINALITY AS e (key, hash, occurred_at, cc, cc_status,
-			    provider, model, tier, "user", tags, key_id, pv, unpriced,
-			    list_cost, cost, reported_cost, status, latency_ms,
-			    reservation_id, q, o)
-			WHERE e.cc_status IS NULL
-			ORDER BY e.key, e.o
-		), ins AS (
-			INSERT INTO ledger_keys AS k (kind, idempotency_key,
-			    transaction_id, occurred_at, request_hash, root)
-			SELECT 'usage', ev.key, nextval('ledger_transaction_ids'),
-			    ev.occurred_at, decode(ev.hash, 'hex'), ev.root
-			FROM ev ORDER BY ev.key
-			ON CONFLICT (kind, idempotency_key) DO NOTHING
-			RETURNING k.transaction_id AS id, k.idempotency_key
-		), new AS (
-			SELECT ins.id, ev.* FROM ins JOIN ev ON ev.key = ins.idempotency_key
-		), tx AS (
-			INSERT INTO transactions (id, kind, idempotency_key, occurred_at,
-			    created_by, root)
-			SELECT id, 'usage', key, occurred_at, key_id, root FROM new
-		), ue AS (
-			INSERT INTO usage_events (transaction_id, occurred_at, cost_center,
-			    provider, model, service_tier, user_id, tags, key_id,
-			    price_version, unpriced, list_cost, cost, reported_cost, status,
-			    latency_ms, reservation_id, quantities, root)
-			SELECT id, occurred_at, cc, provider, model, tier, "user",
-			    coalesce(tags, '{}'), key_id, pv, unpriced, list_cost, new.cost,
-			    reported_cost, coalesce(new.status, 'ok'), latency_ms,
-			    reservation_id, q::bigint[], root
-			FROM new
-		), rd AS (
-			SELECT day, cc, provider, model, count(*) AS events,
-			    count(new.unpriced) AS unpriced,
-			    sum(list_cost)::bigint AS list_cost, sum(new.cost)::bigint AS cost
-			FROM new GROUP BY 1, 2, 3, 4
-		), rm AS (
-			SELECT new.day, new.cc, new.provider, new.model, l.meter,
-			    sum(l.q)::bigint AS q, sum(l.l)::bigint AS l,
-			    sum(l.c)::bigint AS c
-			FROM new JOIN unnest($21::int[], $22::text[], $23::bigint[],
-			    $24::bigint[], $25::bigint[]) AS l (n, meter, q, l, c)
-			    ON l.n = new.n
-			GROUP BY 1, 2, 3, 4, 5
-		)
-		SELECT (SELECT array_agg(new.id ORDER BY s.i)
-		        FROM generate_series(0, cardinality($1::text[]) - 1) AS s (i)
-		        LEFT JOIN new ON new.n = s.i),
-		    coalesce(array_agg(new.id), '{}'), array_agg(new.occurred_at),
-		    array_agg(new.root), array_agg(new.cc), array_agg(new.provider),
-		    array_agg(new.cost),
-		    (SELECT array_agg(ROW(rd.day, rd.cc, rd.provider, rd.model,
-		        rd.events, rd.unpriced, rd.list_cost, rd.cost,
-		        (SELECT ARRAY[
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 1), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 2), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 3), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 4), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 5), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 6), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 7), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 8), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 9), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 10), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 11), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 12), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 13), 0),
-		            coalesce(tg_sum(rm.q) FILTER (WHERE
-		                array_position(tg_meters(), rm.meter) = 14), 0)]
-		        FROM rm WHERE rm.day = rd.day AND rm.cc = rd.cc
-		          AND rm.provider = rd.provider AND rm.model = rd.model)
-		        )::usage_rollup_delta) FROM rd),
-		    (SELECT array_agg(ROW(rm.day, rm.cc, rm.provider, rm.model,
-		        rm.meter, rm.q, rm.l, rm.c)::usage_meters_delta) FROM rm)
-		FROM new
-		$q$
-		INTO v_tx, v_ids, v_at, v_root, v_bcc, v_provider, v_cost, v_rd,
-		    v_rm
-		USING p_key, p_hash, p_at, v_cc, v_ccs, p_provider, p_model,
-		    p_tier, p_user, p_tags, p_key_id, p_pv, p_unpriced,
-		    p_list_cost, p_cost, p_reported_cost, p_status, p_latency_ms,
-		    p_reservation_id, p_q, p_m_n, p_m_meter, p_m_q, p_m_l, p_m_c;
-	END;
+	-- A plain insert of the keys, as in 0010 (which says why), with the
+	-- plan kept (see the top of this file). ev0 holds each new key's
+	-- first event that has a cost center: the one booked. A key already
+	-- there (a retry, or a batch committing beside this one, whose key
+	-- this insert waited for) fails the insert as a whole: the events
+	-- whose key now exists are then left out, to the outcome query
+	-- (duplicate or conflict), and the rest booked by the same statement.
+	-- (0010 ran it again with ON CONFLICT DO NOTHING instead, planned at
+	-- every call; a kept plan would join the keys inserted back to the
+	-- batch by nested loop.)
+	LOOP
+		BEGIN
+			WITH ev0 AS (
+				SELECT DISTINCT ON (e.key) e.key, e.hash, e.occurred_at, e.cc,
+				    e.provider, e.model, e.tier, e."user", e.tags, e.key_id, e.pv,
+				    e.unpriced, e.list_cost, e.cost, e.reported_cost, e.status,
+				    e.latency_ms, e.reservation_id, e.q, (e.o - 1)::int AS n,
+				    tg_root(e.cc) AS root,
+				    (e.occurred_at AT TIME ZONE 'UTC')::date AS day
+				FROM unnest(p_key, p_hash, p_at,
+				    v_cc, v_ccs, p_provider, p_model, p_tier,
+				    p_user, p_tags, p_key_id, p_pv,
+				    p_unpriced, p_list_cost, p_cost, p_reported_cost,
+				    p_status, p_latency_ms, p_reservation_id, p_q)
+				    WITH ORDINALITY AS e (key, hash, occurred_at, cc, cc_status,
+				    provider, model, tier, "user", tags, key_id, pv, unpriced,
+				    list_cost, cost, reported_cost, status, latency_ms,
+				    reservation_id, q, o)
+				WHERE e.cc_status IS NULL
+				ORDER BY e.key, e.o
+			), new AS (
+				SELECT nextval('ledger_transaction_ids') AS id, ev0.* FROM ev0
+			), ins AS (
+				INSERT INTO ledger_keys (kind, idempotency_key, transaction_id,
+				    occurred_at, request_hash, root)
+				SELECT 'usage', new.key, new.id, new.occurred_at,
+				    decode(new.hash, 'hex'), new.root
+				FROM new ORDER BY new.key
+			), tx AS (
+				INSERT INTO transactions (id, kind, idempotency_key, occurred_at,
+				    created_by, root)
+				SELECT id, 'usage', key, occurred_at, key_id, root FROM new
+			), ue AS (
+				INSERT INTO usage_events (transaction_id, occurred_at, cost_center,
+				    provider, model, service_tier, user_id, tags, key_id,
+				    price_version, unpriced, list_cost, cost, reported_cost, status,
+				    latency_ms, reservation_id, quantities, root)
+				SELECT id, occurred_at, cc, provider, model, tier, "user",
+				    coalesce(tags, '{}'), key_id, pv, unpriced, list_cost, new.cost,
+				    reported_cost, coalesce(new.status, 'ok'), latency_ms,
+				    reservation_id, q::bigint[], root
+				FROM new
+			), rd AS (
+				SELECT day, cc, provider, model, count(*) AS events,
+				    count(new.unpriced) AS unpriced,
+				    sum(list_cost)::bigint AS list_cost, sum(new.cost)::bigint AS cost
+				FROM new GROUP BY 1, 2, 3, 4
+			), rm AS (
+				SELECT new.day, new.cc, new.provider, new.model, l.meter,
+				    sum(l.q)::bigint AS q, sum(l.l)::bigint AS l,
+				    sum(l.c)::bigint AS c
+				FROM new JOIN unnest(p_m_n, p_m_meter, p_m_q,
+				    p_m_l, p_m_c) AS l (n, meter, q, l, c)
+				    ON l.n = new.n
+				GROUP BY 1, 2, 3, 4, 5
+			)
+			SELECT (SELECT array_agg(new.id ORDER BY s.i)
+			        FROM generate_series(0, cardinality(p_key) - 1) AS s (i)
+			        LEFT JOIN new ON new.n = s.i),
+			    coalesce(array_agg(new.id), '{}'), array_agg(new.occurred_at),
+			    array_agg(new.root), array_agg(new.cc), array_agg(new.provider),
+			    array_agg(new.cost),
+			    (SELECT array_agg(ROW(rd.day, rd.cc, rd.provider, rd.model,
+			        rd.events, rd.unpriced, rd.list_cost, rd.cost,
+			        (SELECT ARRAY[
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 1), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 2), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 3), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 4), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 5), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 6), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 7), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 8), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 9), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 10), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 11), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 12), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 13), 0),
+			            coalesce(tg_sum(rm.q) FILTER (WHERE
+			                array_position(tg_meters(), rm.meter) = 14), 0)]
+			        FROM rm WHERE rm.day = rd.day AND rm.cc = rd.cc
+			          AND rm.provider = rd.provider AND rm.model = rd.model)
+			        )::usage_rollup_delta) FROM rd),
+			    (SELECT array_agg(ROW(rm.day, rm.cc, rm.provider, rm.model,
+			        rm.meter, rm.q, rm.l, rm.c)::usage_meters_delta) FROM rm)
+			INTO v_tx, v_ids, v_at, v_root, v_bcc, v_provider, v_cost, v_rd, v_rm
+			FROM new;
+			EXIT;
+		EXCEPTION WHEN unique_violation THEN
+			SELECT count(*) FILTER (WHERE x.s IS NULL AND x.booked),
+			    array_agg(CASE WHEN x.s IS NULL AND x.booked THEN 'booked'
+			        ELSE x.s END ORDER BY x.o)
+			INTO v_left, v_ccs
+			FROM (SELECT e.s, e.o, EXISTS (SELECT 1 FROM ledger_keys k
+			        WHERE k.kind = 'usage' AND k.idempotency_key = e.key)
+			        AS booked
+			    FROM unnest(p_key, v_ccs) WITH ORDINALITY AS e (key, s, o)) x;
+			IF v_left = 0 THEN
+				RAISE;	-- another unique key: an error, as before
+			END IF;
+		END;
+	END LOOP;
 	PERFORM ledger_post_usage(v_ids, v_at, v_root, v_bcc, v_provider,
 	    v_cost);
 
