@@ -8,7 +8,8 @@
 -- nowhere (events without their transaction, transactions without
 -- their key, postings without their transaction or account); and the
 -- rollup per cost center and day adds up the finer ones, quantities
--- included; and every row carries the root (distribution key, see 0012_distribution_root.sql) it should:
+-- included; and the rollups per user and per tag (0020) equal what the
+-- events and corrections say, quantities included; and every row carries the root (distribution key, see 0012_distribution_root.sql) it should:
 -- a usage event and a rollup its cost center's, a usage transaction its
 -- event's, a correction the root of what it corrects, an adjustment or
 -- reallocation its first expense posting's (or ''), and postings, keys,
@@ -184,6 +185,92 @@ SELECT
 		    OR c.quantities IS DISTINCT FROM d.quantities
 		LIMIT 100) x) AS cost_center_rollup_differences,
 	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT coalesce(d.day, e.day) AS day,
+		    coalesce(d.cost_center, e.cost_center) AS cost_center,
+		    coalesce(d.provider, e.provider) AS provider,
+		    coalesce(d.model, e.model) AS model,
+		    CASE WHEN d.day IS NOT NULL THEN d.user_id ELSE e.user_id END
+		        AS "user",
+		    d.events AS rollup_events, e.events,
+		    d.cost AS rollup_cost, e.cost,
+		    d.quantities AS rollup_quantities, e.quantities
+		FROM usage_user_daily d
+		FULL JOIN (
+			SELECT day, cost_center, provider, model, user_id,
+			    sum(events) AS events, sum(unpriced) AS unpriced,
+			    sum(list_cost) AS list_cost, sum(cost) AS cost,
+			    ARRAY[sum(q[1]), sum(q[2]), sum(q[3]), sum(q[4]),
+			        sum(q[5]), sum(q[6]), sum(q[7]), sum(q[8]),
+			        sum(q[9]), sum(q[10]), sum(q[11]), sum(q[12]),
+			        sum(q[13]), sum(q[14])]::bigint[] AS quantities
+			FROM (
+				SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
+				    cost_center, provider, model, user_id, 1 AS events,
+				    (unpriced IS NOT NULL)::int AS unpriced,
+				    list_cost, cost, quantities AS q
+				FROM usage_events
+				UNION ALL
+				SELECT (u.occurred_at AT TIME ZONE 'UTC')::date,
+				    u.cost_center, u.provider, u.model, u.user_id, 0,
+				    -c.was_unpriced::int, c.list_delta, c.cost_delta,
+				    tg_quantities_of('{}', '{}')
+				FROM usage_corrections c
+				JOIN usage_events u ON u.transaction_id = c.corrects
+			) all_rows GROUP BY 1, 2, 3, 4, 5) e
+		    ON d.day = e.day AND d.cost_center = e.cost_center
+		    AND d.provider = e.provider AND d.model = e.model
+		    AND d.user_id IS NOT DISTINCT FROM e.user_id
+		WHERE d.events IS DISTINCT FROM e.events
+		    OR d.unpriced IS DISTINCT FROM e.unpriced
+		    OR d.list_cost IS DISTINCT FROM e.list_cost
+		    OR d.cost IS DISTINCT FROM e.cost
+		    OR d.quantities IS DISTINCT FROM e.quantities
+		LIMIT 100) x) AS user_rollup_differences,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT coalesce(d.day, e.day) AS day,
+		    coalesce(d.cost_center, e.cost_center) AS cost_center,
+		    coalesce(d.provider, e.provider) AS provider,
+		    coalesce(d.model, e.model) AS model,
+		    coalesce(d.tag_key, e.tag_key) AS tag,
+		    coalesce(d.tag_value, e.tag_value) AS value,
+		    d.events AS rollup_events, e.events,
+		    d.cost AS rollup_cost, e.cost,
+		    d.quantities AS rollup_quantities, e.quantities
+		FROM usage_tag_daily d
+		FULL JOIN (
+			SELECT day, cost_center, provider, model, t.k AS tag_key,
+			    t.v AS tag_value, sum(events) AS events,
+			    sum(unpriced) AS unpriced, sum(list_cost) AS list_cost,
+			    sum(cost) AS cost,
+			    ARRAY[sum(q[1]), sum(q[2]), sum(q[3]), sum(q[4]),
+			        sum(q[5]), sum(q[6]), sum(q[7]), sum(q[8]),
+			        sum(q[9]), sum(q[10]), sum(q[11]), sum(q[12]),
+			        sum(q[13]), sum(q[14])]::bigint[] AS quantities
+			FROM (
+				SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
+				    cost_center, provider, model, tags, 1 AS events,
+				    (unpriced IS NOT NULL)::int AS unpriced,
+				    list_cost, cost, quantities AS q
+				FROM usage_events WHERE tags <> '{}'
+				UNION ALL
+				SELECT (u.occurred_at AT TIME ZONE 'UTC')::date,
+				    u.cost_center, u.provider, u.model, u.tags, 0,
+				    -c.was_unpriced::int, c.list_delta, c.cost_delta,
+				    tg_quantities_of('{}', '{}')
+				FROM usage_corrections c
+				JOIN usage_events u ON u.transaction_id = c.corrects
+				WHERE u.tags <> '{}'
+			) all_rows, jsonb_each_text(all_rows.tags) AS t (k, v)
+			WHERE t.v IS NOT NULL
+			GROUP BY 1, 2, 3, 4, 5, 6) e
+		    USING (day, cost_center, provider, model, tag_key, tag_value)
+		WHERE d.events IS DISTINCT FROM e.events
+		    OR d.unpriced IS DISTINCT FROM e.unpriced
+		    OR d.list_cost IS DISTINCT FROM e.list_cost
+		    OR d.cost IS DISTINCT FROM e.cost
+		    OR d.quantities IS DISTINCT FROM e.quantities
+		LIMIT 100) x) AS tag_rollup_differences,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
 		SELECT * FROM (
 			SELECT 'usage_events' AS "table",
 			    u.transaction_id::text AS "row", u.root,
@@ -206,6 +293,19 @@ SELECT
 			SELECT 'usage_cc_daily', d.day || ' ' || d.cost_center,
 			    d.root, tg_root(d.cost_center)
 			FROM usage_cc_daily d
+			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
+			UNION ALL
+			SELECT 'usage_user_daily', d.day || ' ' || d.cost_center ||
+			    ' ' || d.provider || ' ' || d.model || ' ' ||
+			    coalesce(d.user_id, '(none)'), d.root,
+			    tg_root(d.cost_center)
+			FROM usage_user_daily d
+			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
+			UNION ALL
+			SELECT 'usage_tag_daily', d.day || ' ' || d.cost_center ||
+			    ' ' || d.provider || ' ' || d.model || ' ' || d.tag_key ||
+			    ' ' || d.tag_value, d.root, tg_root(d.cost_center)
+			FROM usage_tag_daily d
 			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
 			UNION ALL
 			SELECT 'transactions', t.id::text, t.root, u.root
