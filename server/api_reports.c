@@ -3,10 +3,11 @@
  * provider, model, user or a tag, per hour, day, week or month (UTC), over
  * any window, for a cost center's subtree.
  *
- * Groupings the daily rollups keep (cost center, provider, model, and a
- * user or a tag with them; whole UTC days) are read from them, so a year
- * costs what its days cost; the others (a user and a tag together,
- * hours, windows cut inside a day) from the events.
+ * Groupings the rollups keep (cost center, provider, model, and a user
+ * or a tag with them, over whole UTC days; or per hour without user or
+ * tag, over whole hours) are read from them, so a year costs what its
+ * days cost; the others (a user and a tag together, users or tags per
+ * hour, windows cut inside a day) from the events.
  * Both give the same figures: the rollups are maintained in the same
  * transaction as the events, corrections included. The rows are written
  * as text by spend_rows.c.
@@ -24,6 +25,7 @@
 #include "server/spend_rows.h"
 
 #define DAY_US (86400LL * 1000000)
+#define HOUR_US (3600LL * 1000000)
 
 struct spend_q {
 	int by[4];			/* cost_center, provider, model, user */
@@ -107,12 +109,18 @@ q_from_draft(json_t *draft, struct spend_q *q)
  * added up by spend_rows_write (75 ms for a year by cost center and
  * model, 170 hashed); fewer groups hash faster. A user or a tag has a
  * rollup of its own (0020), the two together none: per user and tag
- * value it would hold about a row per event. */
+ * value it would hold about a row per event. Hours have a rollup per
+ * cost center, provider and model (0020), for windows on whole hours. */
 static const char *
 spend_query(const struct spend_q *q, int has_from, int64_t from_us,
     int has_to, int64_t to_us, const char *gran)
 {
-	if (strcmp(gran, "hour") == 0 || (has_from && from_us % DAY_US != 0) ||
+	if (strcmp(gran, "hour") == 0)
+		return q->by[3] || q->tag != NULL ||
+		    (has_from && from_us % HOUR_US != 0) ||
+		    (has_to && to_us % HOUR_US != 0) ? "report_spend_events" :
+		    "report_spend_hourly";
+	if ((has_from && from_us % DAY_US != 0) ||
 	    (has_to && to_us % DAY_US != 0) || (q->by[3] && q->tag != NULL))
 		return "report_spend_events";
 	if (q->by[3])

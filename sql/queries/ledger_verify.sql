@@ -8,7 +8,7 @@
 -- nowhere (events without their transaction, transactions without
 -- their key, postings without their transaction or account); and the
 -- rollup per cost center and day adds up the finer ones, quantities
--- included; and the rollups per user and per tag (0020) equal what the
+-- included; and the rollups per user, per tag and per hour (0020) equal what the
 -- events and corrections say, quantities included; and every row carries the root (distribution key, see 0012_distribution_root.sql) it should:
 -- a usage event and a rollup its cost center's, a usage transaction its
 -- event's, a correction the root of what it corrects, an adjustment or
@@ -271,6 +271,45 @@ SELECT
 		    OR d.quantities IS DISTINCT FROM e.quantities
 		LIMIT 100) x) AS tag_rollup_differences,
 	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT tg_rfc3339(coalesce(d.hour, e.hour) AT TIME ZONE 'UTC')
+		        AS hour,
+		    coalesce(d.cost_center, e.cost_center) AS cost_center,
+		    coalesce(d.provider, e.provider) AS provider,
+		    coalesce(d.model, e.model) AS model,
+		    d.events AS rollup_events, e.events,
+		    d.cost AS rollup_cost, e.cost,
+		    d.quantities AS rollup_quantities, e.quantities
+		FROM usage_hourly d
+		FULL JOIN (
+			SELECT hour, cost_center, provider, model,
+			    sum(events) AS events, sum(unpriced) AS unpriced,
+			    sum(list_cost) AS list_cost, sum(cost) AS cost,
+			    ARRAY[sum(q[1]), sum(q[2]), sum(q[3]), sum(q[4]),
+			        sum(q[5]), sum(q[6]), sum(q[7]), sum(q[8]),
+			        sum(q[9]), sum(q[10]), sum(q[11]), sum(q[12]),
+			        sum(q[13]), sum(q[14])]::bigint[] AS quantities
+			FROM (
+				SELECT date_trunc('hour', occurred_at AT TIME ZONE
+				    'UTC') AS hour, cost_center, provider, model,
+				    1 AS events, (unpriced IS NOT NULL)::int AS unpriced,
+				    list_cost, cost, quantities AS q
+				FROM usage_events
+				UNION ALL
+				SELECT date_trunc('hour', u.occurred_at AT TIME ZONE
+				    'UTC'), u.cost_center, u.provider, u.model, 0,
+				    -c.was_unpriced::int, c.list_delta, c.cost_delta,
+				    tg_quantities_of('{}', '{}')
+				FROM usage_corrections c
+				JOIN usage_events u ON u.transaction_id = c.corrects
+			) all_rows GROUP BY 1, 2, 3, 4) e
+		    USING (hour, cost_center, provider, model)
+		WHERE d.events IS DISTINCT FROM e.events
+		    OR d.unpriced IS DISTINCT FROM e.unpriced
+		    OR d.list_cost IS DISTINCT FROM e.list_cost
+		    OR d.cost IS DISTINCT FROM e.cost
+		    OR d.quantities IS DISTINCT FROM e.quantities
+		LIMIT 100) x) AS hourly_rollup_differences,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
 		SELECT * FROM (
 			SELECT 'usage_events' AS "table",
 			    u.transaction_id::text AS "row", u.root,
@@ -306,6 +345,12 @@ SELECT
 			    ' ' || d.provider || ' ' || d.model || ' ' || d.tag_key ||
 			    ' ' || d.tag_value, d.root, tg_root(d.cost_center)
 			FROM usage_tag_daily d
+			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
+			UNION ALL
+			SELECT 'usage_hourly', d.hour || ' ' || d.cost_center || ' ' ||
+			    d.provider || ' ' || d.model, d.root,
+			    tg_root(d.cost_center)
+			FROM usage_hourly d
 			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
 			UNION ALL
 			SELECT 'transactions', t.id::text, t.root, u.root

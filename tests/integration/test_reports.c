@@ -255,8 +255,9 @@ t_spend_vs_postings(void)
 }
 
 /*
- * Quantities of every meter, read from the rollups (usage_daily's array,
- * usage_cc_daily's object) and from the events (jsonb), read the same to
+ * Quantities of every meter, read from the rollups (usage_daily's and
+ * usage_hourly's arrays, usage_cc_daily's object) and from the events
+ * (jsonb), read the same to
  * the byte: the same window shifted by a second is served from the events
  * and holds the same events, so everything from "rows" on must match.
  */
@@ -267,7 +268,8 @@ t_spend_quantities(void)
 		"model", "cost_center,provider", "cost_center,model",
 		"provider,model", "cost_center,provider,model" };
 	static const char *const grains[] = { "", "&granularity=day",
-		"&granularity=week", "&granularity=month" };
+		"&granularity=week", "&granularity=month",
+		"&granularity=hour" };
 	static const char *const fields[] = { "input_tokens",
 		"cached_input_tokens", "cache_write_5m_tokens",
 		"cache_write_1h_tokens", "output_tokens", "reasoning_tokens",
@@ -355,7 +357,8 @@ rows_from(const char *path, const char *source)
  * event is (served from the events), for users, no user, tags, tags
  * lacking or empty, an unpriced event priced later and a repricing
  * correction, every granularity the rollups serve and two subtrees.
- * Then GET /v1/ledger/verify finds a rollup row set wrong by hand.
+ * Then GET /v1/ledger/verify finds a rollup row set wrong by hand (per
+ * user, per tag, per hour).
  */
 static void
 t_spend_user_tag_rollups(void)
@@ -480,8 +483,13 @@ t_spend_user_tag_rollups(void)
 	    "cost_center = 'ut/a' AND user_id IS NULL") == 0 && db_exec(
 	    "UPDATE usage_tag_daily SET quantities[1] = quantities[1] + 1 "
 	    "WHERE cost_center = 'ut/b' AND tag_key = 'feature' AND "
-	    "tag_value = 'search'") == 0, "%s", db_error());
+	    "tag_value = 'search'") == 0 && db_exec("UPDATE usage_hourly SET "
+	    "events = events + 1 WHERE cost_center = 'ut' AND hour = (SELECT "
+	    "min(hour) FROM usage_hourly WHERE cost_center = 'ut')") == 0,
+	    "%s", db_error());
 	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
+	CHECK(json_array_size(json_object_get(r->json,
+	    "hourly_rollup_differences")) == 1, "%.800s", r->body);
 	CHECK(r->status == 200 && json_is_false(json_object_get(r->json,
 	    "ok")) && json_array_size(json_object_get(r->json,
 	    "user_rollup_differences")) == strtoul(db_value("SELECT count(*) "
@@ -497,7 +505,10 @@ t_spend_user_tag_rollups(void)
 	    "cost_center = 'ut/a' AND user_id IS NULL") == 0 && db_exec(
 	    "UPDATE usage_tag_daily SET quantities[1] = quantities[1] - 1 "
 	    "WHERE cost_center = 'ut/b' AND tag_key = 'feature' AND "
-	    "tag_value = 'search'") == 0, "%s", db_error());
+	    "tag_value = 'search'") == 0 && db_exec("UPDATE usage_hourly SET "
+	    "events = events - 1 WHERE cost_center = 'ut' AND hour = (SELECT "
+	    "min(hour) FROM usage_hourly WHERE cost_center = 'ut')") == 0,
+	    "%s", db_error());
 	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
 	CHECK(json_is_true(json_object_get(r->json, "ok")), "%.600s", r->body);
 	resp_free(r);
@@ -993,7 +1004,8 @@ const struct itest report_tests[] = {
 	{ "spend quantities read the same from the rollups and the events",
 	  t_spend_quantities },
 	{ "spend by user and by tag reads the same from their rollups and "
-	  "the events, and verify checks those rollups", t_spend_user_tag_rollups },
+	  "the events, and verify checks those rollups",
+	  t_spend_user_tag_rollups },
 	{ "the chargeback CSV: FOCUS header, row invariants, ledger totals, "
 	  "quoting, corrections, the command line", t_chargeback },
 	{ NULL, NULL }
