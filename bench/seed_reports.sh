@@ -6,7 +6,8 @@
 # event in 13; tags "env" and "feature" (ten values), "feature" missing
 # on one event in 9) written with COPY, and the daily rollups built from
 # them as ingest keeps them (the rollup per cost center and day, and the
-# daily rows' quantities, follow them by their triggers). Only the events
+# daily rows' quantities, follow them by their triggers; the rollups per
+# user, per tag and per hour follow the COPY itself by theirs, 0020). Only the events
 # and the rollups are seeded: the reports read nothing else. DIR is a
 # directory the postgres user can
 # read (the generator runs there as COPY's program).
@@ -55,4 +56,7 @@ WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4, 5, 6;
 VACUUM ANALYZE usage_daily;
 ANALYZE usage_daily_meters;
 ANALYZE usage_cc_daily;
+ANALYZE usage_user_daily;
+ANALYZE usage_tag_daily;
+ANALYZE usage_hourly;
 SQL

@@ -29,6 +29,14 @@
 -- events and corrections (user_rollup_differences,
 -- tag_rollup_differences, hourly_rollup_differences).
 
+-- A sum of bigints that is 0 over no values (NULLs skipped: int8pl is
+-- strict), for the quantities: an event's array may be shorter than
+-- tg_meters() (the positions it lacks are 0, as the report from the
+-- events reads them), and a NULL sum in a rollup row would make every
+-- later tg_quantities_plus() of that position NULL.
+CREATE AGGREGATE tg_sum0(bigint) (SFUNC = int8pl, STYPE = bigint,
+    INITCOND = '0', COMBINEFUNC = int8pl, PARALLEL = SAFE);
+
 -- Quantities a less b, position by position (b NULL: none), as many
 -- positions as tg_meters() has: the report's events lacking a tag key
 -- are usage_daily's less the key's rows. One expression, inlined.
@@ -102,13 +110,13 @@ BEGIN
 	    user_id, root, events, unpriced, list_cost, cost, quantities)
 	SELECT (occurred_at AT TIME ZONE 'UTC')::date, cost_center, provider,
 	    model, user_id, root, count(*), count(unpriced), tg_sum(list_cost),
-	    tg_sum(cost), ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]),
-	        tg_sum(quantities[3]), tg_sum(quantities[4]),
-	        tg_sum(quantities[5]), tg_sum(quantities[6]),
-	        tg_sum(quantities[7]), tg_sum(quantities[8]),
-	        tg_sum(quantities[9]), tg_sum(quantities[10]),
-	        tg_sum(quantities[11]), tg_sum(quantities[12]),
-	        tg_sum(quantities[13]), tg_sum(quantities[14])]
+	    tg_sum(cost), ARRAY[tg_sum0(quantities[1]), tg_sum0(quantities[2]),
+	        tg_sum0(quantities[3]), tg_sum0(quantities[4]),
+	        tg_sum0(quantities[5]), tg_sum0(quantities[6]),
+	        tg_sum0(quantities[7]), tg_sum0(quantities[8]),
+	        tg_sum0(quantities[9]), tg_sum0(quantities[10]),
+	        tg_sum0(quantities[11]), tg_sum0(quantities[12]),
+	        tg_sum0(quantities[13]), tg_sum0(quantities[14])]
 	FROM new_rows
 	GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
 	ON CONFLICT (day, cost_center, provider, model, user_id, root)
@@ -122,13 +130,13 @@ BEGIN
 	    root, events, unpriced, list_cost, cost, quantities)
 	SELECT date_trunc('hour', occurred_at AT TIME ZONE 'UTC'), cost_center,
 	    provider, model, root, count(*), count(unpriced), tg_sum(list_cost),
-	    tg_sum(cost), ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]),
-	        tg_sum(quantities[3]), tg_sum(quantities[4]),
-	        tg_sum(quantities[5]), tg_sum(quantities[6]),
-	        tg_sum(quantities[7]), tg_sum(quantities[8]),
-	        tg_sum(quantities[9]), tg_sum(quantities[10]),
-	        tg_sum(quantities[11]), tg_sum(quantities[12]),
-	        tg_sum(quantities[13]), tg_sum(quantities[14])]
+	    tg_sum(cost), ARRAY[tg_sum0(quantities[1]), tg_sum0(quantities[2]),
+	        tg_sum0(quantities[3]), tg_sum0(quantities[4]),
+	        tg_sum0(quantities[5]), tg_sum0(quantities[6]),
+	        tg_sum0(quantities[7]), tg_sum0(quantities[8]),
+	        tg_sum0(quantities[9]), tg_sum0(quantities[10]),
+	        tg_sum0(quantities[11]), tg_sum0(quantities[12]),
+	        tg_sum0(quantities[13]), tg_sum0(quantities[14])]
 	FROM new_rows
 	GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
 	ON CONFLICT (hour, cost_center, provider, model, root)
@@ -148,13 +156,13 @@ BEGIN
 	SELECT (n.occurred_at AT TIME ZONE 'UTC')::date, n.cost_center,
 	    n.provider, n.model, t.k, t.v, n.root, count(*), count(n.unpriced),
 	    tg_sum(n.list_cost), tg_sum(n.cost),
-	    ARRAY[tg_sum(n.quantities[1]), tg_sum(n.quantities[2]),
-	        tg_sum(n.quantities[3]), tg_sum(n.quantities[4]),
-	        tg_sum(n.quantities[5]), tg_sum(n.quantities[6]),
-	        tg_sum(n.quantities[7]), tg_sum(n.quantities[8]),
-	        tg_sum(n.quantities[9]), tg_sum(n.quantities[10]),
-	        tg_sum(n.quantities[11]), tg_sum(n.quantities[12]),
-	        tg_sum(n.quantities[13]), tg_sum(n.quantities[14])]
+	    ARRAY[tg_sum0(n.quantities[1]), tg_sum0(n.quantities[2]),
+	        tg_sum0(n.quantities[3]), tg_sum0(n.quantities[4]),
+	        tg_sum0(n.quantities[5]), tg_sum0(n.quantities[6]),
+	        tg_sum0(n.quantities[7]), tg_sum0(n.quantities[8]),
+	        tg_sum0(n.quantities[9]), tg_sum0(n.quantities[10]),
+	        tg_sum0(n.quantities[11]), tg_sum0(n.quantities[12]),
+	        tg_sum0(n.quantities[13]), tg_sum0(n.quantities[14])]
 	FROM new_rows n, jsonb_each_text(n.tags) AS t (k, v)
 	WHERE n.tags <> '{}' AND t.v IS NOT NULL
 	GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7
@@ -234,10 +242,10 @@ INSERT INTO usage_user_daily (day, cost_center, provider, model, user_id,
     root, events, unpriced, list_cost, cost, quantities)
 SELECT day, cost_center, provider, model, user_id, root, tg_sum(events),
     tg_sum(unpriced), tg_sum(list_cost), tg_sum(cost),
-    ARRAY[tg_sum(q[1]), tg_sum(q[2]), tg_sum(q[3]), tg_sum(q[4]),
-        tg_sum(q[5]), tg_sum(q[6]), tg_sum(q[7]), tg_sum(q[8]),
-        tg_sum(q[9]), tg_sum(q[10]), tg_sum(q[11]), tg_sum(q[12]),
-        tg_sum(q[13]), tg_sum(q[14])]
+    ARRAY[tg_sum0(q[1]), tg_sum0(q[2]), tg_sum0(q[3]), tg_sum0(q[4]),
+        tg_sum0(q[5]), tg_sum0(q[6]), tg_sum0(q[7]), tg_sum0(q[8]),
+        tg_sum0(q[9]), tg_sum0(q[10]), tg_sum0(q[11]), tg_sum0(q[12]),
+        tg_sum0(q[13]), tg_sum0(q[14])]
 FROM (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, cost_center,
         provider, model, user_id, root, 1::bigint AS events,
         (unpriced IS NOT NULL)::int::bigint AS unpriced, list_cost, cost,
@@ -257,10 +265,10 @@ INSERT INTO usage_tag_daily (day, cost_center, provider, model, tag_key,
     tag_value, root, events, unpriced, list_cost, cost, quantities)
 SELECT day, cost_center, provider, model, t.k, t.v, root, tg_sum(events),
     tg_sum(unpriced), tg_sum(list_cost), tg_sum(cost),
-    ARRAY[tg_sum(q[1]), tg_sum(q[2]), tg_sum(q[3]), tg_sum(q[4]),
-        tg_sum(q[5]), tg_sum(q[6]), tg_sum(q[7]), tg_sum(q[8]),
-        tg_sum(q[9]), tg_sum(q[10]), tg_sum(q[11]), tg_sum(q[12]),
-        tg_sum(q[13]), tg_sum(q[14])]
+    ARRAY[tg_sum0(q[1]), tg_sum0(q[2]), tg_sum0(q[3]), tg_sum0(q[4]),
+        tg_sum0(q[5]), tg_sum0(q[6]), tg_sum0(q[7]), tg_sum0(q[8]),
+        tg_sum0(q[9]), tg_sum0(q[10]), tg_sum0(q[11]), tg_sum0(q[12]),
+        tg_sum0(q[13]), tg_sum0(q[14])]
 FROM (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, cost_center,
         provider, model, tags, root, 1::bigint AS events,
         (unpriced IS NOT NULL)::int::bigint AS unpriced, list_cost, cost,
@@ -283,10 +291,10 @@ INSERT INTO usage_hourly (hour, cost_center, provider, model, root,
     events, unpriced, list_cost, cost, quantities)
 SELECT hour, cost_center, provider, model, root, tg_sum(events),
     tg_sum(unpriced), tg_sum(list_cost), tg_sum(cost),
-    ARRAY[tg_sum(q[1]), tg_sum(q[2]), tg_sum(q[3]), tg_sum(q[4]),
-        tg_sum(q[5]), tg_sum(q[6]), tg_sum(q[7]), tg_sum(q[8]),
-        tg_sum(q[9]), tg_sum(q[10]), tg_sum(q[11]), tg_sum(q[12]),
-        tg_sum(q[13]), tg_sum(q[14])]
+    ARRAY[tg_sum0(q[1]), tg_sum0(q[2]), tg_sum0(q[3]), tg_sum0(q[4]),
+        tg_sum0(q[5]), tg_sum0(q[6]), tg_sum0(q[7]), tg_sum0(q[8]),
+        tg_sum0(q[9]), tg_sum0(q[10]), tg_sum0(q[11]), tg_sum0(q[12]),
+        tg_sum0(q[13]), tg_sum0(q[14])]
 FROM (SELECT date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AS hour,
         cost_center, provider, model, root, 1::bigint AS events,
         (unpriced IS NOT NULL)::int::bigint AS unpriced, list_cost, cost,

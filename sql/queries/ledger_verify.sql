@@ -199,10 +199,10 @@ SELECT
 			SELECT day, cost_center, provider, model, user_id,
 			    sum(events) AS events, sum(unpriced) AS unpriced,
 			    sum(list_cost) AS list_cost, sum(cost) AS cost,
-			    ARRAY[sum(q[1]), sum(q[2]), sum(q[3]), sum(q[4]),
-			        sum(q[5]), sum(q[6]), sum(q[7]), sum(q[8]),
-			        sum(q[9]), sum(q[10]), sum(q[11]), sum(q[12]),
-			        sum(q[13]), sum(q[14])]::bigint[] AS quantities
+			    ARRAY[tg_sum0(q[1]), tg_sum0(q[2]), tg_sum0(q[3]), tg_sum0(q[4]),
+			        tg_sum0(q[5]), tg_sum0(q[6]), tg_sum0(q[7]), tg_sum0(q[8]),
+			        tg_sum0(q[9]), tg_sum0(q[10]), tg_sum0(q[11]), tg_sum0(q[12]),
+			        tg_sum0(q[13]), tg_sum0(q[14])]::bigint[] AS quantities
 			FROM (
 				SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
 				    cost_center, provider, model, user_id, 1 AS events,
@@ -242,10 +242,10 @@ SELECT
 			    t.v AS tag_value, sum(events) AS events,
 			    sum(unpriced) AS unpriced, sum(list_cost) AS list_cost,
 			    sum(cost) AS cost,
-			    ARRAY[sum(q[1]), sum(q[2]), sum(q[3]), sum(q[4]),
-			        sum(q[5]), sum(q[6]), sum(q[7]), sum(q[8]),
-			        sum(q[9]), sum(q[10]), sum(q[11]), sum(q[12]),
-			        sum(q[13]), sum(q[14])]::bigint[] AS quantities
+			    ARRAY[tg_sum0(q[1]), tg_sum0(q[2]), tg_sum0(q[3]), tg_sum0(q[4]),
+			        tg_sum0(q[5]), tg_sum0(q[6]), tg_sum0(q[7]), tg_sum0(q[8]),
+			        tg_sum0(q[9]), tg_sum0(q[10]), tg_sum0(q[11]), tg_sum0(q[12]),
+			        tg_sum0(q[13]), tg_sum0(q[14])]::bigint[] AS quantities
 			FROM (
 				SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
 				    cost_center, provider, model, tags, 1 AS events,
@@ -284,10 +284,10 @@ SELECT
 			SELECT hour, cost_center, provider, model,
 			    sum(events) AS events, sum(unpriced) AS unpriced,
 			    sum(list_cost) AS list_cost, sum(cost) AS cost,
-			    ARRAY[sum(q[1]), sum(q[2]), sum(q[3]), sum(q[4]),
-			        sum(q[5]), sum(q[6]), sum(q[7]), sum(q[8]),
-			        sum(q[9]), sum(q[10]), sum(q[11]), sum(q[12]),
-			        sum(q[13]), sum(q[14])]::bigint[] AS quantities
+			    ARRAY[tg_sum0(q[1]), tg_sum0(q[2]), tg_sum0(q[3]), tg_sum0(q[4]),
+			        tg_sum0(q[5]), tg_sum0(q[6]), tg_sum0(q[7]), tg_sum0(q[8]),
+			        tg_sum0(q[9]), tg_sum0(q[10]), tg_sum0(q[11]), tg_sum0(q[12]),
+			        tg_sum0(q[13]), tg_sum0(q[14])]::bigint[] AS quantities
 			FROM (
 				SELECT date_trunc('hour', occurred_at AT TIME ZONE
 				    'UTC') AS hour, cost_center, provider, model,

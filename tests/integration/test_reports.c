@@ -386,16 +386,16 @@ t_spend_user_tag_rollups(void)
 	static const char *const users[] = { "\"user\":\"ann\",",
 		"\"user\":\"bob\",", "", "\"user\":\"cy\"," };
 	char *body = malloc(48 * 500 + 8), *p, path[384], alt[384];
-	const char *cc[] = { "ut", "ut/a" };
+	const char *cc[] = { "ugt", "ugt/a" };
 	struct resp *r;
 	size_t g, k, w, c;
 	int i, same = 0, events = 0;
 
 	for (i = 0; i < 3; i++) {
 		r = http("POST", "/v1/cost-centers", admin_key, i == 0 ?
-		    "{\"id\":\"ut\",\"name\":\"ut\"}" : i == 1 ?
-		    "{\"id\":\"ut/a\",\"name\":\"ut a\"}" :
-		    "{\"id\":\"ut/b\",\"name\":\"ut b\"}", NULL);
+		    "{\"id\":\"ugt\",\"name\":\"ugt\"}" : i == 1 ?
+		    "{\"id\":\"ugt/a\",\"name\":\"ugt a\"}" :
+		    "{\"id\":\"ugt/b\",\"name\":\"ugt b\"}", NULL);
 		CHECK(r->status == 201, "%s", r->body);
 		resp_free(r);
 	}
@@ -404,12 +404,12 @@ t_spend_user_tag_rollups(void)
 	for (i = 0; i < 48; i++)
 		/* 2026-07-06 .. 2026-07-19 from 01:00 to 22:59; every 11th
 		 * on a model without a price (unpriced). */
-		p += sprintf(p, "%s{\"id\":\"ut-%d\",\"cost_center\":\"%s\","
+		p += sprintf(p, "%s{\"id\":\"ugt-%d\",\"cost_center\":\"%s\","
 		    "\"provider\":\"%s\",\"model\":\"%s\",\"occurred_at\":"
 		    "\"2026-07-%02dT%02d:%02d:00Z\",%s%s\"usage\":{"
 		    "\"input_tokens\":%d,\"output_tokens\":%d,"
 		    "\"cached_input_tokens\":%d}}", i ? "," : "", i,
-		    i % 3 == 0 ? "ut" : i % 3 == 1 ? "ut/a" : "ut/b",
+		    i % 3 == 0 ? "ugt" : i % 3 == 1 ? "ugt/a" : "ugt/b",
 		    i % 4 ? "openai" : "anthropic", i % 11 == 5 ? "zz-none" :
 		    i % 4 ? (i % 2 ? "gpt-4o" : "gpt-4o-mini") :
 		    "claude-sonnet-4", 6 + (i * 5) % 14, 1 + (i * 7) % 22,
@@ -433,7 +433,7 @@ t_spend_user_tag_rollups(void)
 	    "jsonb_build_object('meter', 'input', 'q', 0, 'l', 7000, 'c', "
 	    "5000)))) FROM usage_events u JOIN ledger_keys k ON "
 	    "k.transaction_id = u.transaction_id WHERE k.kind = 'usage' AND "
-	    "k.idempotency_key IN ('ut-3', 'ut-5'))); END $$") == 0, "%s",
+	    "k.idempotency_key IN ('ugt-3', 'ugt-5'))); END $$") == 0, "%s",
 	    db_error());
 	for (c = 0; c < 2; c++)
 		for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
@@ -464,7 +464,7 @@ t_spend_user_tag_rollups(void)
 	CHECK(same == 2 * 10 * 4 * 4 && events == same, "%d same", same);
 	/* What the groups cover: a NULL user, a NULL tag beside an empty
 	 * one, the correction. */
-	r = http("GET", "/v1/reports/spend?cost_center=ut&group_by=user,"
+	r = http("GET", "/v1/reports/spend?cost_center=ugt&group_by=user,"
 	    "tag:team&from=2026-07-01T00:00:00Z", finance_key, NULL, NULL);
 	CHECK(r->status == 200 && strstr(r->body, "\"user\":null") != NULL &&
 	    strstr(r->body, "\"tag\":null") != NULL &&
@@ -480,12 +480,12 @@ t_spend_user_tag_rollups(void)
 	    "%.600s", r->body);
 	resp_free(r);
 	CHECK(db_exec("UPDATE usage_user_daily SET cost = cost + 1 WHERE "
-	    "cost_center = 'ut/a' AND user_id IS NULL") == 0 && db_exec(
+	    "cost_center = 'ugt/a' AND user_id IS NULL") == 0 && db_exec(
 	    "UPDATE usage_tag_daily SET quantities[1] = quantities[1] + 1 "
-	    "WHERE cost_center = 'ut/b' AND tag_key = 'feature' AND "
+	    "WHERE cost_center = 'ugt/b' AND tag_key = 'feature' AND "
 	    "tag_value = 'search'") == 0 && db_exec("UPDATE usage_hourly SET "
-	    "events = events + 1 WHERE cost_center = 'ut' AND hour = (SELECT "
-	    "min(hour) FROM usage_hourly WHERE cost_center = 'ut')") == 0,
+	    "events = events + 1 WHERE cost_center = 'ugt' AND hour = (SELECT "
+	    "min(hour) FROM usage_hourly WHERE cost_center = 'ugt')") == 0,
 	    "%s", db_error());
 	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
 	CHECK(json_array_size(json_object_get(r->json,
@@ -493,21 +493,21 @@ t_spend_user_tag_rollups(void)
 	CHECK(r->status == 200 && json_is_false(json_object_get(r->json,
 	    "ok")) && json_array_size(json_object_get(r->json,
 	    "user_rollup_differences")) == strtoul(db_value("SELECT count(*) "
-	    "FROM usage_user_daily WHERE cost_center = 'ut/a' AND user_id IS "
+	    "FROM usage_user_daily WHERE cost_center = 'ugt/a' AND user_id IS "
 	    "NULL"), NULL, 10) && json_array_size(json_object_get(r->json,
 	    "tag_rollup_differences")) == strtoul(db_value("SELECT count(*) "
-	    "FROM usage_tag_daily WHERE cost_center = 'ut/b' AND tag_key = "
+	    "FROM usage_tag_daily WHERE cost_center = 'ugt/b' AND tag_key = "
 	    "'feature' AND tag_value = 'search'"), NULL, 10) &&
 	    strstr(r->body, "\"user\":null") != NULL &&
 	    strstr(r->body, "\"value\":\"search\"") != NULL, "%.800s", r->body);
 	resp_free(r);
 	CHECK(db_exec("UPDATE usage_user_daily SET cost = cost - 1 WHERE "
-	    "cost_center = 'ut/a' AND user_id IS NULL") == 0 && db_exec(
+	    "cost_center = 'ugt/a' AND user_id IS NULL") == 0 && db_exec(
 	    "UPDATE usage_tag_daily SET quantities[1] = quantities[1] - 1 "
-	    "WHERE cost_center = 'ut/b' AND tag_key = 'feature' AND "
+	    "WHERE cost_center = 'ugt/b' AND tag_key = 'feature' AND "
 	    "tag_value = 'search'") == 0 && db_exec("UPDATE usage_hourly SET "
-	    "events = events - 1 WHERE cost_center = 'ut' AND hour = (SELECT "
-	    "min(hour) FROM usage_hourly WHERE cost_center = 'ut')") == 0,
+	    "events = events - 1 WHERE cost_center = 'ugt' AND hour = (SELECT "
+	    "min(hour) FROM usage_hourly WHERE cost_center = 'ugt')") == 0,
 	    "%s", db_error());
 	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
 	CHECK(json_is_true(json_object_get(r->json, "ok")), "%.600s", r->body);
