@@ -1,4 +1,5 @@
--- Spend by a tag's value from the rollup per tag (usage_tag_daily, 0020),
+-- Spend by a tag's value from the rollups per tag (0020; without
+-- provider or model usage_tag_cc_daily, a fifth of the rows),
 -- as report_spend_events.sql answers it, for groupings by one tag key
 -- (and any of cost center, provider, model) over whole UTC days: $1, $2
 -- at midnight UTC or NULL; $3, $4, $5 group by cost center, provider,
@@ -32,7 +33,14 @@ WITH tagged AS (
 	        tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
 	        tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
 	        AS quantities
-	FROM usage_tag_daily r
+	FROM (SELECT day, cost_center, NULL::text AS provider,
+	        NULL::text AS model, tag_key, tag_value, events, list_cost,
+	        cost, quantities
+	    FROM usage_tag_cc_daily WHERE NOT ($4::boolean OR $5::boolean)
+	    UNION ALL
+	    SELECT day, cost_center, provider, model, tag_key, tag_value,
+	        events, list_cost, cost, quantities
+	    FROM usage_tag_daily WHERE $4::boolean OR $5::boolean) r
 	WHERE r.tag_key = $7::text
 	  AND r.day >= coalesce(($1::timestamptz AT TIME ZONE 'UTC')::date,
 	        '-infinity'::date)

@@ -1,4 +1,4 @@
--- Spend by user from the rollup per user (usage_user_daily, 0020), as
+-- Spend by user from the rollups per user (0020), as
 -- report_spend_events.sql answers it, for groupings by user (and any of
 -- cost center, provider, model) over whole UTC days: $1, $2 at midnight
 -- UTC or NULL; $3, $4, $5 group by cost center, provider, model; $6
@@ -7,6 +7,9 @@
 -- quantities (a bigint[] in the meters' order) position by position with
 -- tg_sum; the server names them. Events without a user are the group
 -- whose user is NULL, last among equals as the events' report orders it.
+-- Without provider or model, usage_user_cc_daily has the fifth of the
+-- rows that usage_user_daily has; the plan made for the call's values
+-- reads only the one its branch's condition leaves.
 --
 -- Planned at each call for its values (server/db.c), as
 -- report_spend_rollup.sql is: a generic plan estimates a year of rows at
@@ -29,7 +32,14 @@ WITH sums AS (
 	        tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
 	        tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
 	        AS quantities
-	FROM usage_user_daily r
+	FROM (SELECT day, cost_center, NULL::text AS provider,
+	        NULL::text AS model, user_id, events, list_cost, cost,
+	        quantities
+	    FROM usage_user_cc_daily WHERE NOT ($4::boolean OR $5::boolean)
+	    UNION ALL
+	    SELECT day, cost_center, provider, model, user_id, events,
+	        list_cost, cost, quantities
+	    FROM usage_user_daily WHERE $4::boolean OR $5::boolean) r
 	WHERE r.day >= coalesce(($1::timestamptz AT TIME ZONE 'UTC')::date,
 	        '-infinity'::date)
 	  AND r.day < coalesce(($2::timestamptz AT TIME ZONE 'UTC')::date,

@@ -358,7 +358,8 @@ rows_from(const char *path, const char *source)
  * lacking or empty, an unpriced event priced later and a repricing
  * correction, every granularity the rollups serve and two subtrees.
  * Then GET /v1/ledger/verify finds a rollup row set wrong by hand (per
- * user, per tag, per hour).
+ * user, per tag, per hour), against the events and against the coarser
+ * rollups without provider and model.
  */
 static void
 t_spend_user_tag_rollups(void)
@@ -492,11 +493,12 @@ t_spend_user_tag_rollups(void)
 	    "hourly_rollup_differences")) == 1, "%.800s", r->body);
 	CHECK(r->status == 200 && json_is_false(json_object_get(r->json,
 	    "ok")) && json_array_size(json_object_get(r->json,
-	    "user_rollup_differences")) == strtoul(db_value("SELECT count(*) "
-	    "FROM usage_user_daily WHERE cost_center = 'ugt/a' AND user_id IS "
-	    "NULL"), NULL, 10) && json_array_size(json_object_get(r->json,
-	    "tag_rollup_differences")) == strtoul(db_value("SELECT count(*) "
-	    "FROM usage_tag_daily WHERE cost_center = 'ugt/b' AND tag_key = "
+	    "user_rollup_differences")) == strtoul(db_value("SELECT count(*) + "
+	    "count(DISTINCT day) FROM usage_user_daily WHERE cost_center = "
+	    "'ugt/a' AND user_id IS NULL"), NULL, 10) && json_array_size(
+	    json_object_get(r->json, "tag_rollup_differences")) == strtoul(
+	    db_value("SELECT count(*) + count(DISTINCT day) FROM "
+	    "usage_tag_daily WHERE cost_center = 'ugt/b' AND tag_key = "
 	    "'feature' AND tag_value = 'search'"), NULL, 10) &&
 	    strstr(r->body, "\"user\":null") != NULL &&
 	    strstr(r->body, "\"value\":\"search\"") != NULL, "%.800s", r->body);
