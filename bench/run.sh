@@ -235,6 +235,8 @@ spend "group_by=cost_center&granularity=day"
 spend "group_by=cost_center,provider,model&granularity=day"
 spend "group_by=cost_center,model&granularity=week"
 spend "group_by=model&granularity=month"
+spend "group_by=user&granularity=month"
+spend "group_by=tag:feature&granularity=day"
 
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
