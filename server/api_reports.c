@@ -101,8 +101,8 @@ q_from_draft(json_t *draft, struct spend_q *q)
 	}
 }
 
-/* The query that answers [from, to) at a granularity: one over a daily
- * rollup when one keeps what is asked for, else report_spend_events.
+/* The query that answers [from, to) at a granularity: one over a rollup
+ * when one keeps what is asked for, else report_spend_events.
  * Without providers or models, the rollup per cost center and day holds
  * a fifth of the rows. With them and cost centers per day, about as many
  * groups as rows: the daily rollup's rows are read as they stand and
