@@ -3,32 +3,35 @@
 # measuring a change to the reports again and again on the same data.
 # Starts (or reuses) a private PostgreSQL cluster in DIR, migrates it,
 # seeds a year of BENCH_REPORT_EVENTS events (default 10 million) the first
-# time only (bench/seed_reports.sh), serves it on 127.0.0.1:18092, then
+# time only (bench/seed_reports.sh), serves it on 127.0.0.1:18092 (or
+# BENCH_REPORT_PORT), then
 # times the year-wide spend report by cost center and day RUNS times
 # (default 11) after one warm-up call and prints every time and the
 # median. BENCH_SPEND_GROUPING (default
 # group_by=cost_center&granularity=day) measures another grouping. The
-# cluster is left running; `scripts/pg.sh stop DIR` stops it.
+# cluster is left running; `scripts/pg.sh stop DIR` stops it. TOLLGATE_BIN
+# (default bin/tollgate) measures another build on the same cluster.
 set -eu
 cd "$(dirname "$0")/.."
 dir=$1
 runs=${2:-11}
 events=${BENCH_REPORT_EVENTS:-10000000}
-port=18092
+port=${BENCH_REPORT_PORT:-18092}
+tollgate=${TOLLGATE_BIN:-bin/tollgate}
 mkdir -p "$dir"
 chmod 755 "$dir"
 TOLLGATE_DATABASE_URL=$(scripts/pg.sh start "$dir")
 export TOLLGATE_DATABASE_URL
-bin/tollgate migrate >/dev/null
+"$tollgate" migrate >/dev/null
 if [ "$(psql "$TOLLGATE_DATABASE_URL" -qAt -c "SELECT count(*) FROM
     cost_centers WHERE id = 'team-0'")" = 0 ]; then
 	t0=$(date +%s)
 	bench/seed_reports.sh "$dir" "$events"
 	echo "seeded $events events in $(($(date +%s) - t0)) s" >&2
 fi
-key=$(bin/tollgate key create --role finance --name bench-reports | tail -n 1)
+key=$("$tollgate" key create --role finance --name bench-reports | tail -n 1)
 TOLLGATE_LISTEN=127.0.0.1:$port TOLLGATE_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn} \
-    bin/tollgate serve >"$dir/tollgate.log" 2>&1 &
+    "$tollgate" serve >"$dir/tollgate.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT INT TERM
 i=0

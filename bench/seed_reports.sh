@@ -2,9 +2,12 @@
 # bench/seed_reports.sh DIR EVENTS: seed a year of usage into the database
 # of TOLLGATE_DATABASE_URL, as `make bench` and bench/reports.sh measure
 # reports on it: EVENTS events (20 cost centers, 5 models, spread over the
-# year up to today) written with COPY, and the daily rollups built from
+# year up to today; 200 users, ten per cost center, and no user on one
+# event in 13; tags "env" and "feature" (ten values), "feature" missing
+# on one event in 9) written with COPY, and the daily rollups built from
 # them as ingest keeps them (the rollup per cost center and day, and the
-# daily rows' quantities, follow them by their triggers). Only the events
+# daily rows' quantities, follow them by their triggers; the rollups per
+# user, per tag and per hour follow the COPY itself by theirs, 0020). Only the events
 # and the rollups are seeded: the reports read nothing else. DIR is a
 # directory the postgres user can
 # read (the generator runs there as COPY's program).
@@ -18,10 +21,12 @@ BEGIN {
 		t = now - 31536000 + int(i * 31536000 / n);
 		inp = 500 + (i * 37) % 3000;
 		out = 50 + (i * 11) % 800;
-		printf "%d\t%s\tteam-%d\topenai\t%s\tstandard\t1\t%d\t%d\t{%d,0,0,0,%d,0,0,0,0,0,0,0,1,0}\tteam-%d\n",
+		user = i % 13 == 0 ? "\\N" : "user-" (i % 20 + 20 * (int(i / 100) % 10));
+		tags = i % 9 == 0 ? "{\"env\": \"prod\"}" : "{\"env\": \"prod\", \"feature\": \"f-" (int(i / 7) % 10) "\"}";
+		printf "%d\t%s\tteam-%d\topenai\t%s\tstandard\t1\t%d\t%d\t{%d,0,0,0,%d,0,0,0,0,0,0,0,1,0}\tteam-%d\t%s\t%s\n",
 		    2000000000 + i, strftime("%Y-%m-%d %H:%M:%S+00", t, 1),
 		    i % 20, m[1 + int(i / 20) % 5], inp * 2500 + out * 10000,
-		    inp * 2500 + out * 10000, inp, out, i % 20
+		    inp * 2500 + out * 10000, inp, out, i % 20, user, tags
 	}
 }
 AWK
@@ -30,7 +35,8 @@ psql "$TOLLGATE_DATABASE_URL" -q <<SQL
 INSERT INTO cost_centers (id, name)
 SELECT 'team-' || i, 'Team ' || i FROM generate_series(0, 19) i;
 COPY usage_events (transaction_id, occurred_at, cost_center, provider, model,
-    service_tier, price_version, list_cost, cost, quantities, root)
+    service_tier, price_version, list_cost, cost, quantities, root, user_id,
+    tags)
 FROM PROGRAM 'awk -v n=$events -v now=$(date +%s) -f $dir/seed.awk';
 INSERT INTO usage_daily (day, cost_center, provider, model, root, events,
     unpriced, list_cost, cost)
@@ -50,4 +56,7 @@ WHERE transaction_id > 2000000000 GROUP BY 1, 2, 3, 4, 5, 6;
 VACUUM ANALYZE usage_daily;
 ANALYZE usage_daily_meters;
 ANALYZE usage_cc_daily;
+ANALYZE usage_user_daily;
+ANALYZE usage_tag_daily;
+ANALYZE usage_hourly;
 SQL

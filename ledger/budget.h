@@ -79,6 +79,8 @@ struct budget {
 	int64_t lease_demand;		/* held since the grant, for sizing */
 	int64_t lease_since;		/* when that grant was asked */
 	int lease_listed;		/* in the leases' list, to renew */
+	int64_t lease_asked;		/* leases.c's pending grant asking for
+					 * it (0: none) */
 	struct budget_rate *rate;	/* only for budgets with rate limits */
 	struct budget_rate *burn;	/* spend per minute, for auto-pause */
 	struct budget *next_in_cc;	/* same cost_center */

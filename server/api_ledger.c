@@ -332,12 +332,21 @@ parse_id_list(const char *list, json_t *out)
 	}
 }
 
+/* Column i's JSON array (the differences of one check), [] if unreadable. */
+static json_t *
+verify_list(PGresult *res, int i)
+{
+	json_t *v = json_loads(PQgetvalue(res, 0, i), 0, NULL);
+
+	return v != NULL ? v : json_array();
+}
+
 static void
 verify_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
 	json_t *bad, *rollups, *posted, *meters, *orphans, *orphan_tx, *allocs;
-	json_t *ccs, *roots;
+	json_t *ccs, *users, *tags, *hours, *roots;
 	int64_t tb;
 	int tb_ok;
 
@@ -348,38 +357,41 @@ verify_cb(void *arg, const struct db_result *res)
 	tb_ok = parse_int64(PQgetvalue(res->res, 0, 2), &tb) == 0;
 	bad = json_array();
 	parse_id_list(PQgetvalue(res->res, 0, 3), bad);
-	rollups = json_loads(PQgetvalue(res->res, 0, 4), 0, NULL);
-	posted = json_loads(PQgetvalue(res->res, 0, 5), 0, NULL);
-	meters = json_loads(PQgetvalue(res->res, 0, 6), 0, NULL);
+	rollups = verify_list(res->res, 4);
+	posted = verify_list(res->res, 5);
+	meters = verify_list(res->res, 6);
 	orphans = json_array();
 	parse_id_list(PQgetvalue(res->res, 0, 7), orphans);
 	orphan_tx = json_array();
 	parse_id_list(PQgetvalue(res->res, 0, 8), orphan_tx);
-	allocs = json_loads(PQgetvalue(res->res, 0, 9), 0, NULL);
-	if (allocs == NULL)
-		allocs = json_array();
-	if ((ccs = json_loads(PQgetvalue(res->res, 0, 10), 0, NULL)) == NULL)
-		ccs = json_array();
-	if ((roots = json_loads(PQgetvalue(res->res, 0, 11), 0, NULL)) == NULL)
-		roots = json_array();
+	allocs = verify_list(res->res, 9);
+	ccs = verify_list(res->res, 10);
+	users = verify_list(res->res, 11);
+	tags = verify_list(res->res, 12);
+	hours = verify_list(res->res, 13);
+	roots = verify_list(res->res, 14);
 	http_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "ok", tb_ok && tb == 0 && json_array_size(bad) == 0 &&
 	    json_array_size(rollups) == 0 && json_array_size(posted) == 0 &&
 	    json_array_size(meters) == 0 && json_array_size(orphans) == 0 &&
 	    json_array_size(orphan_tx) == 0 && json_array_size(allocs) == 0 &&
-	    json_array_size(ccs) == 0 && json_array_size(roots) == 0,
+	    json_array_size(ccs) == 0 && json_array_size(users) == 0 &&
+	    json_array_size(tags) == 0 && json_array_size(hours) == 0 &&
+	    json_array_size(roots) == 0,
 	    "transactions", (json_int_t)atoll(PQgetvalue(res->res, 0, 0)),
 	    "postings", (json_int_t)atoll(PQgetvalue(res->res, 0, 1)),
 	    "trial_balance", tb_ok ? api_money(tb) :
 	    json_string(PQgetvalue(res->res, 0, 2)),
 	    "unbalanced_transactions", bad,
-	    "rollup_differences", rollups != NULL ? rollups : json_array(),
-	    "posting_differences", posted != NULL ? posted : json_array(),
-	    "meter_differences", meters != NULL ? meters : json_array(),
+	    "rollup_differences", rollups,
+	    "posting_differences", posted,
+	    "meter_differences", meters,
 	    "orphan_events", orphans, "orphan_transactions", orphan_tx,
 	    "allocation_differences", allocs,
-	    "cost_center_rollup_differences", ccs, "root_differences", roots));
+	    "cost_center_rollup_differences", ccs,
+	    "user_rollup_differences", users, "tag_rollup_differences", tags,
+	    "hourly_rollup_differences", hours, "root_differences", roots));
 }
 
 void

@@ -3,9 +3,11 @@
  * provider, model, user or a tag, per hour, day, week or month (UTC), over
  * any window, for a cost center's subtree.
  *
- * Groupings the daily rollups keep (cost center, provider, model; whole
- * UTC days) are read from them, so a year costs what its days cost; the
- * others (user, tag, hours, windows cut inside a day) from the events.
+ * Groupings the rollups keep (cost center, provider, model, and a user
+ * or a tag with them, over whole UTC days; or per hour without user or
+ * tag, over whole hours) are read from them, so a year costs what its
+ * days cost; the others (a user and a tag together, users or tags per
+ * hour, windows cut inside a day) from the events.
  * Both give the same figures: the rollups are maintained in the same
  * transaction as the events, corrections included. The rows are written
  * as text by spend_rows.c.
@@ -23,6 +25,7 @@
 #include "server/spend_rows.h"
 
 #define DAY_US (86400LL * 1000000)
+#define HOUR_US (3600LL * 1000000)
 
 struct spend_q {
 	int by[4];			/* cost_center, provider, model, user */
@@ -98,14 +101,36 @@ q_from_draft(json_t *draft, struct spend_q *q)
 	}
 }
 
-/* Whether the daily rollups keep what is asked for [from, to). */
-static int
-rollups_suffice(const struct spend_q *q, int has_from, int64_t from_us,
+/* The query that answers [from, to) at a granularity: one over a rollup
+ * when one keeps what is asked for, else report_spend_events.
+ * Without providers or models, the rollup per cost center and day holds
+ * a fifth of the rows. With them and cost centers per day, about as many
+ * groups as rows: the daily rollup's rows are read as they stand and
+ * added up by spend_rows_write (75 ms for a year by cost center and
+ * model, 170 hashed); fewer groups hash faster. A user or a tag has a
+ * rollup of its own (0020), the two together none: per user and tag
+ * value it would hold about a row per event. Hours have a rollup per
+ * cost center, provider and model (0020), for windows on whole hours. */
+static const char *
+spend_query(const struct spend_q *q, int has_from, int64_t from_us,
     int has_to, int64_t to_us, const char *gran)
 {
-	return !q->by[3] && q->tag == NULL && strcmp(gran, "hour") != 0 &&
-	    (!has_from || from_us % DAY_US == 0) &&
-	    (!has_to || to_us % DAY_US == 0);
+	if (strcmp(gran, "hour") == 0)
+		return q->by[3] || q->tag != NULL ||
+		    (has_from && from_us % HOUR_US != 0) ||
+		    (has_to && to_us % HOUR_US != 0) ? "report_spend_events" :
+		    "report_spend_hourly";
+	if ((has_from && from_us % DAY_US != 0) ||
+	    (has_to && to_us % DAY_US != 0) || (q->by[3] && q->tag != NULL))
+		return "report_spend_events";
+	if (q->by[3])
+		return "report_spend_user";
+	if (q->tag != NULL)
+		return "report_spend_tag";
+	if (!q->by[1] && !q->by[2])
+		return "report_spend_cc";
+	return q->by[0] && strcmp(gran, "day") == 0 ? "report_spend_daily" :
+	    "report_spend_rollup";
 }
 
 /* Run the spend query for [from, to) (has_* 0: open) at a granularity,
@@ -119,9 +144,8 @@ query_spend(struct tg_req *r, const struct spend_q *q, int has_from,
 	char from[LEDGER_TIME_BUFSZ], to[LEDGER_TIME_BUFSZ], meters[256];
 	const char *params[10];
 	size_t len = 0;
-	int i, rollup;
+	int i;
 
-	rollup = rollups_suffice(q, has_from, from_us, has_to, to_us, gran);
 	meters[len++] = '{';
 	for (i = 0; i < PM_COUNT; i++)
 		len += (size_t)snprintf(meters + len, sizeof meters - len, "%s%s",
@@ -137,15 +161,8 @@ query_spend(struct tg_req *r, const struct spend_q *q, int has_from,
 	params[7] = gran;
 	params[8] = cc;
 	params[9] = meters;
-	/* Without providers or models, the rollup per cost center and day
-	 * holds a fifth of the rows. With them and cost centers per day,
-	 * about as many groups as rows: the daily rollup's rows are read as
-	 * they stand and added up by spend_rows_write (75 ms for a year by
-	 * cost center and model, 170 hashed); fewer groups hash faster. */
-	return http_query(r, !rollup ? "report_spend_events" :
-	    !q->by[1] && !q->by[2] ? "report_spend_cc" :
-	    q->by[0] && strcmp(gran, "day") == 0 ? "report_spend_daily" :
-	    "report_spend_rollup", 10, params, cb);
+	return http_query(r, spend_query(q, has_from, from_us, has_to, to_us,
+	    gran), 10, params, cb);
 }
 
 /* A row's dimensions as one key, for matching rows across windows. */
@@ -416,8 +433,9 @@ api_report_spend(struct tg_req *r)
 	r->draft = json_pack("{s:o, s:o, s:s, s:s, s:[b, b, b, b], s:s?, "
 	    "s:s?}", "from", has_from ? api_time(from_us) : json_null(),
 	    "to", has_to ? api_time(to_us) : json_null(), "currency", "USD",
-	    "source", rollups_suffice(&q, has_from, from_us, has_to, to_us,
-	    g != NULL ? g : "none") ? "rollups" : "events",
+	    "source", strcmp(spend_query(&q, has_from, from_us, has_to, to_us,
+	    g != NULL ? g : "none"), "report_spend_events") != 0 ? "rollups" :
+	    "events",
 	    "_by", q.by[0], q.by[1], q.by[2], q.by[3], "_tag", q.tag,
 	    "_cc", cc);
 	if (top != NULL)

@@ -40,6 +40,7 @@ struct waiter {
 
 struct batch {
 	struct leases *ls;
+	int64_t seq;			/* batches are made in this order */
 	int n;
 	int64_t ids[BATCH_MAX], need[BATCH_MAX];
 	int64_t used_at_send[BATCH_MAX], demand_at_send[BATCH_MAX];
@@ -52,6 +53,7 @@ struct leases {
 	struct tg_server *srv;
 	char holder[33];		/* this process: a restart is another */
 	struct batch *pending, *last;	/* sent in order, one at a time */
+	int64_t next_seq;
 	struct batch *inflight;
 	int64_t *held;			/* ids of budgets with a lease */
 	size_t nheld, capheld;
@@ -202,7 +204,10 @@ send_pending(struct leases *ls)
 		struct budget *x = budget_set_get(budgets_set(ls->srv->budgets),
 		    bt->ids[j]);
 
-		if (x == NULL || !x->d.hard)
+		if (x == NULL)
+			continue;
+		x->lease_asked = 0;
+		if (!x->d.hard)
 			continue;
 		(void)budgets_ready(ls->srv->budgets, x, bt->sent_us);
 		b[n] = x;
@@ -262,15 +267,24 @@ send_pending(struct leases *ls)
 	}
 }
 
-/* The pending batch asking for budget id, or NULL. */
+/* The pending batch asking for b, and its place in it (*j), or NULL. The
+ * budget remembers where it was asked for (lease_asked): a renewal asks
+ * for every budget in use at once, and searching the pending batches for
+ * each was quadratic in their number. A mark left by a batch already
+ * sent names no pending batch, or another budget at that place. */
 static struct batch *
-pending_with(struct leases *ls, int64_t id, int *j)
+pending_with(struct leases *ls, struct budget *b, int *j)
 {
 	struct batch *bt;
+	int64_t seq;
 
-	for (bt = ls->pending; bt != NULL; bt = bt->next)
-		if ((*j = batch_index(bt, id)) >= 0)
-			return bt;
+	if (b->lease_asked <= 0)
+		return NULL;
+	seq = (b->lease_asked - 1) / BATCH_MAX;
+	*j = (int)((b->lease_asked - 1) % BATCH_MAX);
+	for (bt = ls->pending; bt != NULL && bt->seq <= seq; bt = bt->next)
+		if (bt->seq == seq)
+			return *j < bt->n && bt->ids[*j] == b->d.id ? bt : NULL;
 	return NULL;
 }
 
@@ -283,11 +297,12 @@ leases_ask(struct leases *ls, struct budget **b, int n, int64_t need,
 	int i, j;
 
 	for (i = 0; i < n; i++) {
-		if ((bt = pending_with(ls, b[i]->d.id, &j)) == NULL) {
+		if ((bt = pending_with(ls, b[i], &j)) == NULL) {
 			if ((bt = ls->last) == NULL || bt->n == BATCH_MAX) {
 				if ((bt = calloc(1, sizeof *bt)) == NULL)
 					break;
 				bt->ls = ls;
+				bt->seq = ls->next_seq++;
 				if (ls->last != NULL)
 					ls->last->next = bt;
 				else
@@ -297,6 +312,7 @@ leases_ask(struct leases *ls, struct budget **b, int n, int64_t need,
 			j = bt->n++;
 			bt->ids[j] = b[i]->d.id;
 			bt->need[j] = 0;
+			b[i]->lease_asked = bt->seq * BATCH_MAX + j + 1;
 		}
 		/* The calls waiting for this grant all want room. */
 		bt->need[j] = bt->need[j] < NEED_MAX - need ?

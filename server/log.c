@@ -26,7 +26,8 @@ static const char *const level_names[] = { "debug", "info", "warn", "error" };
  * one write of the batch is still atomic on a pipe; any other line
  * flushes the batch first, so lines stay in order.
  */
-static char batch[4096];
+#define LOG_LINE_MAX 2048
+static char batch[2 * LOG_LINE_MAX];
 static size_t nbatch;
 
 /* The timestamp's text is made once a second, not once a line. */
@@ -76,7 +77,7 @@ log_flush(void)
 void
 log_write(int level, const char *fmt, ...)
 {
-	char line[2048];
+	char line[LOG_LINE_MAX];
 	size_t n;
 	va_list ap;
 
@@ -90,18 +91,13 @@ log_write(int level, const char *fmt, ...)
 void
 log_write_batched(int level, const char *fmt, ...)
 {
-	char line[2048];
-	size_t n;
 	va_list ap;
 
-	va_start(ap, fmt);
-	n = vformat(line, sizeof line, level, fmt, ap);
-	va_end(ap);
-	/* (A line is at most half the batch.) */
-	if (nbatch + n > sizeof batch)
+	if (sizeof batch - nbatch < LOG_LINE_MAX)
 		log_flush();
-	memcpy(batch + nbatch, line, n);
-	nbatch += n;
+	va_start(ap, fmt);
+	nbatch += vformat(batch + nbatch, LOG_LINE_MAX, level, fmt, ap);
+	va_end(ap);
 }
 
 const char *

@@ -84,9 +84,9 @@ connect_and_migrate(const struct tg_config *cfg, int quiet)
 		PQfinish(conn);
 		return NULL;
 	}
-	res = PQexec(conn, db_statement_text("ledger_partitions_ensure"));
+	res = PQexec(conn, db_statement_text("partitions_ensure"));
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "tollgate: creating the ledger's partitions: "
+		fprintf(stderr, "tollgate: creating partitions: "
 		    "%s", PQresultErrorMessage(res));
 		PQclear(res);
 		PQfinish(conn);
@@ -348,7 +348,9 @@ partitions_done(void *arg, const struct db_result *res)
 		log_warn("event=partitions_failed error=\"%s\"", res->message);
 }
 
-/* A server that runs for months keeps a year of partitions ahead. */
+/* A server that runs for months keeps a year of ledger partitions and a
+ * few days of reservation partitions ahead, and drops the reservations
+ * days that are over. */
 static void
 partitions_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -356,7 +358,7 @@ partitions_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (db_query(srv->db, "ledger_partitions_ensure", 0, NULL,
+	if (db_query(srv->db, "partitions_ensure", 0, NULL,
 	    partitions_done, NULL) != 0)
 		log_warn("event=partitions_failed error=\"no connection\"");
 }

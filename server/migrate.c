@@ -80,8 +80,11 @@ apply_one(PGconn *conn, const struct sql_file *m, const char *sum, char *err,
 	PGresult *res;
 
 	snprintf(ver, sizeof ver, "%d", m->version);
-	if (exec_ok(conn, "BEGIN", err, errsz) != 0)
-		return -1;
+	/* A migration rewrites as much as the ledger holds: the pooled
+	 * connections' statement timeout (seconds) is not for it. */
+	if (exec_ok(conn, "BEGIN", err, errsz) != 0 ||
+	    exec_ok(conn, "SET LOCAL statement_timeout = 0", err, errsz) != 0)
+		goto rollback;
 	if (exec_ok(conn, m->text, msg, sizeof msg) != 0) {
 		snprintf(err, errsz, "migration %s failed: %s", m->name, msg);
 		goto rollback;

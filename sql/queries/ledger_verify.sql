@@ -8,7 +8,9 @@
 -- nowhere (events without their transaction, transactions without
 -- their key, postings without their transaction or account); and the
 -- rollup per cost center and day adds up the finer ones, quantities
--- included; and every row carries the root (distribution key, see 0012_distribution_root.sql) it should:
+-- included; and the rollups per user, per tag and per hour (0020) equal what the
+-- events and corrections say, quantities included, and those per user
+-- and per tag without provider and model add up the finer ones; and every row carries the root (distribution key, see 0012_distribution_root.sql) it should:
 -- a usage event and a rollup its cost center's, a usage transaction its
 -- event's, a correction the root of what it corrects, an adjustment or
 -- reallocation its first expense posting's (or ''), and postings, keys,
@@ -184,6 +186,187 @@ SELECT
 		    OR c.quantities IS DISTINCT FROM d.quantities
 		LIMIT 100) x) AS cost_center_rollup_differences,
 	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT 'usage_user_daily' AS rollup,
+		    coalesce(d.day, e.day) AS day,
+		    coalesce(d.cost_center, e.cost_center) AS cost_center,
+		    coalesce(d.provider, e.provider) AS provider,
+		    coalesce(d.model, e.model) AS model,
+		    CASE WHEN d.day IS NOT NULL THEN d.user_id ELSE e.user_id END
+		        AS "user",
+		    d.events AS rollup_events, e.events,
+		    d.cost AS rollup_cost, e.cost,
+		    d.quantities AS rollup_quantities, e.quantities
+		FROM usage_user_daily d
+		FULL JOIN (
+			SELECT day, cost_center, provider, model, user_id,
+			    sum(events) AS events, sum(unpriced) AS unpriced,
+			    sum(list_cost) AS list_cost, sum(cost) AS cost,
+			    ARRAY[tg_sum0(q[1]), tg_sum0(q[2]), tg_sum0(q[3]), tg_sum0(q[4]),
+			        tg_sum0(q[5]), tg_sum0(q[6]), tg_sum0(q[7]), tg_sum0(q[8]),
+			        tg_sum0(q[9]), tg_sum0(q[10]), tg_sum0(q[11]), tg_sum0(q[12]),
+			        tg_sum0(q[13]), tg_sum0(q[14])]::bigint[] AS quantities
+			FROM (
+				SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
+				    cost_center, provider, model, user_id, 1 AS events,
+				    (unpriced IS NOT NULL)::int AS unpriced,
+				    list_cost, cost, quantities AS q
+				FROM usage_events
+				UNION ALL
+				SELECT (u.occurred_at AT TIME ZONE 'UTC')::date,
+				    u.cost_center, u.provider, u.model, u.user_id, 0,
+				    -c.was_unpriced::int, c.list_delta, c.cost_delta,
+				    tg_quantities_of('{}', '{}')
+				FROM usage_corrections c
+				JOIN usage_events u ON u.transaction_id = c.corrects
+			) all_rows GROUP BY 1, 2, 3, 4, 5) e
+		    ON d.day = e.day AND d.cost_center = e.cost_center
+		    AND d.provider = e.provider AND d.model = e.model
+		    AND d.user_id IS NOT DISTINCT FROM e.user_id
+		WHERE d.events IS DISTINCT FROM e.events
+		    OR d.unpriced IS DISTINCT FROM e.unpriced
+		    OR d.list_cost IS DISTINCT FROM e.list_cost
+		    OR d.cost IS DISTINCT FROM e.cost
+		    OR d.quantities IS DISTINCT FROM e.quantities
+		UNION ALL
+		-- Without provider and model: the finer rows added up.
+		SELECT 'usage_user_cc_daily', coalesce(d.day, e.day),
+		    coalesce(d.cost_center, e.cost_center), NULL, NULL,
+		    CASE WHEN d.day IS NOT NULL THEN d.user_id ELSE e.user_id END,
+		    d.events, e.events, d.cost, e.cost, d.quantities,
+		    e.quantities
+		FROM usage_user_cc_daily d
+		FULL JOIN (
+			SELECT day, cost_center, user_id, tg_sum(events) AS events,
+			    tg_sum(unpriced) AS unpriced,
+			    tg_sum(list_cost) AS list_cost, tg_sum(cost) AS cost,
+			    ARRAY[tg_sum0(quantities[1]), tg_sum0(quantities[2]),
+			        tg_sum0(quantities[3]), tg_sum0(quantities[4]),
+			        tg_sum0(quantities[5]), tg_sum0(quantities[6]),
+			        tg_sum0(quantities[7]), tg_sum0(quantities[8]),
+			        tg_sum0(quantities[9]), tg_sum0(quantities[10]),
+			        tg_sum0(quantities[11]), tg_sum0(quantities[12]),
+			        tg_sum0(quantities[13]), tg_sum0(quantities[14])]
+			        AS quantities
+			FROM usage_user_daily GROUP BY 1, 2, 3) e
+		    ON d.day = e.day AND d.cost_center = e.cost_center
+		    AND d.user_id IS NOT DISTINCT FROM e.user_id
+		WHERE d.events IS DISTINCT FROM e.events
+		    OR d.unpriced IS DISTINCT FROM e.unpriced
+		    OR d.list_cost IS DISTINCT FROM e.list_cost
+		    OR d.cost IS DISTINCT FROM e.cost
+		    OR d.quantities IS DISTINCT FROM e.quantities
+		LIMIT 100) x) AS user_rollup_differences,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT 'usage_tag_daily' AS rollup,
+		    coalesce(d.day, e.day) AS day,
+		    coalesce(d.cost_center, e.cost_center) AS cost_center,
+		    coalesce(d.provider, e.provider) AS provider,
+		    coalesce(d.model, e.model) AS model,
+		    coalesce(d.tag_key, e.tag_key) AS tag,
+		    coalesce(d.tag_value, e.tag_value) AS value,
+		    d.events AS rollup_events, e.events,
+		    d.cost AS rollup_cost, e.cost,
+		    d.quantities AS rollup_quantities, e.quantities
+		FROM usage_tag_daily d
+		FULL JOIN (
+			SELECT day, cost_center, provider, model, t.k AS tag_key,
+			    t.v AS tag_value, sum(events) AS events,
+			    sum(unpriced) AS unpriced, sum(list_cost) AS list_cost,
+			    sum(cost) AS cost,
+			    ARRAY[tg_sum0(q[1]), tg_sum0(q[2]), tg_sum0(q[3]), tg_sum0(q[4]),
+			        tg_sum0(q[5]), tg_sum0(q[6]), tg_sum0(q[7]), tg_sum0(q[8]),
+			        tg_sum0(q[9]), tg_sum0(q[10]), tg_sum0(q[11]), tg_sum0(q[12]),
+			        tg_sum0(q[13]), tg_sum0(q[14])]::bigint[] AS quantities
+			FROM (
+				SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
+				    cost_center, provider, model, tags, 1 AS events,
+				    (unpriced IS NOT NULL)::int AS unpriced,
+				    list_cost, cost, quantities AS q
+				FROM usage_events WHERE tags <> '{}'
+				UNION ALL
+				SELECT (u.occurred_at AT TIME ZONE 'UTC')::date,
+				    u.cost_center, u.provider, u.model, u.tags, 0,
+				    -c.was_unpriced::int, c.list_delta, c.cost_delta,
+				    tg_quantities_of('{}', '{}')
+				FROM usage_corrections c
+				JOIN usage_events u ON u.transaction_id = c.corrects
+				WHERE u.tags <> '{}'
+			) all_rows, jsonb_each_text(all_rows.tags) AS t (k, v)
+			WHERE t.v IS NOT NULL
+			GROUP BY 1, 2, 3, 4, 5, 6) e
+		    USING (day, cost_center, provider, model, tag_key, tag_value)
+		WHERE d.events IS DISTINCT FROM e.events
+		    OR d.unpriced IS DISTINCT FROM e.unpriced
+		    OR d.list_cost IS DISTINCT FROM e.list_cost
+		    OR d.cost IS DISTINCT FROM e.cost
+		    OR d.quantities IS DISTINCT FROM e.quantities
+		UNION ALL
+		SELECT 'usage_tag_cc_daily', coalesce(d.day, e.day),
+		    coalesce(d.cost_center, e.cost_center), NULL, NULL,
+		    coalesce(d.tag_key, e.tag_key),
+		    coalesce(d.tag_value, e.tag_value), d.events, e.events,
+		    d.cost, e.cost, d.quantities, e.quantities
+		FROM usage_tag_cc_daily d
+		FULL JOIN (
+			SELECT day, cost_center, tag_key, tag_value,
+			    tg_sum(events) AS events, tg_sum(unpriced) AS unpriced,
+			    tg_sum(list_cost) AS list_cost, tg_sum(cost) AS cost,
+			    ARRAY[tg_sum0(quantities[1]), tg_sum0(quantities[2]),
+			        tg_sum0(quantities[3]), tg_sum0(quantities[4]),
+			        tg_sum0(quantities[5]), tg_sum0(quantities[6]),
+			        tg_sum0(quantities[7]), tg_sum0(quantities[8]),
+			        tg_sum0(quantities[9]), tg_sum0(quantities[10]),
+			        tg_sum0(quantities[11]), tg_sum0(quantities[12]),
+			        tg_sum0(quantities[13]), tg_sum0(quantities[14])]
+			        AS quantities
+			FROM usage_tag_daily GROUP BY 1, 2, 3, 4) e
+		    USING (day, cost_center, tag_key, tag_value)
+		WHERE d.events IS DISTINCT FROM e.events
+		    OR d.unpriced IS DISTINCT FROM e.unpriced
+		    OR d.list_cost IS DISTINCT FROM e.list_cost
+		    OR d.cost IS DISTINCT FROM e.cost
+		    OR d.quantities IS DISTINCT FROM e.quantities
+		LIMIT 100) x) AS tag_rollup_differences,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT tg_rfc3339(coalesce(d.hour, e.hour) AT TIME ZONE 'UTC')
+		        AS hour,
+		    coalesce(d.cost_center, e.cost_center) AS cost_center,
+		    coalesce(d.provider, e.provider) AS provider,
+		    coalesce(d.model, e.model) AS model,
+		    d.events AS rollup_events, e.events,
+		    d.cost AS rollup_cost, e.cost,
+		    d.quantities AS rollup_quantities, e.quantities
+		FROM usage_hourly d
+		FULL JOIN (
+			SELECT hour, cost_center, provider, model,
+			    sum(events) AS events, sum(unpriced) AS unpriced,
+			    sum(list_cost) AS list_cost, sum(cost) AS cost,
+			    ARRAY[tg_sum0(q[1]), tg_sum0(q[2]), tg_sum0(q[3]), tg_sum0(q[4]),
+			        tg_sum0(q[5]), tg_sum0(q[6]), tg_sum0(q[7]), tg_sum0(q[8]),
+			        tg_sum0(q[9]), tg_sum0(q[10]), tg_sum0(q[11]), tg_sum0(q[12]),
+			        tg_sum0(q[13]), tg_sum0(q[14])]::bigint[] AS quantities
+			FROM (
+				SELECT date_trunc('hour', occurred_at AT TIME ZONE
+				    'UTC') AS hour, cost_center, provider, model,
+				    1 AS events, (unpriced IS NOT NULL)::int AS unpriced,
+				    list_cost, cost, quantities AS q
+				FROM usage_events
+				UNION ALL
+				SELECT date_trunc('hour', u.occurred_at AT TIME ZONE
+				    'UTC'), u.cost_center, u.provider, u.model, 0,
+				    -c.was_unpriced::int, c.list_delta, c.cost_delta,
+				    tg_quantities_of('{}', '{}')
+				FROM usage_corrections c
+				JOIN usage_events u ON u.transaction_id = c.corrects
+			) all_rows GROUP BY 1, 2, 3, 4) e
+		    USING (hour, cost_center, provider, model)
+		WHERE d.events IS DISTINCT FROM e.events
+		    OR d.unpriced IS DISTINCT FROM e.unpriced
+		    OR d.list_cost IS DISTINCT FROM e.list_cost
+		    OR d.cost IS DISTINCT FROM e.cost
+		    OR d.quantities IS DISTINCT FROM e.quantities
+		LIMIT 100) x) AS hourly_rollup_differences,
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
 		SELECT * FROM (
 			SELECT 'usage_events' AS "table",
 			    u.transaction_id::text AS "row", u.root,
@@ -206,6 +389,37 @@ SELECT
 			SELECT 'usage_cc_daily', d.day || ' ' || d.cost_center,
 			    d.root, tg_root(d.cost_center)
 			FROM usage_cc_daily d
+			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
+			UNION ALL
+			SELECT 'usage_user_daily', d.day || ' ' || d.cost_center ||
+			    ' ' || d.provider || ' ' || d.model || ' ' ||
+			    coalesce(d.user_id, '(none)'), d.root,
+			    tg_root(d.cost_center)
+			FROM usage_user_daily d
+			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
+			UNION ALL
+			SELECT 'usage_tag_daily', d.day || ' ' || d.cost_center ||
+			    ' ' || d.provider || ' ' || d.model || ' ' || d.tag_key ||
+			    ' ' || d.tag_value, d.root, tg_root(d.cost_center)
+			FROM usage_tag_daily d
+			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
+			UNION ALL
+			SELECT 'usage_user_cc_daily', d.day || ' ' || d.cost_center ||
+			    ' ' || coalesce(d.user_id, '(none)'), d.root,
+			    tg_root(d.cost_center)
+			FROM usage_user_cc_daily d
+			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
+			UNION ALL
+			SELECT 'usage_tag_cc_daily', d.day || ' ' || d.cost_center ||
+			    ' ' || d.tag_key || ' ' || d.tag_value, d.root,
+			    tg_root(d.cost_center)
+			FROM usage_tag_cc_daily d
+			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
+			UNION ALL
+			SELECT 'usage_hourly', d.hour || ' ' || d.cost_center || ' ' ||
+			    d.provider || ' ' || d.model, d.root,
+			    tg_root(d.cost_center)
+			FROM usage_hourly d
 			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
 			UNION ALL
 			SELECT 'transactions', t.id::text, t.root, u.root

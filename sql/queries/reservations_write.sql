@@ -19,6 +19,6 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
     AS e (id, key_id, request_id, cc, budgets, amount, max_output, created,
     expires, state, ended, actual)
 ORDER BY e.id
-ON CONFLICT (id) DO UPDATE SET state = excluded.state,
+ON CONFLICT (id, created_at) DO UPDATE SET state = excluded.state,
     ended_at = excluded.ended_at, actual = excluded.actual
 WHERE r.state = 'held'

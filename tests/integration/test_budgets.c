@@ -431,6 +431,72 @@ t_expiry_and_restart(void)
 	    "the second hold of a request_id was not written");
 }
 
+/* Reservations are kept by UTC day: a hold lands in its day's partition,
+ * and a day that is over is dropped whole, unless a hold in it is still
+ * held. */
+static void
+t_reservation_days(void)
+{
+	static const char *const rows =
+	    "INSERT INTO reservations (id, cost_center, budgets, amount, "
+	    "created_at, expires_at, state, ended_at, instance) VALUES "
+	    "('rsv_0000000000000000000000a1', 'bt', '{1}', 1, "
+	    "now() - interval '10 days', now() - interval '10 days', "
+	    "'released', now() - interval '10 days', 'days-test'), "
+	    "('rsv_0000000000000000000000a2', 'bt', '{1}', 1, "
+	    "now() - interval '9 days', now() + interval '1 hour', 'held', "
+	    "NULL, 'days-test'), "
+	    "('rsv_0000000000000000000000a3', 'bt', '{1}', 1, "
+	    "now() - interval '8 days', now() - interval '8 days', 'held', "
+	    "NULL, 'days-test')";
+	char sql[256], day[3][64];
+	struct resp *r;
+	int i;
+
+	cost_center("bt");
+	r = authorize(ASK("bt", ""));
+	CHECK(strcmp(jstr(r, "decision"), "allow") == 0, "%s", r->body);
+	snprintf(sql, sizeof sql, "SELECT tableoid::regclass::text FROM "
+	    "reservations WHERE id = '%s'", jstr(r, "reservation_id"));
+	resp_free(r);
+	{
+		double t0;
+
+		for (t0 = now_s(); now_s() - t0 < 10 &&
+		    db_value(sql) == NULL; )
+			usleep(20000);
+	}
+	CHECK(db_value(sql) != NULL && strcmp(db_value(sql), db_value(
+	    "SELECT 'reservations_' || to_char(now() AT TIME ZONE 'UTC', "
+	    "'YYYYMMDD')")) == 0, "the hold is in %s", db_value(sql));
+
+	CHECK(strcmp(db_value("SELECT reservations_partitions_ensure(now() - "
+	    "interval '10 days', now() - interval '8 days')"), "3") == 0,
+	    "three past days were not made");
+	CHECK(db_exec(rows) == 0, "%s", db_error());
+	for (i = 0; i < 3; i++) {
+		snprintf(sql, sizeof sql, "SELECT 'reservations_' || "
+		    "to_char((now() - interval '%d days') AT TIME ZONE 'UTC', "
+		    "'YYYYMMDD')", 10 - i);
+		snprintf(day[i], sizeof day[i], "%s", db_value(sql));
+	}
+	CHECK(strcmp(db_value("SELECT reservations_partitions_drop(now() - "
+	    "interval '2 days')"), "2") == 0, "two days dropped");
+	for (i = 0; i < 3; i++) {
+		snprintf(sql, sizeof sql, "SELECT to_regclass('%s') IS NULL",
+		    day[i]);
+		CHECK(strcmp(db_value(sql), i == 1 ? "f" : "t") == 0,
+		    "%s should %s", day[i], i == 1 ? "stay (a live hold)" :
+		    "be dropped");
+	}
+	CHECK(strcmp(db_value("SELECT count(*) FROM reservations WHERE "
+	    "instance = 'days-test'"), "1") == 0, "the live hold stays");
+	CHECK(db_exec("DELETE FROM reservations WHERE instance = "
+	    "'days-test'") == 0, "%s", db_error());
+	CHECK(strcmp(db_value("SELECT reservations_partitions_drop(now() - "
+	    "interval '2 days')"), "1") == 0, "its day goes once it ended");
+}
+
 static void
 t_bad_input(void)
 {
@@ -1227,6 +1293,8 @@ const struct itest budget_tests[] = {
 	{ "reservations expire at their TTL and survive a restart and a "
 	  "SIGKILL",
 	  t_expiry_and_restart },
+	{ "reservations are kept by day, and days that are over dropped whole",
+	  t_reservation_days },
 	{ "bad authorize requests: clear errors or a reasoned pause",
 	  t_bad_input },
 	{ "a budget's weekday forecast and run-out day follow a weekly "

@@ -33,6 +33,11 @@ static const struct sql_file bad[] = {
 	{ 2, "0002_b", "CREATE TABLE b (x int); INSERT INTO a VALUES (1); "
 	  "SELECT 1 / 0;" },
 };
+static const struct sql_file slow[] = {
+	{ 1, "0001_a", "CREATE TABLE a (x int);" },
+	{ 2, "0002_b", "CREATE TABLE b (x int); INSERT INTO a VALUES (1);" },
+	{ 3, "0003_slow", "SELECT pg_sleep(0.3); CREATE TABLE c (x int);" },
+};
 static const struct sql_file edited[] = {
 	{ 1, "0001_a", "CREATE TABLE a (x bigint);" },
 	{ 2, "0002_b", "CREATE TABLE b (x int); INSERT INTO a VALUES (1);" },
@@ -92,6 +97,24 @@ test_then_good_set_applies_once(void **state)
 	assert_int_equal(applied, 0);
 	assert_int_equal(version, 2);
 	assert_string_equal(value("SELECT count(*) FROM a"), "1");
+}
+
+/* A migration takes as long as the data it rewrites: the statement
+ * timeout the server's connections carry must not cut it short. */
+static void
+test_slow_migration_outlasts_the_statement_timeout(void **state)
+{
+	char err[512];
+	int applied, version;
+
+	(void)state;
+	PQclear(PQexec(conn, "SET statement_timeout = 100"));
+	assert_int_equal(migrate_run(conn, slow, 3, &applied, &version, err,
+	    sizeof err), 0);
+	assert_int_equal(applied, 1);
+	assert_int_equal(version, 3);
+	assert_string_equal(value("SHOW statement_timeout"), "100ms");
+	PQclear(PQexec(conn, "RESET statement_timeout"));
 }
 
 static void
@@ -374,7 +397,7 @@ test_upgrade_from_10_fills_root(void **state)
 	for (i = 3; i < (size_t)PQnfields(res); i++)
 		assert_true(strcmp(PQgetvalue(res, 0, (int)i), "{}") == 0 ||
 		    strcmp(PQgetvalue(res, 0, (int)i), "[]") == 0);
-	assert_string_equal(PQfname(res, 11), "root_differences");
+	assert_string_equal(PQfname(res, 14), "root_differences");
 	PQclear(res);
 }
 
@@ -384,6 +407,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failure_leaves_schema_as_it_was),
 		cmocka_unit_test(test_then_good_set_applies_once),
+		cmocka_unit_test(test_slow_migration_outlasts_the_statement_timeout),
 		cmocka_unit_test(test_edited_migration_is_refused),
 		cmocka_unit_test(test_newer_schema_is_refused),
 		cmocka_unit_test(test_upgrade_keeps_the_ledger),
