@@ -863,7 +863,7 @@ add_row(struct pgarr *c, struct tg_req *r, const struct irow *row, size_t n)
  * TOLLGATE_INGEST_PARALLEL_MIN events or more. A commit costs PostgreSQL
  * about 0.8 ms of CPU whatever its size, then waits for the running one
  * to release the rollup rows they share: two commits at once pay for
- * themselves on large batches (1000-event requests: about 40% more
+ * themselves on large batches (1000-event requests: about 30% more
  * events a second) and cost single-event requests about 20%, whose
  * small batches then run beside each other instead of growing.
  */
