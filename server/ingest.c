@@ -783,13 +783,6 @@ batch_cb(void *arg, const struct db_result *res)
 	free(b);
 }
 
-/*
- * Send waiting requests as batches while fewer than TOLLGATE_INGEST_PARALLEL
- * are being committed. Concurrent batches are safe: a key inserted by one
- * and not yet committed makes the other wait for it, then see it, and
- * answer duplicate or conflict; rows are written in key order so that two
- * batches never wait on each other in a circle.
- */
 /* The columns of usage_ingest_cols(), in its order. */
 enum {
 	C_KEY, C_HASH, C_AT, C_CC, C_KCC, C_PROVIDER, C_MODEL, C_TIER, C_USER,
