@@ -277,37 +277,13 @@ BEGIN
 			    array_agg(new.cost),
 			    (SELECT array_agg(ROW(rd.day, rd.cc, rd.provider, rd.model,
 			        rd.events, rd.unpriced, rd.list_cost, rd.cost,
-			        (SELECT ARRAY[
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 1), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 2), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 3), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 4), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 5), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 6), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 7), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 8), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 9), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 10), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 11), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 12), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 13), 0),
-			            coalesce(tg_sum(rm.q) FILTER (WHERE
-			                array_position(tg_meters(), rm.meter) = 14), 0)]
-			        FROM rm WHERE rm.day = rd.day AND rm.cc = rd.cc
-			          AND rm.provider = rd.provider AND rm.model = rd.model)
+			        (SELECT array_agg(coalesce(y.q, 0) ORDER BY t.i)
+			        FROM unnest(tg_meters()) WITH ORDINALITY AS t (meter, i)
+			        LEFT JOIN (SELECT rm.meter, tg_sum(rm.q) AS q FROM rm
+			            WHERE rm.day = rd.day AND rm.cc = rd.cc
+			              AND rm.provider = rd.provider
+			              AND rm.model = rd.model
+			            GROUP BY rm.meter) y ON y.meter = t.meter)
 			        )::usage_rollup_delta) FROM rd),
 			    (SELECT array_agg(ROW(rm.day, rm.cc, rm.provider, rm.model,
 			        rm.meter, rm.q, rm.l, rm.c)::usage_meters_delta) FROM rm)
