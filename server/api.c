@@ -314,12 +314,9 @@ void
 api_json_text(struct evbuffer *out, const char *s)
 {
 	struct canon c;
-	const char *t;
-	size_t n;
 
 	canon_init(&c);
 	canon_str(&c, s);
-	if ((t = canon_done(&c, &n)) != NULL)
-		evbuffer_add(out, t, n);
+	(void)canon_into(&c, out);
 	canon_free(&c);
 }

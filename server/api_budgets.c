@@ -872,16 +872,6 @@ estimate_cost(struct estimate *est, int64_t n)
 /* A budget as a decision names it. Written as text, not built as
  * jansson objects: the answer was a good part of what a decision cost. */
 static void
-brief_money(struct canon *c, const char *k, int64_t nanos)
-{
-	char buf[LEDGER_MONEY_BUFSZ];
-
-	ledger_money_format(nanos, buf);
-	canon_key(c, 0, k);
-	canon_str(c, buf);
-}
-
-static void
 budget_brief(struct canon *c, const struct budget *b)
 {
 	canon_raw(c, "{\"id\":\"", 7);
@@ -893,10 +883,10 @@ budget_brief(struct canon *c, const struct budget *b)
 	canon_str(c, b->d.cost_center);
 	canon_key(c, 0, "mode");
 	canon_str(c, b->d.hard ? "hard" : "soft");
-	brief_money(c, "amount", b->d.amount);
-	brief_money(c, "spent", b->spent);
-	brief_money(c, "held", b->held);
-	brief_money(c, "remaining", budget_remaining(b));
+	canon_money(c, 0, "amount", b->d.amount);
+	canon_money(c, 0, "spent", b->spent);
+	canon_money(c, 0, "held", b->held);
+	canon_money(c, 0, "remaining", budget_remaining(b));
 	canon_raw(c, "}", 1);
 }
 
@@ -956,10 +946,8 @@ answer(struct tg_req *r, const struct authz *a, int decision,
     int n, const struct reservation *rsv, int64_t retry_ms)
 {
 	char when[LEDGER_TIME_BUFSZ];
-	struct evbuffer *buf = NULL;
+	struct evbuffer *buf;
 	struct canon c;
-	const char *text;
-	size_t len;
 	int i;
 
 	budgets_count_decision(r->srv->budgets, decision);
@@ -990,7 +978,7 @@ answer(struct tg_req *r, const struct authz *a, int decision,
 	if (rsv != NULL) {
 		canon_key(&c, 0, "reservation_id");
 		canon_str(&c, rsv->id);
-		brief_money(&c, "reserved", rsv->amount);
+		canon_money(&c, 0, "reserved", rsv->amount);
 		ledger_time_format(rsv->expires_us, when);
 		canon_key(&c, 0, "expires_at");
 		canon_str(&c, when);
@@ -1000,9 +988,7 @@ answer(struct tg_req *r, const struct authz *a, int decision,
 		}
 	}
 	canon_raw(&c, "}\n", 2);
-	text = canon_done(&c, &len);
-	if (text == NULL || (buf = evbuffer_new()) == NULL ||
-	    evbuffer_add(buf, text, len) != 0)
+	if ((buf = evbuffer_new()) == NULL || canon_into(&c, buf) != 0)
 		http_reply_error(r, 500, "internal_error", NULL,
 		    "the reply could not be built");
 	else

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
+#include "ledger/ledger.h"
 #include "server/canon.h"
 
 void
@@ -184,4 +187,25 @@ canon_done(struct canon *c, size_t *len)
 	c->p[c->len] = '\0';
 	*len = c->len;
 	return c->p;
+}
+
+int
+canon_into(struct canon *c, struct evbuffer *out)
+{
+	const char *t;
+	size_t n;
+
+	if ((t = canon_done(c, &n)) == NULL || evbuffer_add(out, t, n) != 0)
+		return -1;
+	return 0;
+}
+
+void
+canon_money(struct canon *c, int first, const char *k, int64_t nanos)
+{
+	char buf[LEDGER_MONEY_BUFSZ];
+
+	ledger_money_format(nanos, buf);
+	canon_key(c, first, k);
+	canon_str(c, buf);
 }

@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+struct evbuffer;
+
 struct canon {
 	char *p;
 	size_t len, cap;
@@ -42,5 +44,11 @@ int canon_strobj(struct canon *c, json_t *o);
 /* The text so far (NUL-terminated) and its length, or NULL when out of
  * memory. */
 const char *canon_done(struct canon *c, size_t *len);
+/* Append the text so far to out; -1 when out of memory (then or before). */
+int canon_into(struct canon *c, struct evbuffer *out);
+
+/* An object member "k" whose value is nano-units as a decimal string
+ * (ledger_money_format), as the API writes money. */
+void canon_money(struct canon *c, int first, const char *k, int64_t nanos);
 
 #endif

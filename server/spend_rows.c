@@ -135,10 +135,7 @@ static void
 row_text(struct evbuffer *out, PGresult *res, const struct group *g,
     const int by[4], int tag, int first, int arrays)
 {
-	char money[LEDGER_MONEY_BUFSZ];
 	struct canon c;
-	const char *t;
-	size_t n;
 	int d, k = 0, i = g->row;
 
 	canon_init(&c);
@@ -154,11 +151,8 @@ row_text(struct evbuffer *out, PGresult *res, const struct group *g,
 		canon_key(&c, k++ == 0, "period_start");
 		canon_str(&c, PQgetvalue(res, i, 5));
 	}
-	for (d = 0; d < 2; d++) {
-		ledger_money_format(g->v[d], money);
-		canon_key(&c, k++ == 0, d == 0 ? "cost" : "list_cost");
-		canon_str(&c, money);
-	}
+	canon_money(&c, k++ == 0, "cost", g->v[0]);
+	canon_money(&c, 0, "list_cost", g->v[1]);
 	canon_raw(&c, ",\"events\":", 10);
 	canon_int(&c, g->v[2]);
 	canon_raw(&c, ",\"quantities\":", 14);
@@ -168,8 +162,7 @@ row_text(struct evbuffer *out, PGresult *res, const struct group *g,
 		canon_raw(&c, PQgetvalue(res, i, 9),
 		    (size_t)PQgetlength(res, i, 9));
 	canon_raw(&c, "}", 1);
-	if ((t = canon_done(&c, &n)) != NULL)
-		evbuffer_add(out, t, n);
+	(void)canon_into(&c, out);
 	canon_free(&c);
 }
 
