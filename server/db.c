@@ -660,6 +660,21 @@ db_statement_text(const char *name)
 	return f != NULL ? f->text : NULL;
 }
 
+/* Whether f carries PLAN_EACH_CALL, looked up once per statement rather
+ * than in its text at every query. */
+static int
+plan_each_call(const struct sql_file *f)
+{
+	static unsigned char *known;	/* per statement: 0 unknown, 1 no, 2 yes */
+	size_t i = (size_t)(f - sql_queries);
+
+	if (known == NULL && (known = calloc(sql_queries_count, 1)) == NULL)
+		return strstr(f->text, PLAN_EACH_CALL) != NULL;
+	if (known[i] == 0)
+		known[i] = strstr(f->text, PLAN_EACH_CALL) != NULL ? 2 : 1;
+	return known[i] == 2;
+}
+
 /* A query of a prepared statement with its parameters copied; NULL when
  * the statement is unknown or memory ran out. */
 static struct db_query *
@@ -679,7 +694,7 @@ query_new(const char *name, int nparams, const char *const *values,
 			need += strlen(values[i]) + 1;
 	if ((q = calloc(1, sizeof *q)) == NULL)
 		return NULL;
-	if (strstr(f->text, PLAN_EACH_CALL) != NULL)
+	if (plan_each_call(f))
 		q->text = f->text;
 	q->values = malloc(sizeof(char *) * (size_t)(nparams + 1) + need);
 	if (q->values == NULL) {
