@@ -174,7 +174,7 @@ dims_key(json_t *row, const struct spend_q *q, char *key, size_t keysz)
 
 	key[0] = '\0';
 	for (d = 0; d < 5; d++) {
-		if ((d < 4 && !q->by[d]) || (d == 4 && q->tag == NULL))
+		if (!spend_dim_shown(q->by, q->tag != NULL, d))
 			continue;
 		v = json_object_get(row, d < 4 ? spend_dims[d] : "tag");
 		snprintf(key + strlen(key), keysz - strlen(key), "%s%s",

@@ -120,7 +120,7 @@ same_group(PGresult *res, int a, int b, const int by[4], int tag)
 	int d;
 
 	for (d = 0; d < 6; d++) {
-		if ((d < 4 && !by[d]) || (d == 4 && !tag))
+		if (!spend_dim_shown(by, tag, d))
 			continue;
 		if (PQgetisnull(res, a, d) != PQgetisnull(res, b, d) ||
 		    strcmp(PQgetvalue(res, a, d), PQgetvalue(res, b, d)) != 0)
@@ -141,7 +141,7 @@ row_text(struct evbuffer *out, PGresult *res, const struct group *g,
 	canon_init(&c);
 	canon_raw(&c, first ? "{" : ",{", first ? 1 : 2);
 	for (d = 0; d < 5; d++) {
-		if ((d < 4 && !by[d]) || (d == 4 && !tag))
+		if (!spend_dim_shown(by, tag, d))
 			continue;
 		canon_key(&c, k++ == 0, d < 4 ? spend_dims[d] : "tag");
 		canon_str_or_null(&c, PQgetisnull(res, i, d) ? NULL :

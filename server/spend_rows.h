@@ -15,6 +15,14 @@ struct evbuffer;
  * (then "tag", column 4). */
 extern const char *const spend_dims[4];
 
+/* Whether column d of a spend row keys its group: 0-3 spend_dims as
+ * grouped, 4 the tag when grouped by one, 5 the period always. */
+static inline int
+spend_dim_shown(const int by[4], int tag, int d)
+{
+	return d < 4 ? by[d] != 0 : d == 4 ? tag != 0 : 1;
+}
+
 /*
  * Append the report's rows of res, comma-separated, to out: each row's
  * dimensions (by[d] set; the tag when tag is set), period_start, cost,
