@@ -184,6 +184,7 @@ wait "$tg_pid" 2>/dev/null || true
 psql "$TOLLGATE_DATABASE_URL" -q <<'SQL'
 UPDATE reservations SET state = 'released', ended_at = now()
 WHERE state = 'held';
+DELETE FROM reservation_log;
 INSERT INTO cost_centers (id, name)
 SELECT 'mem-' || i, 'mem ' || i FROM generate_series(1, 100000) i;
 INSERT INTO budgets (name, cost_center, period, time_zone, amount)

@@ -91,6 +91,8 @@ struct budgets {
 	size_t ndirty, capdirty;
 	struct reservation **sent;
 	size_t nsent;
+	int sent_log;		/* sent are new holds, to the log */
+	int dirty_mixed;	/* dirty ones of the other kind wait */
 	struct cc_entry *ccs[CC_BUCKETS];
 	int64_t cc_since, budgets_since;
 	struct spend_read *reads;
@@ -1228,10 +1230,12 @@ write_cb(void *arg, const struct db_result *res)
 
 	/* A failed write may have been committed all the same (the
 	 * connection was lost at its end): its rows count as stored, and are
-	 * written again as such. */
+	 * written again as such (a hold logged twice is read once). Logged
+	 * holds have no row in `reservations` until they end. */
 	for (i = 0; i < bs->nsent; i++) {
 		bs->sent[i]->writing = 0;
-		bs->sent[i]->stored = 1;
+		if (!bs->sent_log)
+			bs->sent[i]->stored = 1;
 		if (res->status != DB_OK)
 			mark_dirty(bs, bs->sent[i]);
 	}
@@ -1242,37 +1246,88 @@ write_cb(void *arg, const struct db_result *res)
 	bs->sent = NULL;
 	bs->nsent = 0;
 	/* A backlog goes on at once; otherwise the next tick gathers. */
-	if (res->status == DB_OK && bs->ndirty >= WRITE_MAX)
+	if (res->status == DB_OK && bs->ndirty > 0 &&
+	    (bs->ndirty >= WRITE_MAX || bs->dirty_mixed))
 		write_some(bs);
 }
 
+/* 1 when r goes to the log: a hold still held that has no row. */
+static int
+rsv_loggable(const struct reservation *r)
+{
+	return r->state == RSV_HELD && !r->stored;
+}
+
+/* The latest expiry among r[0..n), as PostgreSQL reads it. */
+static void
+expires_max(struct reservation *const *r, size_t n, char *buf)
+{
+	int64_t max = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (r[i]->expires_us > max)
+			max = r[i]->expires_us;
+	ledger_time_format(max, buf);
+}
+
+/* One write of the dirty reservations of one kind: new holds to the log
+ * (cheap for PostgreSQL: one row whatever their number), every other
+ * state to `reservations`. The kind is the newest dirty one's; the others
+ * wait for the next write, which follows at once (write_cb). */
 static void
 write_some(struct budgets *bs)
 {
 	struct rsv_cols rc;
-	size_t i, n;
-	int fresh = 1;
+	char maxbuf[LEDGER_TIME_BUFSZ];
+	size_t i, n, keep, left;
+	int fresh = 1, log, failed;
 
 	if (bs->sent != NULL || bs->ndirty == 0 || !db_pool_up(bs->srv->db))
 		return;
 	n = bs->ndirty < WRITE_MAX ? bs->ndirty : WRITE_MAX;
 	if ((bs->sent = malloc(n * sizeof *bs->sent)) == NULL)
 		return;
-	for (i = 0; i < n; i++) {
-		struct reservation *r = bs->dirty[bs->ndirty - 1 - i];
+	log = rsv_loggable(bs->dirty[bs->ndirty - 1]);
+	bs->nsent = 0;
+	keep = bs->ndirty;
+	for (i = bs->ndirty; i-- > 0 && bs->nsent < n;) {
+		struct reservation *r = bs->dirty[i];
 
+		if (rsv_loggable(r) != log)
+			continue;
 		r->dirty = 0;
 		r->writing = 1;
-		bs->sent[i] = r;
+		bs->sent[bs->nsent++] = r;
 		fresh &= !r->stored;
+		bs->dirty[i] = NULL;
+		keep = i;
 	}
-	bs->ndirty -= n;
-	bs->nsent = n;
-	/* Rows never written (every hold of a busy budget, at first) go in
+	/* Close the gaps the taken ones left, from the lowest taken up. */
+	for (i = keep, left = keep; i < bs->ndirty; i++)
+		if (bs->dirty[i] != NULL)
+			bs->dirty[left++] = bs->dirty[i];
+	bs->dirty_mixed = left > 0;
+	bs->ndirty = left;
+	bs->sent_log = log;
+	n = bs->nsent;
+	if (log)
+		expires_max(bs->sent, n, maxbuf);
+	/* Rows never written (holds ended before their first write) go in
 	 * by a plain insert, which costs PostgreSQL less than an upsert. */
-	if (rsv_cols(&rc, bs->sent, n, bs->srv->cfg.instance) != 0 ||
-	    db_query(bs->srv->db, fresh ? "reservations_insert" :
-	    "reservations_write", R_COUNT + 1, rc.p, write_cb, bs) != 0) {
+	failed = rsv_cols(&rc, bs->sent, n, bs->srv->cfg.instance) != 0;
+	if (!failed && log) {
+		const char *p[R_EXPIRES + 3];
+
+		memcpy(p, rc.p, (R_EXPIRES + 1) * sizeof *p);
+		p[R_EXPIRES + 1] = bs->srv->cfg.instance;
+		p[R_EXPIRES + 2] = maxbuf;
+		failed = db_query(bs->srv->db, "reservations_log",
+		    R_EXPIRES + 3, p, write_cb, bs) != 0;
+	} else if (!failed)
+		failed = db_query(bs->srv->db, fresh ? "reservations_insert" :
+		    "reservations_write", R_COUNT + 1, rc.p, write_cb, bs) != 0;
+	if (failed) {
 		for (i = 0; i < n; i++) {
 			bs->sent[i]->writing = 0;
 			mark_dirty(bs, bs->sent[i]);
@@ -1461,7 +1516,8 @@ reservation_rows(struct budgets *bs, PGresult *res)
 		    opt(res, i, 2), PQgetvalue(res, i, 3));
 		if (r == NULL)
 			continue;
-		r->stored = 1;
+		/* A logged hold has no row in `reservations` yet. */
+		r->stored = PQgetvalue(res, i, 9)[0] == '1';
 		n = 1;
 		for (ids = PQgetvalue(res, i, 4); *ids != '\0'; ids++)
 			n += *ids == ',';

@@ -317,7 +317,7 @@ t_decisions(void)
 static void
 t_expiry_and_restart(void)
 {
-	char id[32], rsv[40], path[96], sql[256];
+	char id[32], rsv[40], first[40], path[96], sql[256];
 	struct resp *r;
 	double t0;
 	int gone = 0;
@@ -328,7 +328,14 @@ t_expiry_and_restart(void)
 	    "\"period\":\"day\",\"amount\":\"1\"}", id, sizeof id);
 	r = authorize(ASK("bt/ttl", ",\"reservation_ttl_s\":1"));
 	CHECK(strcmp(jstr(r, "decision"), "allow") == 0, "%s", r->body);
+	snprintf(first, sizeof first, "%s", jstr(r, "reservation_id"));
 	resp_free(r);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM reservation_log_holds "
+	    "WHERE id = '%s'", first);
+	for (t0 = now_s(); now_s() - t0 < 10 &&
+	    strcmp(db_value(sql), "1") != 0;)
+		usleep(20000);
+	CHECK(strcmp(db_value(sql), "1") == 0, "the hold was not logged");
 	snprintf(path, sizeof path, "/v1/reservations?budget=%s", id);
 	for (t0 = now_s(); now_s() - t0 < 10 && !gone;) {
 		r = http("GET", path, admin_key, NULL, NULL);
@@ -379,12 +386,20 @@ t_expiry_and_restart(void)
 	r = authorize(ASK("bt/ttl", ""));
 	snprintf(rsv, sizeof rsv, "%s", jstr(r, "reservation_id"));
 	resp_free(r);
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM reservations WHERE "
-	    "id = '%s'", rsv);
+	snprintf(sql, sizeof sql, "SELECT count(DISTINCT id) FROM "
+	    "reservation_log_holds WHERE id = '%s'", rsv);
 	for (t0 = now_s(); now_s() - t0 < 10 &&
 	    strcmp(db_value(sql), "1") != 0;)
 		usleep(20000);
 	CHECK(strcmp(db_value(sql), "1") == 0, "the hold was not written");
+	/* A log row whose holds have all expired went with a later write. */
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM reservation_log_holds "
+	    "WHERE id = '%s'", first);
+	CHECK(strcmp(db_value(sql), "0") == 0, "the expired hold is logged");
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM reservation_log l, "
+	    "reservation_log_holds h WHERE h.id = '%s' AND l.instance = "
+	    "h.instance AND l.expires_max < h.written_at", rsv);
+	CHECK(strcmp(db_value(sql), "0") == 0, "an expired log row stayed");
 	CHECK(server_kill() == 0, "kill failed");
 	CHECK(server_start() == 0, "the server did not start again");
 	CHECK(strcmp(status_of(id, "held"), "0.022500000") == 0,
@@ -421,8 +436,8 @@ t_expiry_and_restart(void)
 	r = authorize(ASK("bt/ttl", ",\"request_id\":\"bt-again\""));
 	CHECK(strcmp(jstr(r, "decision"), "allow") == 0 &&
 	    strcmp(jstr(r, "reservation_id"), rsv) != 0, "%s", r->body);
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM reservations WHERE "
-	    "id = '%s'", jstr(r, "reservation_id"));
+	snprintf(sql, sizeof sql, "SELECT count(DISTINCT id) FROM "
+	    "reservation_log_holds WHERE id = '%s'", jstr(r, "reservation_id"));
 	resp_free(r);
 	for (t0 = now_s(); now_s() - t0 < 10 &&
 	    strcmp(db_value(sql), "1") != 0;)
@@ -431,9 +446,9 @@ t_expiry_and_restart(void)
 	    "the second hold of a request_id was not written");
 }
 
-/* Reservations are kept by UTC day: a hold lands in its day's partition,
- * and a day that is over is dropped whole, unless a hold in it is still
- * held. */
+/* Reservations are kept by UTC day: a hold's end lands in its day's
+ * partition, and a day that is over is dropped whole, unless a hold in it
+ * is still held. */
 static void
 t_reservation_days(void)
 {
@@ -449,15 +464,22 @@ t_reservation_days(void)
 	    "('rsv_0000000000000000000000a3', 'bt', '{1}', 1, "
 	    "now() - interval '8 days', now() - interval '8 days', 'held', "
 	    "NULL, 'days-test')";
-	char sql[256], day[3][64];
+	char sql[256], day[3][64], path[96];
 	struct resp *r;
 	int i;
 
+	/* A hold's end is its row, in the day the hold was made. */
 	cost_center("bt");
 	r = authorize(ASK("bt", ""));
 	CHECK(strcmp(jstr(r, "decision"), "allow") == 0, "%s", r->body);
 	snprintf(sql, sizeof sql, "SELECT tableoid::regclass::text FROM "
-	    "reservations WHERE id = '%s'", jstr(r, "reservation_id"));
+	    "reservations WHERE id = '%s' AND state = 'released'",
+	    jstr(r, "reservation_id"));
+	snprintf(path, sizeof path, "/v1/reservations/%s/release",
+	    jstr(r, "reservation_id"));
+	resp_free(r);
+	r = http("POST", path, gateway_key, NULL, NULL);
+	CHECK(r->status == 200, "release: %s", r->body);
 	resp_free(r);
 	{
 		double t0;
