@@ -409,7 +409,7 @@ static void
 renew_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct leases *ls = arg;
-	struct budget *renew[BATCH_MAX * 8];
+	struct budget **renew;
 	struct giveback g;
 	const char *p[4];
 	char now[LEDGER_TIME_BUFSZ];
@@ -422,6 +422,10 @@ renew_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!db_pool_up(ls->srv->db) || ls->returning)
 		return;
+	/* Every lease in use is renewed, however many: a lease left out
+	 * would lapse and be asked for again at the next call. */
+	if ((renew = malloc((ls->nheld + 1) * sizeof *renew)) == NULL)
+		return;
 	giveback_init(&g);
 	ledger_time_format(http_wall_now_us(), now);
 	while (i < ls->nheld) {
@@ -429,8 +433,7 @@ renew_cb(evutil_socket_t fd, short what, void *arg)
 		    ls->held[i]);
 
 		if (b != NULL && (b->held > 0 || b->lease_demand > 0)) {
-			if (nrenew < BATCH_MAX * 8)
-				renew[nrenew++] = b;
+			renew[nrenew++] = b;
 			i++;
 			continue;
 		}
@@ -460,6 +463,7 @@ renew_cb(evutil_socket_t fd, short what, void *arg)
 	/* After the return: the renewals wait for it. */
 	if (nrenew > 0)
 		leases_ask(ls, renew, nrenew, 0, NULL, NULL);
+	free(renew);
 }
 
 int
