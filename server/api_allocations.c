@@ -22,6 +22,7 @@
 #include "ledger/alloc.h"
 #include "ledger/ledger.h"
 #include "server/api.h"
+#include "server/pgarr.h"
 
 #define ID_MAX 200
 #define MEMO_MAX 1000
@@ -327,18 +328,7 @@ book_cb(void *arg, const struct db_result *res)
 static int
 read_weights(struct alloc_req *a, const char *s)
 {
-	char *end;
-	size_t i;
-
-	if (*s++ != '{')
-		return -1;
-	for (i = 0; i < a->n; i++) {
-		a->weights[i] = strtoll(s, &end, 10);
-		if (end == s || (*end != ',' && *end != '}'))
-			return -1;
-		s = end + 1;
-	}
-	return 0;
+	return pgarr_read_ints(s, a->weights, a->n) == (int)a->n ? 0 : -1;
 }
 
 static int

@@ -21,6 +21,7 @@
 #include "server/canon.h"
 #include "server/leases.h"
 #include "server/tz.h"
+#include "server/pgarr.h"
 
 #define TTL_DEFAULT_S 300
 #define REQUEST_ID_MAX 200
@@ -585,23 +586,6 @@ local_day(const char *tz, int64_t us)
 	return us >= 0 ? us / DAY_US : -((-us - 1) / DAY_US) - 1;
 }
 
-/* PostgreSQL's array text of the daily costs, {c0,c1,...}. */
-static void
-parse_costs(const char *list, int64_t cost[FORECAST_DAYS])
-{
-	char *end;
-	int i = 0;
-
-	if (*list == '{')
-		list++;
-	while (i < FORECAST_DAYS && *list != '\0' && *list != '}') {
-		cost[i++] = strtoll(list, &end, 10);
-		if (end == list)
-			break;
-		list = *end == ',' ? end + 1 : end;
-	}
-}
-
 /*
  * The same-weekday projection: the spend before today, then each day
  * left (today included) at the mean of its weekday over the last 4
@@ -661,7 +645,7 @@ burn_cb(void *arg, const struct db_result *res)
 	}
 	hour = atoll(PQgetvalue(res->res, 0, 0));
 	day = atoll(PQgetvalue(res->res, 0, 1));
-	parse_costs(PQgetvalue(res->res, 0, 2), cost);
+	(void)pgarr_read_ints(PQgetvalue(res->res, 0, 2), cost, FORECAST_DAYS);
 	/* The day the query was asked for, not a later clock reading. */
 	today = (int64_t)json_integer_value(json_object_get(r->draft, "today"));
 	o = budget_json(b);

@@ -20,6 +20,7 @@
 #include "server/api.h"
 #include "server/budgets.h"
 #include "server/tz.h"
+#include "server/pgarr.h"
 
 #define PAGE_DEFAULT 1000
 #define PAGE_MAX 10000
@@ -28,16 +29,8 @@
 static void
 parse_quantities(const char *s, struct pricing_usage *u)
 {
-	char *end;
-	int m;
-
 	memset(u, 0, sizeof *u);
-	if (*s == '{')
-		s++;
-	for (m = 0; m < PM_COUNT && *s != '\0' && *s != '}'; m++) {
-		u->q[m] = strtoll(s, &end, 10);
-		s = *end == ',' ? end + 1 : end;
-	}
+	(void)pgarr_read_ints(s, u->q, PM_COUNT);
 }
 
 /* Window and page parameters shared by both endpoints; 0 or replied. */

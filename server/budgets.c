@@ -1508,7 +1508,6 @@ reservation_rows(struct budgets *bs, PGresult *res)
 {
 	struct reservation *r;
 	const char *ids;
-	char *end;
 	int i, n;
 
 	for (i = 0; i < PQntuples(res); i++) {
@@ -1518,18 +1517,11 @@ reservation_rows(struct budgets *bs, PGresult *res)
 			continue;
 		/* A logged hold has no row in `reservations` yet. */
 		r->stored = PQgetvalue(res, i, 9)[0] == '1';
-		n = 1;
-		for (ids = PQgetvalue(res, i, 4); *ids != '\0'; ids++)
-			n += *ids == ',';
-		if ((r->budgets = calloc((size_t)n, sizeof *r->budgets)) == NULL)
+		ids = PQgetvalue(res, i, 4);
+		if ((n = pgarr_read_ints(ids, NULL, 0)) < 1 || (r->budgets =
+		    calloc((size_t)n, sizeof *r->budgets)) == NULL)
 			continue;
-		for (ids = PQgetvalue(res, i, 4) + 1; *ids != '\0' &&
-		    *ids != '}' && r->nbudgets < n;) {
-			r->budgets[r->nbudgets++] = strtoll(ids, &end, 10);
-			ids = *end == ',' ? end + 1 : end;
-			if (end == ids)
-				break;
-		}
+		r->nbudgets = pgarr_read_ints(ids, r->budgets, (size_t)n);
 		r->amount = atoll(PQgetvalue(res, i, 5));
 		r->max_output = atoll(PQgetvalue(res, i, 6));
 		r->created_us = atoll(PQgetvalue(res, i, 7));

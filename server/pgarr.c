@@ -6,6 +6,7 @@
  * a backslash; everything else (commas, braces, spaces, any UTF-8) is
  * taken as it is.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,4 +154,29 @@ pgarr_finish(struct pgarr *a)
 	a->buf[a->len++] = '}';
 	a->buf[a->len] = '\0';
 	return a->buf;
+}
+
+int
+pgarr_read_ints(const char *lit, int64_t *out, size_t max)
+{
+	long long v;
+	char *end;
+	size_t n = 0;
+
+	if (*lit++ != '{')
+		return -1;
+	if (*lit == '}')
+		return lit[1] == '\0' ? 0 : -1;
+	for (;;) {
+		errno = 0;
+		v = strtoll(lit, &end, 10);
+		if (end == lit || errno != 0 || (*end != ',' && *end != '}'))
+			return -1;
+		if (n < max)
+			out[n] = v;
+		n++;
+		if (*end == '}')
+			return end[1] == '\0' && n <= 0x7fffffff ? (int)n : -1;
+		lit = end + 1;
+	}
 }

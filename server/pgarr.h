@@ -36,4 +36,10 @@ void pgarr_ints(struct pgarr *a, const int64_t *v, size_t n);
 /* Close the array: its literal (owned by a), or NULL when out of memory. */
 const char *pgarr_finish(struct pgarr *a);
 
+/* Read the literal of a one-dimensional integer array ({1,-2,3}, as
+ * PostgreSQL writes a bigint[]) into out[0..max): how many elements it
+ * has, or -1 when it is not such a literal (a NULL element, a non-integer,
+ * no braces). Elements past max are checked but not stored. */
+int pgarr_read_ints(const char *lit, int64_t *out, size_t max);
+
 #endif

@@ -97,6 +97,33 @@ test_growth(void **state)
 	pgarr_free(&a);
 }
 
+/* PostgreSQL's bigint[] text read back; anything else refused. */
+static void
+test_read_ints(void **state)
+{
+	int64_t v[3] = { 7, 7, 7 };
+
+	(void)state;
+	assert_int_equal(pgarr_read_ints("{}", v, 3), 0);
+	assert_int_equal(pgarr_read_ints("{5}", v, 3), 1);
+	assert_int_equal(v[0], 5);
+	assert_int_equal(pgarr_read_ints("{1,-2,9223372036854775807}", v, 3),
+	    3);
+	assert_int_equal(v[1], -2);
+	assert_int_equal(v[2], INT64_MAX);
+	/* More than there is room for: counted, not stored. */
+	v[1] = 7;
+	assert_int_equal(pgarr_read_ints("{4,5,6,7}", v, 1), 4);
+	assert_int_equal(v[0], 4);
+	assert_int_equal(v[1], 7);
+	assert_int_equal(pgarr_read_ints("{1,NULL}", v, 3), -1);
+	assert_int_equal(pgarr_read_ints("{1,,2}", v, 3), -1);
+	assert_int_equal(pgarr_read_ints("1,2", v, 3), -1);
+	assert_int_equal(pgarr_read_ints("{1,2", v, 3), -1);
+	assert_int_equal(pgarr_read_ints("{1}x", v, 3), -1);
+	assert_int_equal(pgarr_read_ints("{99999999999999999999}", v, 3), -1);
+}
+
 int
 main(void)
 {
@@ -105,6 +132,7 @@ main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_ints),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_read_ints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
