@@ -193,6 +193,27 @@ stream_done(struct tg_req *r, struct cb_stream *s, int ok)
 		http_stream_abort(r);
 }
 
+/* A failure: a stream begun is cut short (the client sees no chunked
+ * end, so it cannot take a part for the whole); one not begun is an
+ * error reply, res's when there is one. */
+static void
+stream_fail(struct tg_req *r, struct cb_stream *s,
+    const struct db_result *res, int status, const char *code,
+    const char *msg)
+{
+	if (s->started) {
+		stream_done(r, s, 0);
+		return;
+	}
+	db_release(s->held);
+	free(s);
+	r->state = NULL;
+	if (res != NULL)
+		http_reply_db_failure(r, res);
+	else
+		http_reply_error(r, status, code, NULL, msg);
+}
+
 /* Ask for the page after the last row sent, of the usage or of the
  * entries; a connection lost meanwhile ends the request. */
 static void
@@ -218,17 +239,9 @@ next_page(struct tg_req *r, struct cb_stream *s)
 		n = 10;
 	}
 	if (db_query_held(s->held, s->entries ? "chargeback_entries" :
-	    "chargeback_page", n, p, page_cb, r) == 0)
-		return;
-	if (s->started) {
-		stream_done(r, s, 0);
-		return;
-	}
-	db_release(s->held);
-	free(s);
-	r->state = NULL;
-	http_reply_error(r, 503, "database_unavailable", NULL,
-	    "the database is unavailable; retry later");
+	    "chargeback_page", n, p, page_cb, r) != 0)
+		stream_fail(r, s, NULL, 503, "database_unavailable",
+		    "the database is unavailable; retry later");
 }
 
 static void
@@ -239,27 +252,12 @@ page_cb(void *arg, const struct db_result *res)
 	struct evbuffer *buf;
 	int n, i, last, month = strcmp(s->grain, "month") == 0;
 
-	if (res->status != DB_OK && s->started) {
-		stream_done(r, s, 0);
-		return;
-	}
 	if (res->status != DB_OK) {
-		db_release(s->held);
-		free(s);
-		r->state = NULL;
-		http_reply_db_failure(r, res);
+		stream_fail(r, s, res, 0, NULL, NULL);
 		return;
 	}
 	if ((buf = evbuffer_new()) == NULL) {
-		if (s->started) {
-			stream_done(r, s, 0);
-			return;
-		}
-		db_release(s->held);
-		free(s);
-		r->state = NULL;
-		http_reply_error(r, 500, "internal_error", NULL,
-		    "out of memory");
+		stream_fail(r, s, NULL, 500, "internal_error", "out of memory");
 		return;
 	}
 	if (!s->started) {
@@ -323,9 +321,7 @@ snapshot_cb(void *arg, const struct db_result *res)
 	struct cb_stream *s = r->state;
 
 	if (res->status != DB_OK) {
-		free(s);
-		r->state = NULL;
-		http_reply_db_failure(r, res);
+		stream_fail(r, s, res, 0, NULL, NULL);
 		return;
 	}
 	s->held = res->held;
@@ -362,12 +358,9 @@ api_report_chargeback(struct tg_req *r)
 	snprintf(s->grain, sizeof s->grain, "%s", grain != NULL ? grain : "day");
 	r->state = s;
 	if (db_query_hold(r->srv->db, "tx_snapshot", 0, NULL, snapshot_cb,
-	    r) != 0) {
-		free(s);
-		r->state = NULL;
-		http_reply_error(r, 503, "database_unavailable", NULL,
+	    r) != 0)
+		stream_fail(r, s, NULL, 503, "database_unavailable",
 		    "no database connection is free for a report; retry later");
-	}
 }
 
 static void
