@@ -448,7 +448,7 @@ t_expiry_and_restart(void)
 
 /* Reservations are kept by UTC day: a hold's end lands in its day's
  * partition, and a day that is over is dropped whole, unless a hold in it
- * is still held. */
+ * is still held; logged holds go once expired. */
 static void
 t_reservation_days(void)
 {
@@ -517,6 +517,23 @@ t_reservation_days(void)
 	    "'days-test'") == 0, "%s", db_error());
 	CHECK(strcmp(db_value("SELECT reservations_partitions_drop(now() - "
 	    "interval '2 days')"), "1") == 0, "its day goes once it ended");
+
+	/* The log of an instance that writes no more: its rows go at the
+	 * next start (and daily) once all their holds have expired. */
+	CHECK(db_exec("INSERT INTO reservation_log (instance, expires_max, "
+	    "ids, key_ids, request_ids, cost_centers, budgets, amounts, "
+	    "max_outputs, created, expires) SELECT 'days-test', now() + "
+	    "d * interval '1 hour', '{}', '{}', '{}', '{}', '{}', '{}', '{}', "
+	    "'{}', '{}' FROM (VALUES (-1), (1)) v (d)") == 0, "%s",
+	    db_error());
+	CHECK(server_stop() == 0, "the server did not stop cleanly");
+	CHECK(server_start() == 0, "the server did not start again");
+	CHECK(strcmp(db_value("SELECT string_agg((expires_max > now())::text, "
+	    "',') FROM reservation_log WHERE instance = 'days-test'"), "true")
+	    == 0, "the log rows left: %s", db_value("SELECT count(*) FROM "
+	    "reservation_log WHERE instance = 'days-test'"));
+	CHECK(db_exec("DELETE FROM reservation_log WHERE instance = "
+	    "'days-test'") == 0, "%s", db_error());
 }
 
 static void
