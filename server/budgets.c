@@ -5,9 +5,9 @@
  * period's spend and holds, the reservations, and which cost centers
  * exist. PostgreSQL is the record: budgets and their spend are read at
  * start, every booked event adds to the budgets it falls under, and
- * reservations are written back in batches (a restart then holds again
- * what was in flight). Changes made by another instance are picked up by
- * polling.
+ * reservations are written back in batches (rsv_write.c: a restart then
+ * holds again what was in flight). Changes made by another instance are
+ * picked up by polling.
  *
  * A budget's spend read while events are being booked must count each
  * event once: the read returns its snapshot, each booking its transaction
@@ -28,6 +28,7 @@
 #include "server/http.h"
 #include "server/log.h"
 #include "server/pgarr.h"
+#include "server/rsv_write.h"
 #include "server/tz.h"
 
 #define RSV_BUCKETS 65536
@@ -43,7 +44,6 @@
  */
 #define TICK_MS 5
 #define POLL_MS 1000
-#define WRITE_MAX 2000			/* reservations per write */
 
 struct cc_entry {
 	char *id;
@@ -87,12 +87,7 @@ struct budgets {
 	struct reservation *by_req[RSV_BUCKETS];
 	struct reservation **heap;	/* by next_event() */
 	size_t nheap, capheap;
-	struct reservation **dirty;
-	size_t ndirty, capdirty;
-	struct reservation **sent;
-	size_t nsent;
-	int sent_log;		/* sent are new holds, to the log */
-	int dirty_mixed;	/* dirty ones of the other kind wait */
+	struct rsv_write *writer;
 	struct cc_entry *ccs[CC_BUCKETS];
 	int64_t cc_since, budgets_since;
 	struct spend_read *reads;
@@ -131,9 +126,12 @@ budgets_new(struct tg_server *srv)
 	bs->srv = srv;
 	bs->rnd_used = sizeof bs->rnd;
 	bs->remote = evbuffer_new();
-	if ((bs->set = budget_set_new()) == NULL || bs->remote == NULL) {
+	bs->writer = rsv_write_new(srv);
+	if ((bs->set = budget_set_new()) == NULL || bs->remote == NULL ||
+	    bs->writer == NULL) {
 		if (bs->remote != NULL)
 			evbuffer_free(bs->remote);
+		rsv_write_free(bs->writer);
 		budget_set_free(bs->set);
 		free(bs);
 		return NULL;
@@ -769,26 +767,6 @@ heap_push(struct budgets *bs, struct reservation *r)
 	return 0;
 }
 
-static void
-mark_dirty(struct budgets *bs, struct reservation *r)
-{
-	struct reservation **grown;
-
-	if (r->dirty)
-		return;
-	if (bs->ndirty == bs->capdirty) {
-		size_t cap = bs->capdirty ? bs->capdirty * 2 : 256;
-
-		if ((grown = realloc(bs->dirty, cap * sizeof *grown)) == NULL) {
-			log_error("event=reservation_write_oom id=%s", r->id);
-			return;
-		}
-		bs->dirty = grown;
-		bs->capdirty = cap;
-	}
-	r->dirty = 1;
-	bs->dirty[bs->ndirty++] = r;
-}
 
 struct reservation *
 budgets_reservation(struct budgets *bs, const char *id)
@@ -929,7 +907,7 @@ budgets_reserve(struct budgets *bs, struct budget **b, int n,
 	r->state = RSV_HELD;
 	heap_fix(bs, r->heap_i);
 	budget_hold(b, n, amount, tokens, now);
-	mark_dirty(bs, r);
+	rsv_write_mark(bs->writer, r);
 	return r;
 }
 
@@ -955,7 +933,7 @@ budgets_end(struct budgets *bs, struct reservation *r, int state,
 	r->state = state;
 	r->actual = actual;
 	heap_fix(bs, r->heap_i);
-	mark_dirty(bs, r);
+	rsv_write_mark(bs->writer, r);
 	if (state == RSV_SETTLED && actual > r->amount) {
 		struct budget *b;
 		int i;
@@ -1145,200 +1123,6 @@ notify_remote(struct budgets *bs)
 	}
 }
 
-/* Writing reservations back. */
-
-/* Reservations as the columns of reservations_write.sql, one array each,
- * in its order; the instance's name is the last parameter. Columns rather
- * than a JSON document: cheaper to write here and for PostgreSQL to read,
- * and a decision's share of this write is most of what a hold costs. */
-enum {
-	R_ID, R_KEY, R_REQUEST, R_CC, R_BUDGETS, R_AMOUNT, R_MAX, R_CREATED,
-	R_EXPIRES, R_STATE, R_ENDED, R_ACTUAL, R_COUNT
-};
-
-struct rsv_cols {
-	struct pgarr c[R_COUNT];
-	const char *p[R_COUNT + 1];
-};
-
-static void
-rsv_time(struct pgarr *a, int64_t us)
-{
-	char buf[LEDGER_TIME_BUFSZ];
-
-	ledger_time_format(us, buf);
-	pgarr_text(a, buf);
-}
-
-/* The columns of reservations r[0..n); -1 when out of memory. Free with
- * rsv_cols_free whatever it returns. */
-static int
-rsv_cols(struct rsv_cols *rc, struct reservation *const *r, size_t n,
-    const char *instance)
-{
-	const struct reservation *x;
-	size_t i;
-	int c, ok = 1;
-
-	for (c = 0; c < R_COUNT; c++)
-		pgarr_init(&rc->c[c]);
-	for (i = 0; i < n; i++) {
-		x = r[i];
-		pgarr_text(&rc->c[R_ID], x->id);
-		pgarr_text(&rc->c[R_KEY], x->key_id[0] != '\0' ? x->key_id :
-		    NULL);
-		pgarr_text(&rc->c[R_REQUEST], x->request_id);
-		pgarr_text(&rc->c[R_CC], x->cost_center);
-		pgarr_ints(&rc->c[R_BUDGETS], x->budgets, (size_t)x->nbudgets);
-		pgarr_int(&rc->c[R_AMOUNT], x->amount);
-		pgarr_int(&rc->c[R_MAX], x->max_output);
-		rsv_time(&rc->c[R_CREATED], x->created_us);
-		rsv_time(&rc->c[R_EXPIRES], x->expires_us);
-		pgarr_text(&rc->c[R_STATE], budgets_rsv_state_name(x->state));
-		if (x->state != RSV_HELD)
-			rsv_time(&rc->c[R_ENDED], x->ended_us);
-		else
-			pgarr_null(&rc->c[R_ENDED]);
-		if (x->state == RSV_SETTLED)
-			pgarr_int(&rc->c[R_ACTUAL], x->actual);
-		else
-			pgarr_null(&rc->c[R_ACTUAL]);
-	}
-	for (c = 0; c < R_COUNT; c++)
-		if ((rc->p[c] = pgarr_finish(&rc->c[c])) == NULL)
-			ok = 0;
-	rc->p[R_COUNT] = instance;
-	return ok ? 0 : -1;
-}
-
-static void
-rsv_cols_free(struct rsv_cols *rc)
-{
-	int c;
-
-	for (c = 0; c < R_COUNT; c++)
-		pgarr_free(&rc->c[c]);
-}
-
-static void write_some(struct budgets *bs);
-
-static void
-write_cb(void *arg, const struct db_result *res)
-{
-	struct budgets *bs = arg;
-	size_t i;
-
-	/* A failed write may have been committed all the same (the
-	 * connection was lost at its end): its rows count as stored, and are
-	 * written again as such (a hold logged twice is read once). Logged
-	 * holds have no row in `reservations` until they end. */
-	for (i = 0; i < bs->nsent; i++) {
-		bs->sent[i]->writing = 0;
-		if (!bs->sent_log)
-			bs->sent[i]->stored = 1;
-		if (res->status != DB_OK)
-			mark_dirty(bs, bs->sent[i]);
-	}
-	if (res->status != DB_OK)
-		log_warn("event=reservations_write_failed error=\"%s\"",
-		    res->message);
-	free(bs->sent);
-	bs->sent = NULL;
-	bs->nsent = 0;
-	/* A backlog goes on at once; otherwise the next tick gathers. */
-	if (res->status == DB_OK && bs->ndirty > 0 &&
-	    (bs->ndirty >= WRITE_MAX || bs->dirty_mixed))
-		write_some(bs);
-}
-
-/* 1 when r goes to the log: a hold still held that has no row. */
-static int
-rsv_loggable(const struct reservation *r)
-{
-	return r->state == RSV_HELD && !r->stored;
-}
-
-/* The latest expiry among r[0..n), as PostgreSQL reads it. */
-static void
-expires_max(struct reservation *const *r, size_t n, char *buf)
-{
-	int64_t max = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (r[i]->expires_us > max)
-			max = r[i]->expires_us;
-	ledger_time_format(max, buf);
-}
-
-/* One write of the dirty reservations of one kind: new holds to the log
- * (cheap for PostgreSQL: one row whatever their number), every other
- * state to `reservations`. The kind is the newest dirty one's; the others
- * wait for the next write, which follows at once (write_cb). */
-static void
-write_some(struct budgets *bs)
-{
-	struct rsv_cols rc;
-	char maxbuf[LEDGER_TIME_BUFSZ];
-	size_t i, n, keep, left;
-	int fresh = 1, log, failed;
-
-	if (bs->sent != NULL || bs->ndirty == 0 || !db_pool_up(bs->srv->db))
-		return;
-	n = bs->ndirty < WRITE_MAX ? bs->ndirty : WRITE_MAX;
-	if ((bs->sent = malloc(n * sizeof *bs->sent)) == NULL)
-		return;
-	log = rsv_loggable(bs->dirty[bs->ndirty - 1]);
-	bs->nsent = 0;
-	keep = bs->ndirty;
-	for (i = bs->ndirty; i-- > 0 && bs->nsent < n;) {
-		struct reservation *r = bs->dirty[i];
-
-		if (rsv_loggable(r) != log)
-			continue;
-		r->dirty = 0;
-		r->writing = 1;
-		bs->sent[bs->nsent++] = r;
-		fresh &= !r->stored;
-		bs->dirty[i] = NULL;
-		keep = i;
-	}
-	/* Close the gaps the taken ones left, from the lowest taken up. */
-	for (i = keep, left = keep; i < bs->ndirty; i++)
-		if (bs->dirty[i] != NULL)
-			bs->dirty[left++] = bs->dirty[i];
-	bs->dirty_mixed = left > 0;
-	bs->ndirty = left;
-	bs->sent_log = log;
-	n = bs->nsent;
-	if (log)
-		expires_max(bs->sent, n, maxbuf);
-	/* Rows never written (holds ended before their first write) go in
-	 * by a plain insert, which costs PostgreSQL less than an upsert. */
-	failed = rsv_cols(&rc, bs->sent, n, bs->srv->cfg.instance) != 0;
-	if (!failed && log) {
-		const char *p[R_EXPIRES + 3];
-
-		memcpy(p, rc.p, (R_EXPIRES + 1) * sizeof *p);
-		p[R_EXPIRES + 1] = bs->srv->cfg.instance;
-		p[R_EXPIRES + 2] = maxbuf;
-		failed = db_query(bs->srv->db, "reservations_log",
-		    R_EXPIRES + 3, p, write_cb, bs) != 0;
-	} else if (!failed)
-		failed = db_query(bs->srv->db, fresh ? "reservations_insert" :
-		    "reservations_write", R_COUNT + 1, rc.p, write_cb, bs) != 0;
-	if (failed) {
-		for (i = 0; i < n; i++) {
-			bs->sent[i]->writing = 0;
-			mark_dirty(bs, bs->sent[i]);
-		}
-		free(bs->sent);
-		bs->sent = NULL;
-		bs->nsent = 0;
-	}
-	rsv_cols_free(&rc);
-}
-
 /* Expire, forget, write. */
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -1368,7 +1152,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		rsv_forget(bs, r);
 	}
-	write_some(bs);
+	rsv_write_some(bs->writer);
 	notify_remote(bs);
 }
 
@@ -1582,12 +1366,6 @@ budgets_start(struct budgets *bs)
 void
 budgets_stop(struct budgets *bs)
 {
-	char err[256];
-	PGconn *conn;
-	PGresult *res;
-	struct rsv_cols rc;
-	size_t i;
-
 	if (bs == NULL)
 		return;
 	if (bs->tick != NULL)
@@ -1595,33 +1373,7 @@ budgets_stop(struct budgets *bs)
 	if (bs->poll != NULL)
 		event_free(bs->poll);
 	bs->tick = bs->poll = NULL;
-	for (i = 0; i < bs->nsent; i++)
-		mark_dirty(bs, bs->sent[i]);
-	if (bs->ndirty == 0)
-		return;
-	/* At shutdown the loop is done: one synchronous write. */
-	if ((conn = db_connect_sync(&bs->srv->cfg, err, sizeof err)) == NULL) {
-		log_error("event=reservations_unwritten n=%zu error=\"%s\"",
-		    bs->ndirty, err);
-		return;
-	}
-	if (rsv_cols(&rc, bs->dirty, bs->ndirty, bs->srv->cfg.instance) != 0) {
-		log_error("event=reservations_unwritten n=%zu error=\"out of "
-		    "memory\"", bs->ndirty);
-		rsv_cols_free(&rc);
-		PQfinish(conn);
-		return;
-	}
-	res = PQexecParams(conn, db_statement_text("reservations_write"),
-	    R_COUNT + 1, NULL, rc.p, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		log_error("event=reservations_unwritten n=%zu error=\"%s\"",
-		    bs->ndirty, PQresultErrorMessage(res));
-	else
-		bs->ndirty = 0;
-	PQclear(res);
-	PQfinish(conn);
-	rsv_cols_free(&rc);
+	rsv_write_stop(bs->writer);
 }
 
 void
@@ -1655,8 +1407,7 @@ budgets_free(struct budgets *bs)
 		evbuffer_free(bs->remote);
 	free(bs->rules);
 	free(bs->heap);
-	free(bs->dirty);
-	free(bs->sent);
+	rsv_write_free(bs->writer);
 	budget_set_free(bs->set);
 	free(bs);
 }
@@ -1691,6 +1442,6 @@ budgets_render_metrics(struct budgets *bs, struct evbuffer *out)
 	    (unsigned long long)bs->decisions[BD_ALLOW],
 	    (unsigned long long)bs->decisions[BD_THROTTLE],
 	    (unsigned long long)bs->decisions[BD_PAUSE], live,
-	    (unsigned long long)bs->overshoots, bs->ndirty + bs->nsent,
+	    (unsigned long long)bs->overshoots, rsv_write_pending(bs->writer),
 	    budget_set_count(bs->set));
 }

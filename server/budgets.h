@@ -36,8 +36,9 @@ struct reservation {
 	/* Internal to budgets.c. */
 	size_t heap_i;
 	int64_t forget_at;		/* retry forgetting an unwritten end */
+	/* Internal to rsv_write.c (read by budgets.c). */
 	int dirty, writing;
-	int stored;		/* its row is (or may be) in PostgreSQL */
+	int stored;		/* its row of `reservations` is (or may be) written */
 	struct reservation *id_next, *req_next;
 };
 
