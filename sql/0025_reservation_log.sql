@@ -25,12 +25,13 @@ CREATE TABLE reservation_log (
 );
 CREATE INDEX reservation_log_live ON reservation_log (instance, expires_max);
 
--- The logged holds one row each, for people and tests; an entry may be
--- repeated (a write whose answer was lost is written again).
+-- The logged holds one row each, for reservations_load.sql, people and
+-- tests; an entry may be repeated (a write whose answer was lost is
+-- written again). `budgets` stays the array's text.
 CREATE VIEW reservation_log_holds AS
-SELECT l.instance, e.id, e.key_id, e.request_id, e.cost_center,
-    e.budgets::bigint[] AS budgets, e.amount, e.max_output_tokens,
-    e.created_at, e.expires_at, l.written_at
+SELECT l.instance, e.id, e.key_id, e.request_id, e.cost_center, e.budgets,
+    e.amount, e.max_output_tokens, e.created_at, e.expires_at,
+    l.written_at, l.expires_max
 FROM reservation_log l,
     unnest(l.ids::text[], l.key_ids::text[], l.request_ids::text[],
     l.cost_centers::text[], l.budgets::text[], l.amounts::bigint[],

@@ -12,17 +12,11 @@ WHERE r.instance = $1 AND r.state = 'held' AND r.expires_at > now()
   AND NOT EXISTS (SELECT 1 FROM usage_events u WHERE u.reservation_id = r.id)
 UNION ALL
 SELECT DISTINCT ON (h.id) h.id, h.key_id, h.request_id, h.cost_center,
-    h.budgets, h.amount, coalesce(h.max_output, 0),
-    (extract(epoch FROM h.created) * 1000000)::bigint,
-    (extract(epoch FROM h.expires) * 1000000)::bigint, 0
-FROM reservation_log l,
-    unnest(l.ids::text[], l.key_ids::text[], l.request_ids::text[],
-    l.cost_centers::text[], l.budgets::text[], l.amounts::bigint[],
-    l.max_outputs::bigint[], l.created::timestamptz[],
-    l.expires::timestamptz[])
-    AS h (id, key_id, request_id, cost_center, budgets, amount, max_output,
-    created, expires)
-WHERE l.instance = $1 AND l.expires_max > now() AND h.expires > now()
+    h.budgets, h.amount, coalesce(h.max_output_tokens, 0),
+    (extract(epoch FROM h.created_at) * 1000000)::bigint,
+    (extract(epoch FROM h.expires_at) * 1000000)::bigint, 0
+FROM reservation_log_holds h
+WHERE h.instance = $1 AND h.expires_max > now() AND h.expires_at > now()
   AND NOT EXISTS (SELECT 1 FROM reservations r
-                  WHERE r.id = h.id AND r.created_at = h.created)
+                  WHERE r.id = h.id AND r.created_at = h.created_at)
   AND NOT EXISTS (SELECT 1 FROM usage_events u WHERE u.reservation_id = h.id)
