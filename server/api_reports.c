@@ -110,7 +110,10 @@ q_from_draft(json_t *draft, struct spend_q *q)
  * model, 170 hashed); fewer groups hash faster. A user or a tag has a
  * rollup of its own (0020), the two together none: per user and tag
  * value it would hold about a row per event. Hours have a rollup per
- * cost center, provider and model (0020), for windows on whole hours. */
+ * cost center, provider and model (0020), for windows on whole hours.
+ * Per week, per month and for a whole window, the rollup queries read
+ * the weeks and months whole in the window from their folded sums
+ * (0024) unless a booking marked them since, the other days as days. */
 static const char *
 spend_query(const struct spend_q *q, int has_from, int64_t from_us,
     int has_to, int64_t to_us, const char *gran)

@@ -12,6 +12,10 @@
 -- period, where events remain. Quantities are bigint[] in the meters'
 -- order, added with tg_sum; the server names them.
 --
+-- Per week, per month and for a whole window, the periods inside the
+-- window whose sums are current come from their weekly or monthly rows
+-- (0024), the other days from the daily rows.
+--
 -- Planned at each call for its values (server/db.c), as
 -- report_spend_rollup.sql is.
 -- tollgate: plan each call
@@ -33,20 +37,56 @@ WITH tagged AS (
 	        tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
 	        tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
 	        AS quantities
-	FROM (SELECT day, cost_center, NULL::text AS provider,
-	        NULL::text AS model, tag_key, tag_value, events, list_cost,
-	        cost, quantities
-	    FROM usage_tag_cc_daily WHERE NOT ($4::boolean OR $5::boolean)
+	FROM (SELECT p.period AS day, p.cost_center,
+	        NULL::text AS provider, NULL::text AS model, p.tag_value,
+	        p.events, p.list_cost, p.cost, p.quantities
+	    FROM usage_tag_cc_periods p
+	    WHERE NOT ($4::boolean OR $5::boolean)
+	      AND p.tag_key = $7::text AND p.grain = tg_fold_grain($8::text)
+	      AND p.period >= tg_utc_lo($1::timestamptz)
+	      AND p.period < tg_utc_hi($2::timestamptz)
+	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
+	          tg_utc_hi($2::timestamptz), (SELECT coalesce(array_agg(month),
+	          '{}') FROM usage_rollup_dirty))
 	    UNION ALL
-	    SELECT day, cost_center, provider, model, tag_key, tag_value,
-	        events, list_cost, cost, quantities
-	    FROM usage_tag_daily WHERE $4::boolean OR $5::boolean) r
-	WHERE r.tag_key = $7::text
-	  AND r.day >= coalesce(($1::timestamptz AT TIME ZONE 'UTC')::date,
-	        '-infinity'::date)
-	  AND r.day < coalesce(($2::timestamptz AT TIME ZONE 'UTC')::date,
-	        'infinity'::date)
-	  AND ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
+	    SELECT d.day AS day, d.cost_center,
+	        NULL::text AS provider, NULL::text AS model, d.tag_value,
+	        d.events, d.list_cost, d.cost, d.quantities
+	    FROM usage_tag_cc_daily d
+	    WHERE NOT ($4::boolean OR $5::boolean)
+	      AND d.tag_key = $7::text AND d.day >= tg_utc_lo($1::timestamptz)
+	      AND d.day < tg_utc_hi($2::timestamptz)
+	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
+	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
+	          (SELECT coalesce(array_agg(month), '{}')
+	              FROM usage_rollup_dirty),
+	          (SELECT min(month) - 6 FROM usage_rollup_dirty))
+	    UNION ALL
+	    SELECT p.period AS day, p.cost_center,
+	        p.provider, p.model, p.tag_value, p.events, p.list_cost,
+	        p.cost, p.quantities
+	    FROM usage_tag_periods p
+	    WHERE ($4::boolean OR $5::boolean)
+	      AND p.tag_key = $7::text AND p.grain = tg_fold_grain($8::text)
+	      AND p.period >= tg_utc_lo($1::timestamptz)
+	      AND p.period < tg_utc_hi($2::timestamptz)
+	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
+	          tg_utc_hi($2::timestamptz), (SELECT coalesce(array_agg(month),
+	          '{}') FROM usage_rollup_dirty))
+	    UNION ALL
+	    SELECT d.day AS day, d.cost_center,
+	        d.provider, d.model, d.tag_value, d.events, d.list_cost,
+	        d.cost, d.quantities
+	    FROM usage_tag_daily d
+	    WHERE ($4::boolean OR $5::boolean)
+	      AND d.tag_key = $7::text AND d.day >= tg_utc_lo($1::timestamptz)
+	      AND d.day < tg_utc_hi($2::timestamptz)
+	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
+	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
+	          (SELECT coalesce(array_agg(month), '{}')
+	              FROM usage_rollup_dirty),
+	          (SELECT min(month) - 6 FROM usage_rollup_dirty))) r
+	WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
 	      OR (r.cost_center COLLATE "C" > $9::text || '/'
 	          AND r.cost_center COLLATE "C" < $9::text || '0'))
 	GROUP BY 1, 2, 3, 4, 5
@@ -66,12 +106,29 @@ WITH tagged AS (
 	        tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
 	        tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
 	        AS quantities
-	FROM usage_daily r
-	WHERE r.day >= coalesce(($1::timestamptz AT TIME ZONE 'UTC')::date,
-	        '-infinity'::date)
-	  AND r.day < coalesce(($2::timestamptz AT TIME ZONE 'UTC')::date,
-	        'infinity'::date)
-	  AND ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
+	FROM (SELECT p.period AS day, p.cost_center,
+	        p.provider, p.model, p.events, p.list_cost, p.cost,
+	        p.quantities
+	    FROM usage_daily_periods p
+	    WHERE p.grain = tg_fold_grain($8::text)
+	      AND p.period >= tg_utc_lo($1::timestamptz)
+	      AND p.period < tg_utc_hi($2::timestamptz)
+	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
+	          tg_utc_hi($2::timestamptz), (SELECT coalesce(array_agg(month),
+	          '{}') FROM usage_rollup_dirty))
+	    UNION ALL
+	    SELECT d.day AS day, d.cost_center,
+	        d.provider, d.model, d.events, d.list_cost, d.cost,
+	        d.quantities
+	    FROM usage_daily d
+	    WHERE d.day >= tg_utc_lo($1::timestamptz)
+	      AND d.day < tg_utc_hi($2::timestamptz)
+	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
+	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
+	          (SELECT coalesce(array_agg(month), '{}')
+	              FROM usage_rollup_dirty),
+	          (SELECT min(month) - 6 FROM usage_rollup_dirty))) r
+	WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
 	      OR (r.cost_center COLLATE "C" > $9::text || '/'
 	          AND r.cost_center COLLATE "C" < $9::text || '0'))
 	GROUP BY 1, 2, 3, 4

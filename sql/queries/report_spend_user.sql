@@ -9,7 +9,11 @@
 -- whose user is NULL, last among equals as the events' report orders it.
 -- Without provider or model, usage_user_cc_daily has the fifth of the
 -- rows that usage_user_daily has; the plan made for the call's values
--- reads only the one its branch's condition leaves.
+-- reads only the one its branch's condition leaves. Per week, per month
+-- and for a whole window, the periods inside the window whose sums are
+-- current come from their weekly or monthly rows (0024), the other days
+-- from the daily rows: a year by user and model per month adds up
+-- 13,000 rows instead of 400,000.
 --
 -- Planned at each call for its values (server/db.c), as
 -- report_spend_rollup.sql is: a generic plan estimates a year of rows at
@@ -32,19 +36,56 @@ WITH sums AS (
 	        tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
 	        tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
 	        AS quantities
-	FROM (SELECT day, cost_center, NULL::text AS provider,
-	        NULL::text AS model, user_id, events, list_cost, cost,
-	        quantities
-	    FROM usage_user_cc_daily WHERE NOT ($4::boolean OR $5::boolean)
+	FROM (SELECT p.period AS day, p.cost_center,
+	        NULL::text AS provider, NULL::text AS model, p.user_id,
+	        p.events, p.list_cost, p.cost, p.quantities
+	    FROM usage_user_cc_periods p
+	    WHERE NOT ($4::boolean OR $5::boolean)
+	      AND p.grain = tg_fold_grain($8::text)
+	      AND p.period >= tg_utc_lo($1::timestamptz)
+	      AND p.period < tg_utc_hi($2::timestamptz)
+	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
+	          tg_utc_hi($2::timestamptz), (SELECT coalesce(array_agg(month),
+	          '{}') FROM usage_rollup_dirty))
 	    UNION ALL
-	    SELECT day, cost_center, provider, model, user_id, events,
-	        list_cost, cost, quantities
-	    FROM usage_user_daily WHERE $4::boolean OR $5::boolean) r
-	WHERE r.day >= coalesce(($1::timestamptz AT TIME ZONE 'UTC')::date,
-	        '-infinity'::date)
-	  AND r.day < coalesce(($2::timestamptz AT TIME ZONE 'UTC')::date,
-	        'infinity'::date)
-	  AND ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
+	    SELECT d.day AS day, d.cost_center,
+	        NULL::text AS provider, NULL::text AS model, d.user_id,
+	        d.events, d.list_cost, d.cost, d.quantities
+	    FROM usage_user_cc_daily d
+	    WHERE NOT ($4::boolean OR $5::boolean)
+	      AND d.day >= tg_utc_lo($1::timestamptz)
+	      AND d.day < tg_utc_hi($2::timestamptz)
+	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
+	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
+	          (SELECT coalesce(array_agg(month), '{}')
+	              FROM usage_rollup_dirty),
+	          (SELECT min(month) - 6 FROM usage_rollup_dirty))
+	    UNION ALL
+	    SELECT p.period AS day, p.cost_center,
+	        p.provider, p.model, p.user_id, p.events, p.list_cost,
+	        p.cost, p.quantities
+	    FROM usage_user_periods p
+	    WHERE ($4::boolean OR $5::boolean)
+	      AND p.grain = tg_fold_grain($8::text)
+	      AND p.period >= tg_utc_lo($1::timestamptz)
+	      AND p.period < tg_utc_hi($2::timestamptz)
+	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
+	          tg_utc_hi($2::timestamptz), (SELECT coalesce(array_agg(month),
+	          '{}') FROM usage_rollup_dirty))
+	    UNION ALL
+	    SELECT d.day AS day, d.cost_center,
+	        d.provider, d.model, d.user_id, d.events, d.list_cost,
+	        d.cost, d.quantities
+	    FROM usage_user_daily d
+	    WHERE ($4::boolean OR $5::boolean)
+	      AND d.day >= tg_utc_lo($1::timestamptz)
+	      AND d.day < tg_utc_hi($2::timestamptz)
+	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
+	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
+	          (SELECT coalesce(array_agg(month), '{}')
+	              FROM usage_rollup_dirty),
+	          (SELECT min(month) - 6 FROM usage_rollup_dirty))) r
+	WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
 	      OR (r.cost_center COLLATE "C" > $9::text || '/'
 	          AND r.cost_center COLLATE "C" < $9::text || '0'))
 	GROUP BY 1, 2, 3, 4, 5

@@ -143,7 +143,7 @@ t_spend_vs_postings(void)
 	char path[256], sql[2048], dimsql[256];
 	struct resp *r;
 	size_t g, k, w;
-	int rollups = 0, events = 0;
+	int rollups = 0, events = 0, pass;
 
 	seed();
 	/* One event repriced by hand: a correction the report must count. */
@@ -157,11 +157,23 @@ t_spend_vs_postings(void)
 	    "1000)))) FROM usage_events u JOIN ledger_keys k ON "
 	    "k.transaction_id = u.transaction_id WHERE k.kind = 'usage' AND "
 	    "k.idempotency_key = 'rpt-7')); END $$") == 0, "%s", db_error());
+	/* Pass 0 with the months marked as bookings leave them (reports
+	 * read the days), pass 1 once folded (their weeks and months). */
+	for (pass = 0; pass < 2; pass++)
 	for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
 		for (k = 0; k < sizeof grains / sizeof grains[0]; k++)
 			for (w = 0; w < sizeof windows / sizeof windows[0]; w++) {
 		char *got;
 		const char *want;
+
+		if (pass == 1 && g == 0 && k == 0 && w == 0)
+			CHECK(strcmp(db_value("SELECT count(*) FROM "
+			    "usage_rollup_dirty"), "0") != 0 &&
+			    db_value("SELECT tg_fold_periods()") != NULL &&
+			    strcmp(db_value("SELECT count(*) FROM "
+			    "usage_rollup_dirty"), "0") == 0 &&
+			    strcmp(db_value("SELECT count(*) > 0 FROM "
+			    "usage_daily_periods"), "t") == 0, "%s", db_error());
 
 		snprintf(path, sizeof path, "/v1/reports/spend?cost_center=rpt"
 		    "%s%s%s%s%s", groups[g].group_by[0] ? "&group_by=" : "",
@@ -350,6 +362,48 @@ rows_from(const char *path, const char *source)
 	return out;
 }
 
+/* Pass 1: fold the marked months into their weekly and monthly sums.
+ * Pass 2: then book one more July event with a user and tags, and
+ * reprice it, leaving July marked and its sums behind its days. */
+static void
+fold_or_book(int pass)
+{
+	struct resp *r;
+
+	if (pass == 1) {
+		CHECK(strcmp(db_value("SELECT count(*) > 0 FROM "
+		    "usage_rollup_dirty"), "t") == 0 && db_value("SELECT "
+		    "tg_fold_periods()") != NULL && strcmp(db_value("SELECT "
+		    "count(*) FROM usage_rollup_dirty"), "0") == 0 && strcmp(
+		    db_value("SELECT count(*) FROM usage_user_periods WHERE "
+		    "period = '2026-07-01' AND grain = 'month'"), "0") != 0,
+		    "%s", db_error());
+		return;
+	}
+	r = http("POST", "/v1/usage", gateway_key, "{\"id\":\"ugt-late\","
+	    "\"cost_center\":\"ugt/a\",\"provider\":\"openai\",\"model\":"
+	    "\"gpt-4o\",\"occurred_at\":\"2026-07-10T12:00:00Z\",\"user\":"
+	    "\"ann\",\"tags\":{\"team\":\"red\"},\"usage\":{"
+	    "\"input_tokens\":1234,\"output_tokens\":56}}", NULL);
+	CHECK(r->status == 200 && strstr(r->body, "rejected") == NULL,
+	    "%ld %.300s", r->status, r->body);
+	resp_free(r);
+	CHECK(db_exec("DO $$ BEGIN PERFORM * FROM usage_reprice((SELECT "
+	    "jsonb_agg(jsonb_build_object('tx', u.transaction_id, "
+	    "'key', 'ugt-late-fix', 'cc', u.cost_center, 'provider', "
+	    "u.provider, 'model', u.model, 'day', (u.occurred_at AT TIME ZONE "
+	    "'UTC')::date, 'pv', (SELECT max(id) FROM price_versions), "
+	    "'was_unpriced', false, 'list_delta', 300, 'cost_delta', 200, "
+	    "'m', jsonb_build_array(jsonb_build_object('meter', 'input', "
+	    "'q', 0, 'l', 300, 'c', 200)))) FROM usage_events u JOIN "
+	    "ledger_keys k ON k.transaction_id = u.transaction_id WHERE "
+	    "k.kind = 'usage' AND k.idempotency_key = 'ugt-late')); END $$")
+	    == 0, "%s", db_error());
+	CHECK(strcmp(db_value("SELECT array_agg(DISTINCT month)::text FROM "
+	    "usage_rollup_dirty"), "{2026-07-01}") == 0, "marks: %s",
+	    db_value("SELECT array_agg(month)::text FROM usage_rollup_dirty"));
+}
+
 /*
  * Groupings by user or by a tag, read from their rollups (0020), read
  * the same to the byte as from the events: each window on whole days
@@ -390,7 +444,7 @@ t_spend_user_tag_rollups(void)
 	const char *cc[] = { "ugt", "ugt/a" };
 	struct resp *r;
 	size_t g, k, w, c;
-	int i, same = 0, events = 0;
+	int i, same = 0, events = 0, pass;
 
 	for (i = 0; i < 3; i++) {
 		r = http("POST", "/v1/cost-centers", admin_key, i == 0 ?
@@ -436,6 +490,12 @@ t_spend_user_tag_rollups(void)
 	    "k.transaction_id = u.transaction_id WHERE k.kind = 'usage' AND "
 	    "k.idempotency_key IN ('ugt-3', 'ugt-5'))); END $$") == 0, "%s",
 	    db_error());
+	/* Pass 0 with the months marked by the bookings (reports read
+	 * the days), pass 1 once folded (the weeks and months whole in a
+	 * window from their sums), pass 2 after one more booking and its
+	 * correction following the fold: the sums of July are stale, its
+	 * mark sends the reports to its days. */
+	for (pass = 0; pass < 3; pass++)
 	for (c = 0; c < 2; c++)
 		for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
 			for (k = 0; k < sizeof grains / sizeof grains[0]; k++)
@@ -445,6 +505,9 @@ t_spend_user_tag_rollups(void)
 		/* A user and a tag together have no rollup. */
 		const char *src = strstr(groups[g], "user,tag") != NULL ?
 		    "events" : "rollups";
+
+		if (c == 0 && g == 0 && k == 0 && w == 0 && pass > 0)
+			fold_or_book(pass);
 
 		snprintf(path, sizeof path, "/v1/reports/spend?cost_center=%s"
 		    "&group_by=%s%s%s", cc[c], groups[g], grains[k],
@@ -462,7 +525,7 @@ t_spend_user_tag_rollups(void)
 		free(a);
 		free(b);
 	}
-	CHECK(same == 2 * 10 * 4 * 4 && events == same, "%d same", same);
+	CHECK(same == 3 * 2 * 10 * 4 * 4 && events == same, "%d same", same);
 	/* What the groups cover: a NULL user, a NULL tag beside an empty
 	 * one, the correction. */
 	r = http("GET", "/v1/reports/spend?cost_center=ugt&group_by=user,"
@@ -472,6 +535,26 @@ t_spend_user_tag_rollups(void)
 	    strstr(r->body, "\"tag\":\"\"") != NULL, "%.600s", r->body);
 	resp_free(r);
 
+	/* A monthly sum set wrong by hand is found by verify while its
+	 * month is folded, and nothing is once the month is marked (the
+	 * reports read its days then). */
+	CHECK(db_value("SELECT tg_fold_periods()") != NULL && db_exec(
+	    "UPDATE usage_tag_cc_periods SET cost = cost + 1 WHERE grain = "
+	    "'month' AND period = '2026-07-01' AND cost_center = 'ugt/a' AND "
+	    "tag_key = 'team' AND tag_value = 'red'") == 0, "%s", db_error());
+	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
+	CHECK(r->status == 200 && json_is_false(json_object_get(r->json,
+	    "ok")) && json_array_size(json_object_get(r->json,
+	    "period_rollup_differences")) == 1 && strstr(r->body,
+	    "\"usage_tag_cc_periods\"") != NULL, "%.800s", r->body);
+	resp_free(r);
+	CHECK(db_exec("INSERT INTO usage_rollup_dirty VALUES ('2026-07-01')")
+	    == 0, "%s", db_error());
+	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
+	CHECK(json_array_size(json_object_get(r->json,
+	    "period_rollup_differences")) == 0, "%.800s", r->body);
+	resp_free(r);
+	CHECK(db_value("SELECT tg_fold_periods()") != NULL, "%s", db_error());
 	/* A rollup row set wrong by hand is found, then put back. */
 	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
 	CHECK(r->status == 200 && json_is_true(json_object_get(r->json, "ok")) &&
