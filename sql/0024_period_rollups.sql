@@ -36,7 +36,7 @@ CREATE INDEX usage_rollup_dirty_month ON usage_rollup_dirty (month);
 CREATE TABLE usage_daily_periods (
 	grain       text NOT NULL,
 	period      date NOT NULL,
-	cost_center text NOT NULL,
+	cost_center text,	-- NULL: all of them (grain 'day')
 	provider    text NOT NULL,
 	model       text NOT NULL,
 	events      bigint NOT NULL,
@@ -81,7 +81,7 @@ CREATE INDEX usage_user_cc_periods_period ON usage_user_cc_periods (grain, perio
 CREATE TABLE usage_tag_periods (
 	grain       text NOT NULL,
 	period      date NOT NULL,
-	cost_center text NOT NULL,
+	cost_center text,	-- NULL: all of them (grain 'day')
 	provider    text NOT NULL,
 	model       text NOT NULL,
 	tag_key     text NOT NULL,
@@ -98,7 +98,7 @@ CREATE INDEX usage_tag_periods_key ON usage_tag_periods (tag_key, grain, period)
 CREATE TABLE usage_tag_cc_periods (
 	grain       text NOT NULL,
 	period      date NOT NULL,
-	cost_center text NOT NULL,
+	cost_center text,	-- NULL: all of them (grain 'day')
 	tag_key     text NOT NULL,
 	tag_value   text NOT NULL,
 	events      bigint NOT NULL,
@@ -183,12 +183,15 @@ BEGIN
 
 	DELETE FROM usage_daily_periods
 	WHERE grain = 'month' AND period = ANY (months)
-	    OR grain = 'week' AND period = ANY (weeks);
+	    OR grain = 'week' AND period = ANY (weeks)
+	    OR grain = 'day'
+	        AND date_trunc('month', period::timestamp)::date = ANY (months);
 	INSERT INTO usage_daily_periods (grain, period,
 	    cost_center, provider, model,
 	    events, unpriced, list_cost, cost, quantities)
 	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
-	    r.cost_center, r.provider, r.model,
+	    CASE WHEN g.grain <> 'day' THEN r.cost_center END, r.provider,
+	    r.model,
 	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
 	    tg_sum(r.cost),
 	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
@@ -198,10 +201,11 @@ BEGIN
 	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
 	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
 	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
-	FROM usage_daily r, (VALUES ('week'), ('month')) g (grain)
+	FROM usage_daily r, (VALUES ('week'), ('month'), ('day')) g (grain)
 	WHERE r.day >= lo AND r.day < hi
-	  AND date_trunc(g.grain, r.day::timestamp)::date = ANY (
-	      CASE g.grain WHEN 'week' THEN weeks ELSE months END)
+	  AND CASE g.grain WHEN 'week'
+	      THEN date_trunc('week', r.day::timestamp)::date = ANY (weeks)
+	      ELSE date_trunc('month', r.day::timestamp)::date = ANY (months) END
 	GROUP BY 1, 2, 3, 4, 5;
 
 	DELETE FROM usage_user_periods
@@ -252,12 +256,15 @@ BEGIN
 
 	DELETE FROM usage_tag_periods
 	WHERE grain = 'month' AND period = ANY (months)
-	    OR grain = 'week' AND period = ANY (weeks);
+	    OR grain = 'week' AND period = ANY (weeks)
+	    OR grain = 'day'
+	        AND date_trunc('month', period::timestamp)::date = ANY (months);
 	INSERT INTO usage_tag_periods (grain, period,
 	    cost_center, provider, model, tag_key, tag_value,
 	    events, unpriced, list_cost, cost, quantities)
 	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
-	    r.cost_center, r.provider, r.model, r.tag_key, r.tag_value,
+	    CASE WHEN g.grain <> 'day' THEN r.cost_center END, r.provider,
+	    r.model, r.tag_key, r.tag_value,
 	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
 	    tg_sum(r.cost),
 	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
@@ -267,20 +274,24 @@ BEGIN
 	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
 	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
 	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
-	FROM usage_tag_daily r, (VALUES ('week'), ('month')) g (grain)
+	FROM usage_tag_daily r, (VALUES ('week'), ('month'), ('day')) g (grain)
 	WHERE r.day >= lo AND r.day < hi
-	  AND date_trunc(g.grain, r.day::timestamp)::date = ANY (
-	      CASE g.grain WHEN 'week' THEN weeks ELSE months END)
+	  AND CASE g.grain WHEN 'week'
+	      THEN date_trunc('week', r.day::timestamp)::date = ANY (weeks)
+	      ELSE date_trunc('month', r.day::timestamp)::date = ANY (months) END
 	GROUP BY 1, 2, 3, 4, 5, 6, 7;
 
 	DELETE FROM usage_tag_cc_periods
 	WHERE grain = 'month' AND period = ANY (months)
-	    OR grain = 'week' AND period = ANY (weeks);
+	    OR grain = 'week' AND period = ANY (weeks)
+	    OR grain = 'day'
+	        AND date_trunc('month', period::timestamp)::date = ANY (months);
 	INSERT INTO usage_tag_cc_periods (grain, period,
 	    cost_center, tag_key, tag_value,
 	    events, unpriced, list_cost, cost, quantities)
 	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
-	    r.cost_center, r.tag_key, r.tag_value,
+	    CASE WHEN g.grain <> 'day' THEN r.cost_center END, r.tag_key,
+	    r.tag_value,
 	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
 	    tg_sum(r.cost),
 	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
@@ -290,10 +301,11 @@ BEGIN
 	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
 	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
 	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
-	FROM usage_tag_cc_daily r, (VALUES ('week'), ('month')) g (grain)
+	FROM usage_tag_cc_daily r, (VALUES ('week'), ('month'), ('day')) g (grain)
 	WHERE r.day >= lo AND r.day < hi
-	  AND date_trunc(g.grain, r.day::timestamp)::date = ANY (
-	      CASE g.grain WHEN 'week' THEN weeks ELSE months END)
+	  AND CASE g.grain WHEN 'week'
+	      THEN date_trunc('week', r.day::timestamp)::date = ANY (weeks)
+	      ELSE date_trunc('month', r.day::timestamp)::date = ANY (months) END
 	GROUP BY 1, 2, 3, 4, 5;
 	DELETE FROM usage_hourly_pm
 	WHERE date_trunc('month', hour)::date = ANY (months);
@@ -380,7 +392,8 @@ BEGIN
 	    FROM usage_daily_periods) p
 	FULL JOIN (SELECT g.grain,
 	        date_trunc(g.grain, day::timestamp)::date AS period,
-	        jsonb_build_array(cost_center, provider, model) AS key,
+	        jsonb_build_array(CASE WHEN g.grain <> 'day'
+	            THEN cost_center END, provider, model) AS key,
 	        tg_sum(events) AS events, tg_sum(unpriced) AS unpriced,
 	        tg_sum(list_cost) AS list_cost, tg_sum(cost) AS cost,
 	        ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]), tg_sum(quantities[3]),
@@ -389,7 +402,7 @@ BEGIN
 		    tg_sum(quantities[10]), tg_sum(quantities[11]), tg_sum(quantities[12]),
 		    tg_sum(quantities[13]), tg_sum(quantities[14])]
 	            AS quantities
-	    FROM usage_daily, (VALUES ('week'), ('month')) g (grain)
+	    FROM usage_daily, (VALUES ('week'), ('month'), ('day')) g (grain)
 	    GROUP BY 1, 2, 3) d USING (grain, period, key)
 	WHERE tg_period_served(grain, period, '-infinity', 'infinity', marked)
 	  AND (p.events IS DISTINCT FROM d.events
@@ -458,7 +471,8 @@ BEGIN
 	    FROM usage_tag_periods) p
 	FULL JOIN (SELECT g.grain,
 	        date_trunc(g.grain, day::timestamp)::date AS period,
-	        jsonb_build_array(cost_center, provider, model, tag_key, tag_value) AS key,
+	        jsonb_build_array(CASE WHEN g.grain <> 'day'
+	            THEN cost_center END, provider, model, tag_key, tag_value) AS key,
 	        tg_sum(events) AS events, tg_sum(unpriced) AS unpriced,
 	        tg_sum(list_cost) AS list_cost, tg_sum(cost) AS cost,
 	        ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]), tg_sum(quantities[3]),
@@ -467,7 +481,7 @@ BEGIN
 		    tg_sum(quantities[10]), tg_sum(quantities[11]), tg_sum(quantities[12]),
 		    tg_sum(quantities[13]), tg_sum(quantities[14])]
 	            AS quantities
-	    FROM usage_tag_daily, (VALUES ('week'), ('month')) g (grain)
+	    FROM usage_tag_daily, (VALUES ('week'), ('month'), ('day')) g (grain)
 	    GROUP BY 1, 2, 3) d USING (grain, period, key)
 	WHERE tg_period_served(grain, period, '-infinity', 'infinity', marked)
 	  AND (p.events IS DISTINCT FROM d.events
@@ -484,7 +498,8 @@ BEGIN
 	    FROM usage_tag_cc_periods) p
 	FULL JOIN (SELECT g.grain,
 	        date_trunc(g.grain, day::timestamp)::date AS period,
-	        jsonb_build_array(cost_center, tag_key, tag_value) AS key,
+	        jsonb_build_array(CASE WHEN g.grain <> 'day'
+	            THEN cost_center END, tag_key, tag_value) AS key,
 	        tg_sum(events) AS events, tg_sum(unpriced) AS unpriced,
 	        tg_sum(list_cost) AS list_cost, tg_sum(cost) AS cost,
 	        ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]), tg_sum(quantities[3]),
@@ -493,7 +508,7 @@ BEGIN
 		    tg_sum(quantities[10]), tg_sum(quantities[11]), tg_sum(quantities[12]),
 		    tg_sum(quantities[13]), tg_sum(quantities[14])]
 	            AS quantities
-	    FROM usage_tag_cc_daily, (VALUES ('week'), ('month')) g (grain)
+	    FROM usage_tag_cc_daily, (VALUES ('week'), ('month'), ('day')) g (grain)
 	    GROUP BY 1, 2, 3) d USING (grain, period, key)
 	WHERE tg_period_served(grain, period, '-infinity', 'infinity', marked)
 	  AND (p.events IS DISTINCT FROM d.events
@@ -572,6 +587,17 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	SELECT coalesce((t AT TIME ZONE 'UTC')::date, 'infinity'::date)
 $$;
 
+-- The same for the tables that also keep days over all cost centers
+-- (usage_daily_periods, usage_tag_periods, usage_tag_cc_periods): per
+-- day, when the report groups by no cost center and reads no subtree.
+CREATE FUNCTION tg_fold_grain(granularity text, by_cost_center boolean,
+    subtree text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT CASE WHEN granularity = 'day' AND NOT by_cost_center
+	        AND subtree IS NULL THEN 'day'
+	    ELSE tg_fold_grain(granularity) END
+$$;
+
 -- Whether the period of the grain that starts on p is served from its
 -- sums: whole inside [lo, hi), and no month it touches marked in dirty.
 -- Each argument used once but constants, so that PostgreSQL inlines it
@@ -581,9 +607,11 @@ CREATE FUNCTION tg_period_served(grain text, p date, lo date, hi date,
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	SELECT grain IS NOT NULL AND p >= lo
 	    AND (p + CASE grain WHEN 'week' THEN interval '7 days'
+	        WHEN 'day' THEN interval '1 day'
 	        ELSE interval '1 month' END)::date <= hi
 	    AND NOT ARRAY[date_trunc('month', p::timestamp)::date,
-	        date_trunc('month', (p + 6)::timestamp)::date] && dirty
+	        date_trunc('month', (p + CASE grain WHEN 'week' THEN 6
+	            ELSE 0 END)::timestamp)::date] && dirty
 $$;
 
 -- The first whole period's start in [lo, hi) and the last one's end:
@@ -593,7 +621,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	SELECT CASE WHEN grain IS NULL THEN 'infinity'::date
 	    WHEN date_trunc(grain, lo::timestamp)::date = lo THEN lo
 	    ELSE (date_trunc(grain, lo::timestamp) + CASE grain
-	        WHEN 'week' THEN interval '7 days' ELSE interval '1 month' END)::date
+	        WHEN 'week' THEN interval '7 days' WHEN 'day' THEN interval '1 day'
+	        ELSE interval '1 month' END)::date
 	    END
 $$;
 CREATE FUNCTION tg_period_floor(grain text, hi date) RETURNS date

@@ -40,7 +40,7 @@ WITH sums AS (
 	        p.provider, p.model, p.events, p.list_cost, p.cost,
 	        p.quantities
 	    FROM usage_daily_periods p
-	    WHERE p.grain = tg_fold_grain($8::text)
+	    WHERE p.grain = tg_fold_grain($8::text, $3::boolean, $9::text)
 	      AND p.period >= tg_utc_lo($1::timestamptz)
 	      AND p.period < tg_utc_hi($2::timestamptz)
 	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
@@ -53,7 +53,7 @@ WITH sums AS (
 	    FROM usage_daily d
 	    WHERE d.day >= tg_utc_lo($1::timestamptz)
 	      AND d.day < tg_utc_hi($2::timestamptz)
-	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
+	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text), d.day,
 	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
 	          (SELECT coalesce(array_agg(month), '{}')
 	              FROM usage_rollup_dirty),

@@ -42,7 +42,7 @@ WITH tagged AS (
 	        p.events, p.list_cost, p.cost, p.quantities
 	    FROM usage_tag_cc_periods p
 	    WHERE NOT ($4::boolean OR $5::boolean)
-	      AND p.tag_key = $7::text AND p.grain = tg_fold_grain($8::text)
+	      AND p.tag_key = $7::text AND p.grain = tg_fold_grain($8::text, $3::boolean, $9::text)
 	      AND p.period >= tg_utc_lo($1::timestamptz)
 	      AND p.period < tg_utc_hi($2::timestamptz)
 	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
@@ -56,7 +56,7 @@ WITH tagged AS (
 	    WHERE NOT ($4::boolean OR $5::boolean)
 	      AND d.tag_key = $7::text AND d.day >= tg_utc_lo($1::timestamptz)
 	      AND d.day < tg_utc_hi($2::timestamptz)
-	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
+	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text), d.day,
 	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
 	          (SELECT coalesce(array_agg(month), '{}')
 	              FROM usage_rollup_dirty),
@@ -67,7 +67,7 @@ WITH tagged AS (
 	        p.cost, p.quantities
 	    FROM usage_tag_periods p
 	    WHERE ($4::boolean OR $5::boolean)
-	      AND p.tag_key = $7::text AND p.grain = tg_fold_grain($8::text)
+	      AND p.tag_key = $7::text AND p.grain = tg_fold_grain($8::text, $3::boolean, $9::text)
 	      AND p.period >= tg_utc_lo($1::timestamptz)
 	      AND p.period < tg_utc_hi($2::timestamptz)
 	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
@@ -81,7 +81,7 @@ WITH tagged AS (
 	    WHERE ($4::boolean OR $5::boolean)
 	      AND d.tag_key = $7::text AND d.day >= tg_utc_lo($1::timestamptz)
 	      AND d.day < tg_utc_hi($2::timestamptz)
-	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
+	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text), d.day,
 	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
 	          (SELECT coalesce(array_agg(month), '{}')
 	              FROM usage_rollup_dirty),
@@ -110,7 +110,7 @@ WITH tagged AS (
 	        p.provider, p.model, p.events, p.list_cost, p.cost,
 	        p.quantities
 	    FROM usage_daily_periods p
-	    WHERE p.grain = tg_fold_grain($8::text)
+	    WHERE p.grain = tg_fold_grain($8::text, $3::boolean, $9::text)
 	      AND p.period >= tg_utc_lo($1::timestamptz)
 	      AND p.period < tg_utc_hi($2::timestamptz)
 	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
@@ -123,7 +123,7 @@ WITH tagged AS (
 	    FROM usage_daily d
 	    WHERE d.day >= tg_utc_lo($1::timestamptz)
 	      AND d.day < tg_utc_hi($2::timestamptz)
-	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
+	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text), d.day,
 	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
 	          (SELECT coalesce(array_agg(month), '{}')
 	              FROM usage_rollup_dirty),
