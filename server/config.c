@@ -69,7 +69,7 @@ static const struct setting settings[] = {
 	  "microseconds usage waits, when a commit can start, for more events to commit with it" },
 	{ "TOLLGATE_REPORT_FOLD_MS", SET_INT, "5000", 0, 3600000,
 	  OFF(report_fold_ms), 0,
-	  "milliseconds between folds of the daily rollups of months changed since into weekly and monthly sums, which serve spend reports by week, month or whole window (the days of a month not yet folded are read instead, the figures the same); 0: never" },
+	  "milliseconds between folds of the daily rollups into the weekly, monthly and hourly sums that serve spend reports (days changed since the last fold, and today, are read from the daily rollups instead: the same figures, slower); 0: never" },
 	{ "TOLLGATE_INGEST_PARALLEL", SET_INT, "2", 1, 16,
 	  OFF(ingest_parallel), 0,
 	  "usage commits running at once, each on its own connection (at most the pool size is useful)" },

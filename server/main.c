@@ -376,11 +376,12 @@ fold_done(void *arg, const struct db_result *res)
 		log_warn("event=periods_fold_failed error=\"%s\"", res->message);
 }
 
-/* Every TOLLGATE_REPORT_FOLD_MS: the weeks and months of the months that
- * bookings changed since the last fold are summed again from the daily
+/* Every TOLLGATE_REPORT_FOLD_MS: the periods holding days that bookings
+ * marked since the last fold (late events, corrections), and once a day
+ * the periods of the day just over, are summed again from the daily
  * rollups (0024), so that reports over them read these sums again. A
  * report is exact either way; a fold that does not run only makes the
- * reports of those months slower. */
+ * reports of those periods slower. */
 static void
 fold_cb(evutil_socket_t fd, short what, void *arg)
 {

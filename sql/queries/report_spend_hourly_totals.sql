@@ -3,9 +3,9 @@
 -- hour or NULL; $3 false; $4, $5 group by provider, model; $6 false, $7
 -- NULL, $9 NULL and $10 the meters (unused); $8 'hour'.
 --
--- The hours of months no booking marked since the last fold come from
--- the hourly sums without cost centers (0024: per provider, or per
--- provider and model when grouped by model), the hours of marked months
+-- The hours of days folded and not marked since (0024) come from the
+-- hourly sums without cost centers (per provider, or per provider and
+-- model when grouped by model), the others (today's, a late event's)
 -- from the hourly rollup. The rows come as they stand, ordered by the
 -- hour then the dimensions asked for, so that the rows of one group
 -- follow each other and the server adds them up (spend_rows.c): per
@@ -25,8 +25,7 @@ FROM (SELECT h.hour, h.provider, NULL::text AS model, h.events,
           '-infinity'::timestamp)
       AND h.hour < coalesce($2::timestamptz AT TIME ZONE 'UTC',
           'infinity'::timestamp)
-      AND NOT date_trunc('month', h.hour)::date = ANY ((SELECT
-          coalesce(array_agg(month), '{}') FROM usage_rollup_dirty)::date[])
+      AND NOT h.hour::date = ANY ((SELECT tg_periods_marked('day'))::date[])
     UNION ALL
     SELECT h.hour, h.provider, h.model, h.events, h.list_cost, h.cost,
         h.quantities
@@ -36,8 +35,7 @@ FROM (SELECT h.hour, h.provider, NULL::text AS model, h.events,
           '-infinity'::timestamp)
       AND h.hour < coalesce($2::timestamptz AT TIME ZONE 'UTC',
           'infinity'::timestamp)
-      AND NOT date_trunc('month', h.hour)::date = ANY ((SELECT
-          coalesce(array_agg(month), '{}') FROM usage_rollup_dirty)::date[])
+      AND NOT h.hour::date = ANY ((SELECT tg_periods_marked('day'))::date[])
     UNION ALL
     SELECT h.hour, h.provider, h.model, h.events, h.list_cost, h.cost,
         h.quantities
@@ -46,10 +44,11 @@ FROM (SELECT h.hour, h.provider, NULL::text AS model, h.events,
           '-infinity'::timestamp)
       AND h.hour < coalesce($2::timestamptz AT TIME ZONE 'UTC',
           'infinity'::timestamp)
-      -- The first marked month on: an index range, then the months.
-      AND h.hour >= (SELECT min(month) FROM usage_rollup_dirty)
-      AND date_trunc('month', h.hour)::date = ANY ((SELECT
-          coalesce(array_agg(month), '{}') FROM usage_rollup_dirty)::date[])) r
+      -- The first marked day on (an index range), then those days and
+      -- the days not folded.
+      AND h.hour >= (SELECT tg_periods_since('day'))
+      AND (h.hour >= (SELECT tg_periods_through())
+          OR h.hour::date = ANY ((SELECT tg_periods_marked('day'))::date[]))) r
 WHERE $8::text = 'hour' AND NOT $3::boolean AND NOT $6::boolean
   AND $7::text IS NULL AND $9::text IS NULL AND $10::text[] IS NOT NULL
 ORDER BY r.hour, 2, 3

@@ -44,8 +44,9 @@ WITH sums AS (
 	      AND p.period >= tg_utc_lo($1::timestamptz)
 	      AND p.period < tg_utc_hi($2::timestamptz)
 	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
-	          tg_utc_hi($2::timestamptz), (SELECT coalesce(array_agg(month),
-	          '{}') FROM usage_rollup_dirty))
+	          tg_utc_hi($2::timestamptz),
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))))
 	    UNION ALL
 	    SELECT d.day AS day, d.cost_center,
 	        d.provider, d.model, d.events, d.list_cost, d.cost,
@@ -53,11 +54,14 @@ WITH sums AS (
 	    FROM usage_daily d
 	    WHERE d.day >= tg_utc_lo($1::timestamptz)
 	      AND d.day < tg_utc_hi($2::timestamptz)
-	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text), d.day,
+	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text),
+	          d.day,
 	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
-	          (SELECT coalesce(array_agg(month), '{}')
-	              FROM usage_rollup_dirty),
-	          (SELECT min(month) - 6 FROM usage_rollup_dirty))) r
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))),
+	          (SELECT tg_periods_since(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))),
+	          (SELECT tg_periods_through()))) r
 	WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
 	      OR (r.cost_center COLLATE "C" > $9::text || '/'
 	          AND r.cost_center COLLATE "C" < $9::text || '0'))

@@ -46,8 +46,9 @@ WITH tagged AS (
 	      AND p.period >= tg_utc_lo($1::timestamptz)
 	      AND p.period < tg_utc_hi($2::timestamptz)
 	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
-	          tg_utc_hi($2::timestamptz), (SELECT coalesce(array_agg(month),
-	          '{}') FROM usage_rollup_dirty))
+	          tg_utc_hi($2::timestamptz),
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))))
 	    UNION ALL
 	    SELECT d.day AS day, d.cost_center,
 	        NULL::text AS provider, NULL::text AS model, d.tag_value,
@@ -56,11 +57,14 @@ WITH tagged AS (
 	    WHERE NOT ($4::boolean OR $5::boolean)
 	      AND d.tag_key = $7::text AND d.day >= tg_utc_lo($1::timestamptz)
 	      AND d.day < tg_utc_hi($2::timestamptz)
-	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text), d.day,
+	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text),
+	          d.day,
 	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
-	          (SELECT coalesce(array_agg(month), '{}')
-	              FROM usage_rollup_dirty),
-	          (SELECT min(month) - 6 FROM usage_rollup_dirty))
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))),
+	          (SELECT tg_periods_since(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))),
+	          (SELECT tg_periods_through()))
 	    UNION ALL
 	    SELECT p.period AS day, p.cost_center,
 	        p.provider, p.model, p.tag_value, p.events, p.list_cost,
@@ -71,8 +75,9 @@ WITH tagged AS (
 	      AND p.period >= tg_utc_lo($1::timestamptz)
 	      AND p.period < tg_utc_hi($2::timestamptz)
 	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
-	          tg_utc_hi($2::timestamptz), (SELECT coalesce(array_agg(month),
-	          '{}') FROM usage_rollup_dirty))
+	          tg_utc_hi($2::timestamptz),
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))))
 	    UNION ALL
 	    SELECT d.day AS day, d.cost_center,
 	        d.provider, d.model, d.tag_value, d.events, d.list_cost,
@@ -81,11 +86,14 @@ WITH tagged AS (
 	    WHERE ($4::boolean OR $5::boolean)
 	      AND d.tag_key = $7::text AND d.day >= tg_utc_lo($1::timestamptz)
 	      AND d.day < tg_utc_hi($2::timestamptz)
-	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text), d.day,
+	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text),
+	          d.day,
 	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
-	          (SELECT coalesce(array_agg(month), '{}')
-	              FROM usage_rollup_dirty),
-	          (SELECT min(month) - 6 FROM usage_rollup_dirty))) r
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))),
+	          (SELECT tg_periods_since(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))),
+	          (SELECT tg_periods_through()))) r
 	WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
 	      OR (r.cost_center COLLATE "C" > $9::text || '/'
 	          AND r.cost_center COLLATE "C" < $9::text || '0'))
@@ -114,8 +122,9 @@ WITH tagged AS (
 	      AND p.period >= tg_utc_lo($1::timestamptz)
 	      AND p.period < tg_utc_hi($2::timestamptz)
 	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
-	          tg_utc_hi($2::timestamptz), (SELECT coalesce(array_agg(month),
-	          '{}') FROM usage_rollup_dirty))
+	          tg_utc_hi($2::timestamptz),
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))))
 	    UNION ALL
 	    SELECT d.day AS day, d.cost_center,
 	        d.provider, d.model, d.events, d.list_cost, d.cost,
@@ -123,11 +132,14 @@ WITH tagged AS (
 	    FROM usage_daily d
 	    WHERE d.day >= tg_utc_lo($1::timestamptz)
 	      AND d.day < tg_utc_hi($2::timestamptz)
-	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text), d.day,
+	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text),
+	          d.day,
 	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
-	          (SELECT coalesce(array_agg(month), '{}')
-	              FROM usage_rollup_dirty),
-	          (SELECT min(month) - 6 FROM usage_rollup_dirty))) r
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))),
+	          (SELECT tg_periods_since(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))),
+	          (SELECT tg_periods_through()))) r
 	WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
 	      OR (r.cost_center COLLATE "C" > $9::text || '/'
 	          AND r.cost_center COLLATE "C" < $9::text || '0'))

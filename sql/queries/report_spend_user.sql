@@ -38,8 +38,8 @@ FROM (SELECT p.period AS day, p.cost_center,
       AND p.period >= tg_utc_lo($1::timestamptz)
       AND p.period < tg_utc_hi($2::timestamptz)
       AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
-          tg_utc_hi($2::timestamptz), (SELECT coalesce(array_agg(month),
-          '{}') FROM usage_rollup_dirty))
+          tg_utc_hi($2::timestamptz),
+          (SELECT tg_periods_marked(tg_fold_grain($8::text))))
     UNION ALL
     SELECT d.day AS day, d.cost_center,
         NULL::text AS provider, NULL::text AS model, d.user_id,
@@ -50,9 +50,9 @@ FROM (SELECT p.period AS day, p.cost_center,
       AND d.day < tg_utc_hi($2::timestamptz)
       AND tg_day_unserved(tg_fold_grain($8::text), d.day,
           tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
-          (SELECT coalesce(array_agg(month), '{}')
-              FROM usage_rollup_dirty),
-          (SELECT min(month) - 6 FROM usage_rollup_dirty))
+          (SELECT tg_periods_marked(tg_fold_grain($8::text))),
+          (SELECT tg_periods_since(tg_fold_grain($8::text))),
+          (SELECT tg_periods_through()))
     UNION ALL
     SELECT p.period AS day, p.cost_center,
         p.provider, p.model, p.user_id, p.events, p.list_cost,
@@ -63,8 +63,8 @@ FROM (SELECT p.period AS day, p.cost_center,
       AND p.period >= tg_utc_lo($1::timestamptz)
       AND p.period < tg_utc_hi($2::timestamptz)
       AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
-          tg_utc_hi($2::timestamptz), (SELECT coalesce(array_agg(month),
-          '{}') FROM usage_rollup_dirty))
+          tg_utc_hi($2::timestamptz),
+          (SELECT tg_periods_marked(tg_fold_grain($8::text))))
     UNION ALL
     SELECT d.day AS day, d.cost_center,
         d.provider, d.model, d.user_id, d.events, d.list_cost,
@@ -75,9 +75,9 @@ FROM (SELECT p.period AS day, p.cost_center,
       AND d.day < tg_utc_hi($2::timestamptz)
       AND tg_day_unserved(tg_fold_grain($8::text), d.day,
           tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
-          (SELECT coalesce(array_agg(month), '{}')
-              FROM usage_rollup_dirty),
-          (SELECT min(month) - 6 FROM usage_rollup_dirty))) r
+          (SELECT tg_periods_marked(tg_fold_grain($8::text))),
+          (SELECT tg_periods_since(tg_fold_grain($8::text))),
+          (SELECT tg_periods_through()))) r
 WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
       OR (r.cost_center COLLATE "C" > $9::text || '/'
           AND r.cost_center COLLATE "C" < $9::text || '0'))

@@ -157,8 +157,25 @@ t_spend_vs_postings(void)
 	    "1000)))) FROM usage_events u JOIN ledger_keys k ON "
 	    "k.transaction_id = u.transaction_id WHERE k.kind = 'usage' AND "
 	    "k.idempotency_key = 'rpt-7')); END $$") == 0, "%s", db_error());
-	/* Pass 0 with the months marked as bookings leave them (reports
-	 * read the days), pass 1 once folded (their weeks and months). */
+	/* Events of today and yesterday: once folded, today's are read
+	 * from the daily rows beside the sums of the days before. */
+	for (w = 0; w < 2; w++) {
+		time_t t = time(NULL) - (time_t)w * 86400;
+		char ev[320], at[32];
+
+		strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		snprintf(ev, sizeof ev, "{\"id\":\"rpt-now-%d\",\"cost_center\":"
+		    "\"rpt/a\",\"provider\":\"openai\",\"model\":\"gpt-4o\","
+		    "\"occurred_at\":\"%s\",\"user\":\"u1\",\"tags\":{\"team\":"
+		    "\"red\"},\"usage\":{\"input_tokens\":%d,\"output_tokens\":9}}",
+		    (int)w, at, 300 + (int)w);
+		r = http("POST", "/v1/usage", gateway_key, ev, NULL);
+		CHECK(r->status == 200 && strstr(r->body, "rejected") == NULL,
+		    "%ld %.300s", r->status, r->body);
+		resp_free(r);
+	}
+	/* Pass 0 with the days marked as bookings leave them (reports read
+	 * the days), pass 1 once folded (their weeks and months). */
 	for (pass = 0; pass < 2; pass++)
 	for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
 		for (k = 0; k < sizeof grains / sizeof grains[0]; k++)
@@ -373,7 +390,8 @@ rows_from(const char *path, const char *source)
 
 /* Pass 1: fold the marked months into their weekly and monthly sums.
  * Pass 2: then book one more July event with a user and tags, and
- * reprice it, leaving July marked and its sums behind its days. */
+ * reprice it, leaving its day marked and the sums of its week and month
+ * behind their days. */
 static void
 fold_or_book(int pass)
 {
@@ -408,9 +426,9 @@ fold_or_book(int pass)
 	    "ledger_keys k ON k.transaction_id = u.transaction_id WHERE "
 	    "k.kind = 'usage' AND k.idempotency_key = 'ugt-late')); END $$")
 	    == 0, "%s", db_error());
-	CHECK(strcmp(db_value("SELECT array_agg(DISTINCT month)::text FROM "
-	    "usage_rollup_dirty"), "{2026-07-01}") == 0, "marks: %s",
-	    db_value("SELECT array_agg(month)::text FROM usage_rollup_dirty"));
+	CHECK(strcmp(db_value("SELECT array_agg(DISTINCT day)::text FROM "
+	    "usage_rollup_dirty"), "{2026-07-10}") == 0, "marks: %s",
+	    db_value("SELECT array_agg(day)::text FROM usage_rollup_dirty"));
 }
 
 /*
@@ -504,8 +522,8 @@ t_spend_user_tag_rollups(void)
 	/* Pass 0 with the months marked by the bookings (reports read
 	 * the days), pass 1 once folded (the weeks and months whole in a
 	 * window from their sums), pass 2 after one more booking and its
-	 * correction following the fold: the sums of July are stale, its
-	 * mark sends the reports to its days. */
+	 * correction following the fold: the sums of its week and of July
+	 * are stale, its day's mark sends the reports to their days. */
 	for (pass = 0; pass < 3; pass++)
 	for (c = 0; c < 3; c++)
 		for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
@@ -547,7 +565,7 @@ t_spend_user_tag_rollups(void)
 	resp_free(r);
 
 	/* A monthly sum set wrong by hand is found by verify while its
-	 * month is folded, and nothing is once the month is marked (the
+	 * month is folded, and nothing is once a day of it is marked (the
 	 * reports read its days then). */
 	CHECK(db_value("SELECT tg_fold_periods()") != NULL && db_exec(
 	    "UPDATE usage_tag_cc_periods SET cost = cost + 1 WHERE grain = "
