@@ -11,8 +11,11 @@
 -- doubled the time.
 --
 -- Per week, per month and for a whole window, the periods inside the
--- window whose sums are current come from their weekly or monthly rows
--- (usage_daily_periods, 0024), the other days from the daily rows.
+-- window that no mark made stale come from their weekly or monthly sums
+-- (usage_daily_periods, 0024), and per day without cost centers or a subtree the days
+-- from their sums over all cost centers; those sums hold the days before
+-- the last fold's, and the other days come from the daily rows
+-- (tg_period_served, tg_day_unserved).
 --
 -- Planned at each call for its values (server/db.c): the plan for a year
 -- of rows hashes them, the generic plan a prepared statement gets after

@@ -14,10 +14,10 @@
 -- Without provider or model, usage_user_cc_daily has the fifth of the
 -- rows that usage_user_daily has; the plan made for the call's values
 -- reads only the one its branch's condition leaves. Per week, per month
--- and for a whole window, the periods inside the window whose sums are
--- current come from their weekly or monthly rows (0024), the other days
--- from the daily rows: a year by user and model per month adds up
--- 13,000 rows instead of 400,000.
+-- and for a whole window, the periods inside the window that no mark
+-- made stale come from their weekly or monthly sums (0024, which hold
+-- the days before the last fold's), the other days from the daily rows:
+-- a year by user and model per month reads 13,200 rows, not 400,000.
 --
 -- Planned at each call for its values (server/db.c), as
 -- report_spend_rollup.sql is: the plan reads one table of each pair,
