@@ -238,6 +238,10 @@ spend "group_by=cost_center,model&granularity=week"
 spend "group_by=model&granularity=month"
 spend "group_by=user&granularity=month"
 spend "group_by=tag:feature&granularity=day"
+spend "group_by=model,user&granularity=month"
+spend "group_by=cost_center,provider,model,tag:feature&granularity=month"
+spend "group_by=user&granularity=week"
+spend "group_by=provider&granularity=hour"
 
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"

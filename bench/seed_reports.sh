@@ -7,7 +7,8 @@
 # on one event in 9) written with COPY, and the daily rollups built from
 # them as ingest keeps them (the rollup per cost center and day, and the
 # daily rows' quantities, follow them by their triggers; the rollups per
-# user, per tag and per hour follow the COPY itself by theirs, 0020). Only the events
+# user, per tag and per hour follow the COPY itself by theirs, 0020; the
+# weekly, monthly and hourly sums of 0024 are folded at the end). Only the events
 # and the rollups are seeded: the reports read nothing else. DIR is a
 # directory the postgres user can
 # read (the generator runs there as COPY's program).
@@ -59,4 +60,18 @@ ANALYZE usage_cc_daily;
 ANALYZE usage_user_daily;
 ANALYZE usage_tag_daily;
 ANALYZE usage_hourly;
+-- The weekly, monthly, daily and hourly sums (0024) of the seeded days,
+-- which the COPY marked, as the server's fold makes them within seconds
+-- (waiting for a fold the server may be running).
+BEGIN;
+SELECT pg_advisory_xact_lock(7469526473);
+SELECT tg_fold_periods();
+COMMIT;
+ANALYZE usage_daily_periods;
+ANALYZE usage_user_periods;
+ANALYZE usage_user_cc_periods;
+ANALYZE usage_tag_periods;
+ANALYZE usage_tag_cc_periods;
+ANALYZE usage_hourly_pm;
+ANALYZE usage_hourly_p;
 SQL

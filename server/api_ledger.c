@@ -346,7 +346,7 @@ verify_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
 	json_t *bad, *rollups, *posted, *meters, *orphans, *orphan_tx, *allocs;
-	json_t *ccs, *users, *tags, *hours, *roots;
+	json_t *ccs, *users, *tags, *hours, *roots, *periods;
 	int64_t tb;
 	int tb_ok;
 
@@ -370,15 +370,16 @@ verify_cb(void *arg, const struct db_result *res)
 	tags = verify_list(res->res, 12);
 	hours = verify_list(res->res, 13);
 	roots = verify_list(res->res, 14);
+	periods = verify_list(res->res, 15);
 	http_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "ok", tb_ok && tb == 0 && json_array_size(bad) == 0 &&
 	    json_array_size(rollups) == 0 && json_array_size(posted) == 0 &&
 	    json_array_size(meters) == 0 && json_array_size(orphans) == 0 &&
 	    json_array_size(orphan_tx) == 0 && json_array_size(allocs) == 0 &&
 	    json_array_size(ccs) == 0 && json_array_size(users) == 0 &&
 	    json_array_size(tags) == 0 && json_array_size(hours) == 0 &&
-	    json_array_size(roots) == 0,
+	    json_array_size(roots) == 0 && json_array_size(periods) == 0,
 	    "transactions", (json_int_t)atoll(PQgetvalue(res->res, 0, 0)),
 	    "postings", (json_int_t)atoll(PQgetvalue(res->res, 0, 1)),
 	    "trial_balance", tb_ok ? api_money(tb) :
@@ -391,7 +392,8 @@ verify_cb(void *arg, const struct db_result *res)
 	    "allocation_differences", allocs,
 	    "cost_center_rollup_differences", ccs,
 	    "user_rollup_differences", users, "tag_rollup_differences", tags,
-	    "hourly_rollup_differences", hours, "root_differences", roots));
+	    "hourly_rollup_differences", hours, "root_differences", roots,
+	    "period_rollup_differences", periods));
 }
 
 void

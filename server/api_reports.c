@@ -110,15 +110,20 @@ q_from_draft(json_t *draft, struct spend_q *q)
  * model, 170 hashed); fewer groups hash faster. A user or a tag has a
  * rollup of its own (0020), the two together none: per user and tag
  * value it would hold about a row per event. Hours have a rollup per
- * cost center, provider and model (0020), for windows on whole hours. */
+ * cost center, provider and model (0020), for windows on whole hours,
+ * and sums without cost centers (0024) for reports over all of them.
+ * Per week, per month and for a whole window, the rollup queries read
+ * the weeks and months whole in the window from their folded sums
+ * (0024) unless a booking marked them since, the other days as days. */
 static const char *
 spend_query(const struct spend_q *q, int has_from, int64_t from_us,
-    int has_to, int64_t to_us, const char *gran)
+    int has_to, int64_t to_us, const char *gran, const char *cc)
 {
 	if (strcmp(gran, "hour") == 0)
 		return q->by[3] || q->tag != NULL ||
 		    (has_from && from_us % HOUR_US != 0) ||
 		    (has_to && to_us % HOUR_US != 0) ? "report_spend_events" :
+		    !q->by[0] && cc == NULL ? "report_spend_hourly_totals" :
 		    "report_spend_hourly";
 	if ((has_from && from_us % DAY_US != 0) ||
 	    (has_to && to_us % DAY_US != 0) || (q->by[3] && q->tag != NULL))
@@ -162,7 +167,7 @@ query_spend(struct tg_req *r, const struct spend_q *q, int has_from,
 	params[8] = cc;
 	params[9] = meters;
 	return http_query(r, spend_query(q, has_from, from_us, has_to, to_us,
-	    gran), 10, params, cb);
+	    gran, cc), 10, params, cb);
 }
 
 /* A row's dimensions as one key, for matching rows across windows. */
@@ -434,8 +439,8 @@ api_report_spend(struct tg_req *r)
 	    "s:s?}", "from", has_from ? api_time(from_us) : json_null(),
 	    "to", has_to ? api_time(to_us) : json_null(), "currency", "USD",
 	    "source", strcmp(spend_query(&q, has_from, from_us, has_to, to_us,
-	    g != NULL ? g : "none"), "report_spend_events") != 0 ? "rollups" :
-	    "events",
+	    g != NULL ? g : "none", cc), "report_spend_events") != 0 ?
+	    "rollups" : "events",
 	    "_by", q.by[0], q.by[1], q.by[2], q.by[3], "_tag", q.tag,
 	    "_cc", cc);
 	if (top != NULL)

@@ -27,6 +27,7 @@ struct tg_config {
 	int ingest_parallel;		/* commits at once */
 	int ingest_parallel_min;	/* events to start one beside another */
 	int ingest_linger_us;		/* wait to gather a batch */
+	int report_fold_ms;		/* 0: the periods are never folded */
 	int auto_create_cost_centers;	/* 0 or 1 */
 	char spool_dir[900];		/* "": no spool */
 	char instance[64];		/* reservations' owner across restarts */

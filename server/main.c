@@ -363,6 +363,39 @@ partitions_cb(evutil_socket_t fd, short what, void *arg)
 		log_warn("event=partitions_failed error=\"no connection\"");
 }
 
+/* Whether a fold of the period sums is running: one at a time from this
+ * instance (tg_fold_periods() takes a lock against the others'). */
+static int fold_running;
+
+static void
+fold_done(void *arg, const struct db_result *res)
+{
+	(void)arg;
+	fold_running = 0;
+	if (res->status != DB_OK && res->status != DB_SHUTDOWN)
+		log_warn("event=periods_fold_failed error=\"%s\"", res->message);
+}
+
+/* Every TOLLGATE_REPORT_FOLD_MS: the periods holding days that bookings
+ * marked since the last fold (late events, corrections), and once a day
+ * the periods of the day just over, are summed again from the daily
+ * rollups (0024), so that reports over them read these sums again. A
+ * report is exact either way; a fold that does not run only makes the
+ * reports of those periods slower. */
+static void
+fold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tg_server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (fold_running || !db_pool_up(srv->db))
+		return;
+	fold_running = 1;
+	if (db_query(srv->db, "periods_fold", 0, NULL, fold_done, NULL) != 0)
+		fold_running = 0;
+}
+
 /* Every few milliseconds: write the request lines waiting, and end the
  * loop once a drain is done. */
 static void
@@ -386,8 +419,8 @@ cmd_serve(void)
 	static const char *labels[64];
 	struct tg_server srv;
 	struct event *sigint = NULL, *sigterm = NULL, *drain = NULL;
-	struct event *partitions = NULL;
-	struct timeval tick = { 0, 10000 }, day = { 86400, 0 };
+	struct event *partitions = NULL, *fold = NULL;
+	struct timeval tick = { 0, 10000 }, day = { 86400, 0 }, folds;
 	char err[512];
 	int64_t deadline;
 	size_t i;
@@ -474,10 +507,14 @@ cmd_serve(void)
 	sigterm = evsignal_new(srv.base, SIGTERM, on_signal, &srv);
 	drain = event_new(srv.base, -1, EV_PERSIST, drain_cb, &srv);
 	partitions = event_new(srv.base, -1, EV_PERSIST, partitions_cb, &srv);
+	fold = event_new(srv.base, -1, EV_PERSIST, fold_cb, &srv);
+	folds.tv_sec = srv.cfg.report_fold_ms / 1000;
+	folds.tv_usec = (srv.cfg.report_fold_ms % 1000) * 1000;
 	if (sigint == NULL || sigterm == NULL || drain == NULL ||
-	    partitions == NULL ||
+	    partitions == NULL || fold == NULL ||
 	    evsignal_add(sigint, NULL) != 0 || evsignal_add(sigterm, NULL) != 0 ||
-	    evtimer_add(drain, &tick) != 0 || evtimer_add(partitions, &day) != 0) {
+	    evtimer_add(drain, &tick) != 0 || evtimer_add(partitions, &day) != 0 ||
+	    (srv.cfg.report_fold_ms > 0 && evtimer_add(fold, &folds) != 0)) {
 		fprintf(stderr, "tollgate: cannot set up signals\n");
 		goto out;
 	}
@@ -498,6 +535,8 @@ out:
 		event_free(drain);
 	if (partitions != NULL)
 		event_free(partitions);
+	if (fold != NULL)
+		event_free(fold);
 	prices_watch_stop(&srv);
 	/* Waiting usage first, then the pool: failed queries still reply
 	 * on live requests. */

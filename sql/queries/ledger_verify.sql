@@ -14,7 +14,8 @@
 -- a usage event and a rollup its cost center's, a usage transaction its
 -- event's, a correction the root of what it corrects, an adjustment or
 -- reallocation its first expense posting's (or ''), and postings, keys,
--- corrections and allocations their transaction's.
+-- corrections and allocations their transaction's; and the sums of
+-- 0024 that reports would read add up their daily rows.
 SELECT
 	(SELECT count(*) FROM transactions) AS transactions,
 	(SELECT count(*) FROM postings) AS postings,
@@ -476,4 +477,8 @@ SELECT
 			FROM allocation_parts p
 			JOIN allocations a ON a.id = p.allocation_id
 			WHERE p.root IS DISTINCT FROM a.root) r
-		LIMIT 100) x) AS root_differences
+		LIMIT 100) x) AS root_differences,
+	-- The sums of 0024 that reports would read add up their daily rows.
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT * FROM tg_periods_differences() LIMIT 100) x)
+	    AS period_rollup_differences

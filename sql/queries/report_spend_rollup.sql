@@ -10,6 +10,13 @@
 -- aggregate, which took five times the memory, spilled to disk and
 -- doubled the time.
 --
+-- Per week, per month and for a whole window, the periods inside the
+-- window that no mark made stale come from their weekly or monthly sums
+-- (usage_daily_periods, 0024), and per day without cost centers or a subtree the days
+-- from their sums over all cost centers; those sums hold the days before
+-- the last fold's, and the other days come from the daily rows
+-- (tg_period_served, tg_day_unserved).
+--
 -- Planned at each call for its values (server/db.c): the plan for a year
 -- of rows hashes them, the generic plan a prepared statement gets after
 -- five calls estimated a few rows and sorted them on disk, at twice the
@@ -32,12 +39,33 @@ WITH sums AS (
 	        tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
 	        tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
 	        AS quantities
-	FROM usage_daily r
-	WHERE r.day >= coalesce(($1::timestamptz AT TIME ZONE 'UTC')::date,
-	        '-infinity'::date)
-	  AND r.day < coalesce(($2::timestamptz AT TIME ZONE 'UTC')::date,
-	        'infinity'::date)
-	  AND ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
+	FROM (SELECT p.period AS day, p.cost_center,
+	        p.provider, p.model, p.events, p.list_cost, p.cost,
+	        p.quantities
+	    FROM usage_daily_periods p
+	    WHERE p.grain = tg_fold_grain($8::text, $3::boolean, $9::text)
+	      AND p.period >= tg_utc_lo($1::timestamptz)
+	      AND p.period < tg_utc_hi($2::timestamptz)
+	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
+	          tg_utc_hi($2::timestamptz),
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))))
+	    UNION ALL
+	    SELECT d.day AS day, d.cost_center,
+	        d.provider, d.model, d.events, d.list_cost, d.cost,
+	        d.quantities
+	    FROM usage_daily d
+	    WHERE d.day >= tg_utc_lo($1::timestamptz)
+	      AND d.day < tg_utc_hi($2::timestamptz)
+	      AND tg_day_unserved(tg_fold_grain($8::text, $3::boolean, $9::text),
+	          d.day,
+	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))),
+	          (SELECT tg_periods_since(tg_fold_grain($8::text,
+	              $3::boolean, $9::text))),
+	          (SELECT tg_periods_through()))) r
+	WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
 	      OR (r.cost_center COLLATE "C" > $9::text || '/'
 	          AND r.cost_center COLLATE "C" < $9::text || '0'))
 	GROUP BY 1, 2, 3, 4

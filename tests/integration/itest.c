@@ -376,6 +376,10 @@ spawn(int port, const char *url, const char *const *env, pid_t *pid)
 	    wrapper != NULL ? wrapper : "", bin, logpath);
 	if ((*pid = fork()) == 0) {
 		setenv("TOLLGATE_LISTEN", listen, 1);
+		/* Reports read the weekly and monthly sums (0024) when a
+		 * test folds them (SELECT tg_fold_periods()), not when a
+		 * timer happens to. */
+		setenv("TOLLGATE_REPORT_FOLD_MS", "0", 0);
 		for (i = 0; env != NULL && env[i] != NULL; i++)
 			putenv((char *)env[i]);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);

@@ -143,7 +143,7 @@ t_spend_vs_postings(void)
 	char path[256], sql[2048], dimsql[256];
 	struct resp *r;
 	size_t g, k, w;
-	int rollups = 0, events = 0;
+	int rollups = 0, events = 0, pass;
 
 	seed();
 	/* One event repriced by hand: a correction the report must count. */
@@ -157,11 +157,40 @@ t_spend_vs_postings(void)
 	    "1000)))) FROM usage_events u JOIN ledger_keys k ON "
 	    "k.transaction_id = u.transaction_id WHERE k.kind = 'usage' AND "
 	    "k.idempotency_key = 'rpt-7')); END $$") == 0, "%s", db_error());
+	/* Events of today and yesterday: once folded, today's are read
+	 * from the daily rows beside the sums of the days before. */
+	for (w = 0; w < 2; w++) {
+		time_t t = time(NULL) - (time_t)w * 86400;
+		char ev[320], at[32];
+
+		strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		snprintf(ev, sizeof ev, "{\"id\":\"rpt-now-%d\",\"cost_center\":"
+		    "\"rpt/a\",\"provider\":\"openai\",\"model\":\"gpt-4o\","
+		    "\"occurred_at\":\"%s\",\"user\":\"u1\",\"tags\":{\"team\":"
+		    "\"red\"},\"usage\":{\"input_tokens\":%d,\"output_tokens\":9}}",
+		    (int)w, at, 300 + (int)w);
+		r = http("POST", "/v1/usage", gateway_key, ev, NULL);
+		CHECK(r->status == 200 && strstr(r->body, "rejected") == NULL,
+		    "%ld %.300s", r->status, r->body);
+		resp_free(r);
+	}
+	/* Pass 0 with the days marked as bookings leave them (reports read
+	 * the days), pass 1 once folded (their weeks and months). */
+	for (pass = 0; pass < 2; pass++)
 	for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
 		for (k = 0; k < sizeof grains / sizeof grains[0]; k++)
 			for (w = 0; w < sizeof windows / sizeof windows[0]; w++) {
 		char *got;
 		const char *want;
+
+		if (pass == 1 && g == 0 && k == 0 && w == 0)
+			CHECK(strcmp(db_value("SELECT count(*) FROM "
+			    "usage_rollup_dirty"), "0") != 0 &&
+			    db_value("SELECT tg_fold_periods()") != NULL &&
+			    strcmp(db_value("SELECT count(*) FROM "
+			    "usage_rollup_dirty"), "0") == 0 &&
+			    strcmp(db_value("SELECT count(*) > 0 FROM "
+			    "usage_daily_periods"), "t") == 0, "%s", db_error());
 
 		snprintf(path, sizeof path, "/v1/reports/spend?cost_center=rpt"
 		    "%s%s%s%s%s", groups[g].group_by[0] ? "&group_by=" : "",
@@ -279,7 +308,7 @@ t_spend_quantities(void)
 	char *body = malloc(40 * 900 + 8), *p, path[256];
 	struct resp *r, *e;
 	size_t g, k, f;
-	int i;
+	int i, pass;
 
 	for (i = 0; i < 2; i++) {
 		r = http("POST", "/v1/cost-centers", admin_key, i == 0 ?
@@ -311,13 +340,22 @@ t_spend_quantities(void)
 	    "seed: %ld %.300s", r->status, r->body);
 	resp_free(r);
 	free(body);
+	/* With the months marked by the bookings, then folded (whole weeks
+	 * from their sums, hours over every cost center from the hourly
+	 * sums without them); for a subtree and for all cost centers. */
+	for (pass = 0; pass < 4; pass++)
 	for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
 		for (k = 0; k < sizeof grains / sizeof grains[0]; k++) {
 		const char *a, *b;
 
-		snprintf(path, sizeof path, "/v1/reports/spend?cost_center=qty"
-		    "&group_by=%s%s&from=2026-08-01T00:00:00Z"
-		    "&to=2026-08-25T00:00:00Z", groups[g], grains[k]);
+		if (pass == 2 && g == 0 && k == 0)
+			CHECK(db_value("SELECT tg_fold_periods()") != NULL &&
+			    strcmp(db_value("SELECT count(*) FROM "
+			    "usage_rollup_dirty"), "0") == 0, "%s", db_error());
+		snprintf(path, sizeof path, "/v1/reports/spend?%s"
+		    "group_by=%s%s&from=2026-08-01T00:00:00Z"
+		    "&to=2026-08-25T00:00:00Z", pass % 2 ? "" :
+		    "cost_center=qty&", groups[g], grains[k]);
 		r = http("GET", path, finance_key, NULL, NULL);
 		path[strlen(path) - 2] = '1';	/* to ...:01Z */
 		strstr(path, "01T00:00:00Z")[10] = '1';
@@ -348,6 +386,49 @@ rows_from(const char *path, const char *source)
 		fprintf(stderr, "    %s: %ld %.300s\n", path, r->status, r->body);
 	resp_free(r);
 	return out;
+}
+
+/* Pass 1: fold the marked months into their weekly and monthly sums.
+ * Pass 2: then book one more July event with a user and tags, and
+ * reprice it, leaving its day marked and the sums of its week and month
+ * behind their days. */
+static void
+fold_or_book(int pass)
+{
+	struct resp *r;
+
+	if (pass == 1) {
+		CHECK(strcmp(db_value("SELECT count(*) > 0 FROM "
+		    "usage_rollup_dirty"), "t") == 0 && db_value("SELECT "
+		    "tg_fold_periods()") != NULL && strcmp(db_value("SELECT "
+		    "count(*) FROM usage_rollup_dirty"), "0") == 0 && strcmp(
+		    db_value("SELECT count(*) FROM usage_user_periods WHERE "
+		    "period = '2026-07-01' AND grain = 'month'"), "0") != 0,
+		    "%s", db_error());
+		return;
+	}
+	r = http("POST", "/v1/usage", gateway_key, "{\"id\":\"ugt-late\","
+	    "\"cost_center\":\"ugt/a\",\"provider\":\"openai\",\"model\":"
+	    "\"gpt-4o\",\"occurred_at\":\"2026-07-10T12:00:00Z\",\"user\":"
+	    "\"ann\",\"tags\":{\"team\":\"red\"},\"usage\":{"
+	    "\"input_tokens\":1234,\"output_tokens\":56}}", NULL);
+	CHECK(r->status == 200 && strstr(r->body, "rejected") == NULL,
+	    "%ld %.300s", r->status, r->body);
+	resp_free(r);
+	CHECK(db_exec("DO $$ BEGIN PERFORM * FROM usage_reprice((SELECT "
+	    "jsonb_agg(jsonb_build_object('tx', u.transaction_id, "
+	    "'key', 'ugt-late-fix', 'cc', u.cost_center, 'provider', "
+	    "u.provider, 'model', u.model, 'day', (u.occurred_at AT TIME ZONE "
+	    "'UTC')::date, 'pv', (SELECT max(id) FROM price_versions), "
+	    "'was_unpriced', false, 'list_delta', 300, 'cost_delta', 200, "
+	    "'m', jsonb_build_array(jsonb_build_object('meter', 'input', "
+	    "'q', 0, 'l', 300, 'c', 200)))) FROM usage_events u JOIN "
+	    "ledger_keys k ON k.transaction_id = u.transaction_id WHERE "
+	    "k.kind = 'usage' AND k.idempotency_key = 'ugt-late')); END $$")
+	    == 0, "%s", db_error());
+	CHECK(strcmp(db_value("SELECT array_agg(DISTINCT day)::text FROM "
+	    "usage_rollup_dirty"), "{2026-07-10}") == 0, "marks: %s",
+	    db_value("SELECT array_agg(day)::text FROM usage_rollup_dirty"));
 }
 
 /*
@@ -387,10 +468,12 @@ t_spend_user_tag_rollups(void)
 	static const char *const users[] = { "\"user\":\"ann\",",
 		"\"user\":\"bob\",", "", "\"user\":\"cy\"," };
 	char *body = malloc(48 * 500 + 8), *p, path[384], alt[384];
-	const char *cc[] = { "ugt", "ugt/a" };
+	/* Two subtrees, and every cost center (the days over all of them,
+	 * 0024). */
+	const char *cc[] = { "cost_center=ugt&", "cost_center=ugt/a&", "" };
 	struct resp *r;
 	size_t g, k, w, c;
-	int i, same = 0, events = 0;
+	int i, same = 0, events = 0, pass;
 
 	for (i = 0; i < 3; i++) {
 		r = http("POST", "/v1/cost-centers", admin_key, i == 0 ?
@@ -436,7 +519,13 @@ t_spend_user_tag_rollups(void)
 	    "k.transaction_id = u.transaction_id WHERE k.kind = 'usage' AND "
 	    "k.idempotency_key IN ('ugt-3', 'ugt-5'))); END $$") == 0, "%s",
 	    db_error());
-	for (c = 0; c < 2; c++)
+	/* Pass 0 with the months marked by the bookings (reports read
+	 * the days), pass 1 once folded (the weeks and months whole in a
+	 * window from their sums), pass 2 after one more booking and its
+	 * correction following the fold: the sums of its week and of July
+	 * are stale, its day's mark sends the reports to their days. */
+	for (pass = 0; pass < 3; pass++)
+	for (c = 0; c < 3; c++)
 		for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
 			for (k = 0; k < sizeof grains / sizeof grains[0]; k++)
 				for (w = 0; w < sizeof windows / sizeof windows[0];
@@ -446,11 +535,14 @@ t_spend_user_tag_rollups(void)
 		const char *src = strstr(groups[g], "user,tag") != NULL ?
 		    "events" : "rollups";
 
-		snprintf(path, sizeof path, "/v1/reports/spend?cost_center=%s"
-		    "&group_by=%s%s%s", cc[c], groups[g], grains[k],
+		if (c == 0 && g == 0 && k == 0 && w == 0 && pass > 0)
+			fold_or_book(pass);
+
+		snprintf(path, sizeof path, "/v1/reports/spend?%s"
+		    "group_by=%s%s%s", cc[c], groups[g], grains[k],
 		    windows[w].days);
-		snprintf(alt, sizeof alt, "/v1/reports/spend?cost_center=%s"
-		    "&group_by=%s%s%s", cc[c], groups[g], grains[k],
+		snprintf(alt, sizeof alt, "/v1/reports/spend?%s"
+		    "group_by=%s%s%s", cc[c], groups[g], grains[k],
 		    windows[w].secs);
 		a = rows_from(path, src);
 		b = rows_from(alt, "events");
@@ -462,7 +554,7 @@ t_spend_user_tag_rollups(void)
 		free(a);
 		free(b);
 	}
-	CHECK(same == 2 * 10 * 4 * 4 && events == same, "%d same", same);
+	CHECK(same == 3 * 3 * 10 * 4 * 4 && events == same, "%d same", same);
 	/* What the groups cover: a NULL user, a NULL tag beside an empty
 	 * one, the correction. */
 	r = http("GET", "/v1/reports/spend?cost_center=ugt&group_by=user,"
@@ -472,6 +564,26 @@ t_spend_user_tag_rollups(void)
 	    strstr(r->body, "\"tag\":\"\"") != NULL, "%.600s", r->body);
 	resp_free(r);
 
+	/* A monthly sum set wrong by hand is found by verify while its
+	 * month is folded, and nothing is once a day of it is marked (the
+	 * reports read its days then). */
+	CHECK(db_value("SELECT tg_fold_periods()") != NULL && db_exec(
+	    "UPDATE usage_tag_cc_periods SET cost = cost + 1 WHERE grain = "
+	    "'month' AND period = '2026-07-01' AND cost_center = 'ugt/a' AND "
+	    "tag_key = 'team' AND tag_value = 'red'") == 0, "%s", db_error());
+	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
+	CHECK(r->status == 200 && json_is_false(json_object_get(r->json,
+	    "ok")) && json_array_size(json_object_get(r->json,
+	    "period_rollup_differences")) == 1 && strstr(r->body,
+	    "\"usage_tag_cc_periods\"") != NULL, "%.800s", r->body);
+	resp_free(r);
+	CHECK(db_exec("INSERT INTO usage_rollup_dirty VALUES ('2026-07-01')")
+	    == 0, "%s", db_error());
+	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
+	CHECK(json_array_size(json_object_get(r->json,
+	    "period_rollup_differences")) == 0, "%.800s", r->body);
+	resp_free(r);
+	CHECK(db_value("SELECT tg_fold_periods()") != NULL, "%s", db_error());
 	/* A rollup row set wrong by hand is found, then put back. */
 	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
 	CHECK(r->status == 200 && json_is_true(json_object_get(r->json, "ok")) &&
