@@ -316,10 +316,11 @@ api_ledger_balances(struct tg_req *r)
 	(void)http_query(r, "ledger_balances", 4, params, balances_cb);
 }
 
-/* PostgreSQL's array text of ids, {1,2,3}, appended as strings. */
-static void
-parse_id_list(const char *list, json_t *out)
+/* PostgreSQL's array text of ids, {1,2,3}, as a list of strings. */
+static json_t *
+id_list(const char *list)
 {
+	json_t *out = json_array();
 	char *end;
 
 	if (*list == '{')
@@ -330,70 +331,63 @@ parse_id_list(const char *list, json_t *out)
 		    (size_t)(end - list)));
 		list = *end == ',' ? end + 1 : end;
 	}
+	return out;
 }
 
-/* Column i's JSON array (the differences of one check), [] if unreadable. */
-static json_t *
-verify_list(PGresult *res, int i)
-{
-	json_t *v = json_loads(PQgetvalue(res, 0, i), 0, NULL);
-
-	return v != NULL ? v : json_array();
-}
+/* Verify's checks, in ledger_verify.sql's columns from the fourth on:
+ * each a list of what differs, ids or JSON objects, empty when it holds. */
+static const struct {
+	const char *name;
+	int ids;
+} checks[] = {
+	{ "unbalanced_transactions", 1 },
+	{ "rollup_differences", 0 },
+	{ "posting_differences", 0 },
+	{ "meter_differences", 0 },
+	{ "orphan_events", 1 },
+	{ "orphan_transactions", 1 },
+	{ "allocation_differences", 0 },
+	{ "cost_center_rollup_differences", 0 },
+	{ "user_rollup_differences", 0 },
+	{ "tag_rollup_differences", 0 },
+	{ "hourly_rollup_differences", 0 },
+	{ "root_differences", 0 },
+	{ "period_rollup_differences", 0 },
+};
 
 static void
 verify_cb(void *arg, const struct db_result *res)
 {
 	struct tg_req *r = arg;
-	json_t *bad, *rollups, *posted, *meters, *orphans, *orphan_tx, *allocs;
-	json_t *ccs, *users, *tags, *hours, *roots, *periods;
+	json_t *out, *list;
+	const char *v;
 	int64_t tb;
-	int tb_ok;
+	size_t i;
+	int ok;
 
 	if (res->status != DB_OK) {
 		http_reply_db_failure(r, res);
 		return;
 	}
-	tb_ok = parse_int64(PQgetvalue(res->res, 0, 2), &tb) == 0;
-	bad = json_array();
-	parse_id_list(PQgetvalue(res->res, 0, 3), bad);
-	rollups = verify_list(res->res, 4);
-	posted = verify_list(res->res, 5);
-	meters = verify_list(res->res, 6);
-	orphans = json_array();
-	parse_id_list(PQgetvalue(res->res, 0, 7), orphans);
-	orphan_tx = json_array();
-	parse_id_list(PQgetvalue(res->res, 0, 8), orphan_tx);
-	allocs = verify_list(res->res, 9);
-	ccs = verify_list(res->res, 10);
-	users = verify_list(res->res, 11);
-	tags = verify_list(res->res, 12);
-	hours = verify_list(res->res, 13);
-	roots = verify_list(res->res, 14);
-	periods = verify_list(res->res, 15);
-	http_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "ok", tb_ok && tb == 0 && json_array_size(bad) == 0 &&
-	    json_array_size(rollups) == 0 && json_array_size(posted) == 0 &&
-	    json_array_size(meters) == 0 && json_array_size(orphans) == 0 &&
-	    json_array_size(orphan_tx) == 0 && json_array_size(allocs) == 0 &&
-	    json_array_size(ccs) == 0 && json_array_size(users) == 0 &&
-	    json_array_size(tags) == 0 && json_array_size(hours) == 0 &&
-	    json_array_size(roots) == 0 && json_array_size(periods) == 0,
-	    "transactions", (json_int_t)atoll(PQgetvalue(res->res, 0, 0)),
-	    "postings", (json_int_t)atoll(PQgetvalue(res->res, 0, 1)),
-	    "trial_balance", tb_ok ? api_money(tb) :
-	    json_string(PQgetvalue(res->res, 0, 2)),
-	    "unbalanced_transactions", bad,
-	    "rollup_differences", rollups,
-	    "posting_differences", posted,
-	    "meter_differences", meters,
-	    "orphan_events", orphans, "orphan_transactions", orphan_tx,
-	    "allocation_differences", allocs,
-	    "cost_center_rollup_differences", ccs,
-	    "user_rollup_differences", users, "tag_rollup_differences", tags,
-	    "hourly_rollup_differences", hours, "root_differences", roots,
-	    "period_rollup_differences", periods));
+	out = json_object();
+	ok = parse_int64(PQgetvalue(res->res, 0, 2), &tb) == 0;
+	json_object_set_new(out, "transactions",
+	    json_integer(atoll(PQgetvalue(res->res, 0, 0))));
+	json_object_set_new(out, "postings",
+	    json_integer(atoll(PQgetvalue(res->res, 0, 1))));
+	json_object_set_new(out, "trial_balance", ok ? api_money(tb) :
+	    json_string(PQgetvalue(res->res, 0, 2)));
+	ok = ok && tb == 0;
+	for (i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+		v = PQgetvalue(res->res, 0, 3 + (int)i);
+		list = checks[i].ids ? id_list(v) : json_loads(v, 0, NULL);
+		if (list == NULL)
+			list = json_array();
+		ok = ok && json_array_size(list) == 0;
+		json_object_set_new(out, checks[i].name, list);
+	}
+	json_object_set_new(out, "ok", json_boolean(ok));
+	http_reply_json(r, 200, out);
 }
 
 void
