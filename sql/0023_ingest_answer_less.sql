@@ -20,6 +20,9 @@
 --   of meter rows: quadratic in a batch with many cost centers or
 --   models). usage_cc_daily's quantities likewise, from one aggregation
 --   of the meter rows per cost center and day.
+--
+-- And 0020's trigger on usage_events sums each event's quantities once
+-- instead of three times (at the end of this file).
 
 CREATE FUNCTION usage_book_cols(p_key text[], p_hash text[],
     p_at timestamptz[], p_cc text[], p_kcc text[], p_provider text[],
@@ -337,3 +340,148 @@ LANGUAGE sql AS $$
 	    generate_series(0, cardinality(p_key) - 1) AS n) e ON e.n = b.n
 	ORDER BY b.n
 $$;
+
+-- 0020's rollups per user, per hour and per tag, kept by a statement
+-- trigger on usage_events, summed each event's fourteen quantities three
+-- times (per user and model, per user, per hour): 42 subscripts and
+-- aggregate steps per event, about 7% of a 1000-event booking. The
+-- events are now summed once, by hour, cost center, provider, model and
+-- user (the finest of the three groupings), and the three rollups read
+-- those few sums. Same rows, same order, same tag rollups.
+CREATE TYPE usage_dims_delta AS (hour timestamp, cost_center text,
+    provider text, model text, user_id text, root text, events bigint,
+    unpriced bigint, list_cost bigint, cost bigint, quantities bigint[]);
+
+CREATE OR REPLACE FUNCTION usage_user_tag_daily_follow() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	v usage_dims_delta[];
+BEGIN
+	SELECT array_agg(s.x) INTO v
+	FROM (SELECT ROW(date_trunc('hour', occurred_at AT TIME ZONE 'UTC'),
+	        cost_center, provider, model, user_id, root, count(*),
+	        count(unpriced), tg_sum(list_cost), tg_sum(cost),
+	        ARRAY[tg_sum0(quantities[1]), tg_sum0(quantities[2]),
+	        tg_sum0(quantities[3]), tg_sum0(quantities[4]),
+	        tg_sum0(quantities[5]), tg_sum0(quantities[6]),
+	        tg_sum0(quantities[7]), tg_sum0(quantities[8]),
+	        tg_sum0(quantities[9]), tg_sum0(quantities[10]),
+	        tg_sum0(quantities[11]), tg_sum0(quantities[12]),
+	        tg_sum0(quantities[13]), tg_sum0(quantities[14])])::usage_dims_delta AS x
+	    FROM new_rows
+	    GROUP BY date_trunc('hour', occurred_at AT TIME ZONE 'UTC'),
+	        cost_center, provider, model, user_id, root) s;
+
+	INSERT INTO usage_user_daily AS d (day, cost_center, provider, model,
+	    user_id, root, events, unpriced, list_cost, cost, quantities)
+	SELECT n.hour::date, n.cost_center, n.provider, n.model, n.user_id,
+	    n.root, tg_sum(n.events), tg_sum(n.unpriced), tg_sum(n.list_cost),
+	    tg_sum(n.cost),
+	    ARRAY[tg_sum0(n.quantities[1]), tg_sum0(n.quantities[2]),
+	        tg_sum0(n.quantities[3]), tg_sum0(n.quantities[4]),
+	        tg_sum0(n.quantities[5]), tg_sum0(n.quantities[6]),
+	        tg_sum0(n.quantities[7]), tg_sum0(n.quantities[8]),
+	        tg_sum0(n.quantities[9]), tg_sum0(n.quantities[10]),
+	        tg_sum0(n.quantities[11]), tg_sum0(n.quantities[12]),
+	        tg_sum0(n.quantities[13]), tg_sum0(n.quantities[14])]
+	FROM unnest(v) AS n
+	GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+	ON CONFLICT (day, cost_center, provider, model, user_id, root)
+	DO UPDATE SET events = d.events + excluded.events,
+	    unpriced = d.unpriced + excluded.unpriced,
+	    list_cost = d.list_cost + excluded.list_cost,
+	    cost = d.cost + excluded.cost,
+	    quantities = tg_quantities_plus(d.quantities, excluded.quantities);
+
+	INSERT INTO usage_user_cc_daily AS d (day, cost_center, user_id, root,
+	    events, unpriced, list_cost, cost, quantities)
+	SELECT n.hour::date, n.cost_center, n.user_id, n.root, tg_sum(n.events),
+	    tg_sum(n.unpriced), tg_sum(n.list_cost), tg_sum(n.cost),
+	    ARRAY[tg_sum0(n.quantities[1]), tg_sum0(n.quantities[2]),
+	        tg_sum0(n.quantities[3]), tg_sum0(n.quantities[4]),
+	        tg_sum0(n.quantities[5]), tg_sum0(n.quantities[6]),
+	        tg_sum0(n.quantities[7]), tg_sum0(n.quantities[8]),
+	        tg_sum0(n.quantities[9]), tg_sum0(n.quantities[10]),
+	        tg_sum0(n.quantities[11]), tg_sum0(n.quantities[12]),
+	        tg_sum0(n.quantities[13]), tg_sum0(n.quantities[14])]
+	FROM unnest(v) AS n
+	GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+	ON CONFLICT (day, cost_center, user_id, root)
+	DO UPDATE SET events = d.events + excluded.events,
+	    unpriced = d.unpriced + excluded.unpriced,
+	    list_cost = d.list_cost + excluded.list_cost,
+	    cost = d.cost + excluded.cost,
+	    quantities = tg_quantities_plus(d.quantities, excluded.quantities);
+
+	INSERT INTO usage_hourly AS d (hour, cost_center, provider, model,
+	    root, events, unpriced, list_cost, cost, quantities)
+	SELECT n.hour, n.cost_center, n.provider, n.model, n.root,
+	    tg_sum(n.events), tg_sum(n.unpriced), tg_sum(n.list_cost),
+	    tg_sum(n.cost),
+	    ARRAY[tg_sum0(n.quantities[1]), tg_sum0(n.quantities[2]),
+	        tg_sum0(n.quantities[3]), tg_sum0(n.quantities[4]),
+	        tg_sum0(n.quantities[5]), tg_sum0(n.quantities[6]),
+	        tg_sum0(n.quantities[7]), tg_sum0(n.quantities[8]),
+	        tg_sum0(n.quantities[9]), tg_sum0(n.quantities[10]),
+	        tg_sum0(n.quantities[11]), tg_sum0(n.quantities[12]),
+	        tg_sum0(n.quantities[13]), tg_sum0(n.quantities[14])]
+	FROM unnest(v) AS n
+	GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+	ON CONFLICT (hour, cost_center, provider, model, root)
+	DO UPDATE SET events = d.events + excluded.events,
+	    unpriced = d.unpriced + excluded.unpriced,
+	    list_cost = d.list_cost + excluded.list_cost,
+	    cost = d.cost + excluded.cost,
+	    quantities = tg_quantities_plus(d.quantities, excluded.quantities);
+
+	-- Most events carry no tag: the usual batch ends here.
+	IF NOT EXISTS (SELECT 1 FROM new_rows WHERE tags <> '{}') THEN
+		RETURN NULL;
+	END IF;
+	INSERT INTO usage_tag_daily AS d (day, cost_center, provider, model,
+	    tag_key, tag_value, root, events, unpriced, list_cost, cost,
+	    quantities)
+	SELECT (n.occurred_at AT TIME ZONE 'UTC')::date, n.cost_center,
+	    n.provider, n.model, t.k, t.v, n.root, count(*), count(n.unpriced),
+	    tg_sum(n.list_cost), tg_sum(n.cost),
+	    ARRAY[tg_sum0(n.quantities[1]), tg_sum0(n.quantities[2]),
+	        tg_sum0(n.quantities[3]), tg_sum0(n.quantities[4]),
+	        tg_sum0(n.quantities[5]), tg_sum0(n.quantities[6]),
+	        tg_sum0(n.quantities[7]), tg_sum0(n.quantities[8]),
+	        tg_sum0(n.quantities[9]), tg_sum0(n.quantities[10]),
+	        tg_sum0(n.quantities[11]), tg_sum0(n.quantities[12]),
+	        tg_sum0(n.quantities[13]), tg_sum0(n.quantities[14])]
+	FROM new_rows n, jsonb_each_text(n.tags) AS t (k, v)
+	WHERE n.tags <> '{}' AND t.v IS NOT NULL
+	GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7
+	ON CONFLICT (day, cost_center, provider, model, tag_key, tag_value,
+	    root)
+	DO UPDATE SET events = d.events + excluded.events,
+	    unpriced = d.unpriced + excluded.unpriced,
+	    list_cost = d.list_cost + excluded.list_cost,
+	    cost = d.cost + excluded.cost,
+	    quantities = tg_quantities_plus(d.quantities, excluded.quantities);
+
+	INSERT INTO usage_tag_cc_daily AS d (day, cost_center, tag_key,
+	    tag_value, root, events, unpriced, list_cost, cost, quantities)
+	SELECT (n.occurred_at AT TIME ZONE 'UTC')::date, n.cost_center, t.k,
+	    t.v, n.root, count(*), count(n.unpriced), tg_sum(n.list_cost),
+	    tg_sum(n.cost),
+	    ARRAY[tg_sum0(n.quantities[1]), tg_sum0(n.quantities[2]),
+	        tg_sum0(n.quantities[3]), tg_sum0(n.quantities[4]),
+	        tg_sum0(n.quantities[5]), tg_sum0(n.quantities[6]),
+	        tg_sum0(n.quantities[7]), tg_sum0(n.quantities[8]),
+	        tg_sum0(n.quantities[9]), tg_sum0(n.quantities[10]),
+	        tg_sum0(n.quantities[11]), tg_sum0(n.quantities[12]),
+	        tg_sum0(n.quantities[13]), tg_sum0(n.quantities[14])]
+	FROM new_rows n, jsonb_each_text(n.tags) AS t (k, v)
+	WHERE n.tags <> '{}' AND t.v IS NOT NULL
+	GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+	ON CONFLICT (day, cost_center, tag_key, tag_value, root)
+	DO UPDATE SET events = d.events + excluded.events,
+	    unpriced = d.unpriced + excluded.unpriced,
+	    list_cost = d.list_cost + excluded.list_cost,
+	    cost = d.cost + excluded.cost,
+	    quantities = tg_quantities_plus(d.quantities, excluded.quantities);
+	RETURN NULL;
+END $$;
