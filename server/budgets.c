@@ -962,24 +962,6 @@ budgets_each_reservation(struct budgets *bs,
 
 /* Bookings. */
 
-static int
-parse_tags(const char *text, struct budget_tag *tags, json_t **keep)
-{
-	const char *k;
-	json_t *v;
-	int n = 0;
-
-	*keep = text != NULL && *text != '\0' ? json_loads(text, 0, NULL) :
-	    NULL;
-	json_object_foreach(*keep, k, v) {
-		if (n == BUDGET_TAGS_MAX * 4 || !json_is_string(v))
-			continue;
-		tags[n].key = k;
-		tags[n++].value = json_string_value(v);
-	}
-	return n;
-}
-
 static void
 trip_cb(void *arg, const struct db_result *res)
 {
@@ -1017,43 +999,66 @@ rsv_id_ok(const char *id)
 }
 
 void
-budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
-    int c)
+budgets_booked_event(struct budgets *bs, const struct budget_booked *b)
 {
 	struct budget_tag tags[BUDGET_TAGS_MAX * 4];
 	struct budget *m[BUDGET_MATCH_MAX];
 	struct budget_subject subj;
 	struct reservation *r;
-	int64_t cost = atoll(PQgetvalue(res, row, col_cost)), at_us;
-	json_t *keep;
-	int n, i;
+	const char *k;
+	json_t *v;
+	int n = 0, i;
 
 	memset(&subj, 0, sizeof subj);
-	subj.cost_center = PQgetvalue(res, row, c);
-	at_us = atoll(PQgetvalue(res, row, c + 1));
-	subj.provider = PQgetvalue(res, row, c + 2);
-	subj.model = PQgetvalue(res, row, c + 3);
-	subj.user = opt(res, row, c + 4);
-	subj.ntags = parse_tags(opt(res, row, c + 5), tags, &keep);
+	subj.cost_center = b->cost_center;
+	subj.provider = b->provider;
+	subj.model = b->model;
+	subj.user = b->user;
+	json_object_foreach(b->tags, k, v) {
+		if (n == BUDGET_TAGS_MAX * 4 || !json_is_string(v))
+			continue;
+		tags[n].key = k;
+		tags[n++].value = json_string_value(v);
+	}
+	subj.ntags = n;
 	subj.tags = tags;
 	n = budget_match(bs->set, &subj, m, BUDGET_MATCH_MAX);
 	if (bs->reads != NULL)
-		note_seen(bs, m, n, strtoull(PQgetvalue(res, row, c + 7), NULL,
-		    10), at_us, cost);
-	budget_spend_on(m, n, at_us, cost);
-	json_decref(keep);
+		note_seen(bs, m, n, b->xid, b->at_us, b->cost);
+	budget_spend_on(m, n, b->at_us, b->cost);
 	for (i = 0; i < n; i++)
 		if (!m[i]->d.paused &&
 		    budget_burn_tripped(m[i], http_wall_now_us()))
 			trip(bs, m[i]);
-	if (PQgetisnull(res, row, c + 6))
+	if (b->reservation == NULL)
 		return;
-	if ((r = budgets_reservation(bs, PQgetvalue(res, row, c + 6))) != NULL)
-		(void)budgets_end(bs, r, RSV_SETTLED, cost);
-	else if (rsv_id_ok(PQgetvalue(res, row, c + 6)))
+	if ((r = budgets_reservation(bs, b->reservation)) != NULL)
+		(void)budgets_end(bs, r, RSV_SETTLED, b->cost);
+	else if (rsv_id_ok(b->reservation))
 		/* Made on another instance: tell it (tick_cb). */
-		evbuffer_add_printf(bs->remote, "%s:%lld,",
-		    PQgetvalue(res, row, c + 6), (long long)cost);
+		evbuffer_add_printf(bs->remote, "%s:%lld,", b->reservation,
+		    (long long)b->cost);
+}
+
+void
+budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
+    int c)
+{
+	struct budget_booked b;
+	const char *tags = opt(res, row, c + 5);
+
+	b.cost = atoll(PQgetvalue(res, row, col_cost));
+	b.cost_center = PQgetvalue(res, row, c);
+	b.at_us = atoll(PQgetvalue(res, row, c + 1));
+	b.provider = PQgetvalue(res, row, c + 2);
+	b.model = PQgetvalue(res, row, c + 3);
+	b.user = opt(res, row, c + 4);
+	b.tags = tags != NULL && *tags != '\0' ? json_loads(tags, 0, NULL) :
+	    NULL;
+	b.reservation = opt(res, row, c + 6);
+	b.xid = strtoull(PQgetvalue(res, row, c + 7), NULL, 10);
+	budgets_booked_event(bs, &b);
+	json_decref(b.tags);
 }
 
 void

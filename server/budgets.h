@@ -105,6 +105,21 @@ int budgets_read_with(struct budgets *bs, struct budget **b, int n,
 void budgets_booked(struct budgets *bs, PGresult *res, int row, int col_cost,
     int col_dims);
 
+/* What budgets_booked() reads from a row, given by a caller that holds
+ * it already (ingest: the event it sent), so that the booking need not
+ * echo it back. Strings and tags are borrowed for the call. */
+struct budget_booked {
+	const char *cost_center;
+	int64_t at_us;			/* occurred_at */
+	const char *provider, *model;
+	const char *user;		/* NULL when none */
+	json_t *tags;			/* an object, or NULL */
+	const char *reservation;	/* the one it names, or NULL */
+	uint64_t xid;			/* the booking's transaction */
+	int64_t cost;
+};
+void budgets_booked_event(struct budgets *bs, const struct budget_booked *b);
+
 /* Reservations settled on another instance ("id:cost," each, as that
  * instance notifies them): the ones held here end, settled. */
 void budgets_settled_elsewhere(struct budgets *bs, const char *list);

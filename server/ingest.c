@@ -3,7 +3,7 @@
  *
  * A request's events are checked and priced here, one by one: a bad event
  * gets its own "rejected" result and the good ones beside it go on. The
- * good ones become rows for usage_ingest_cols() (sql/0010_ingest_speed.sql),
+ * good ones become rows for usage_book_cols() (sql/0023_ingest_answer_less.sql),
  * a batch sent as one array per column, which books each new id once and
  * answers duplicate or conflict for ids it has seen, whenever and however
  * they came (the spool keeps rows as JSON, for usage_ingest()). Requests
@@ -45,7 +45,7 @@ struct event {
 	struct pricing_usage u;
 };
 
-/* A checked event, priced, as it goes to usage_ingest_cols(). Its strings
+/* A checked event, priced, as it goes to usage_book_cols(). Its strings
  * point into the request's parsed body, which lives as long as the row. */
 struct irow {
 	int ok;			/* checked: it goes to the database */
@@ -685,15 +685,38 @@ spool_or_fail(struct ingest *in, struct ureq_list *reqs)
 	}
 }
 
+/* A booked event, for the budgets: the booking answers its resolved cost
+ * center, its cost and its transaction; the rest is the event as sent. */
+static void
+booked_event(struct ingest *in, const struct irow *row, PGresult *res,
+    int i, uint64_t xid)
+{
+	const struct event *e = &row->e;
+	struct budget_booked bk;
+
+	bk.cost_center = PQgetvalue(res, i, 5);
+	bk.at_us = e->at_us;
+	bk.provider = e->provider;
+	bk.model = e->model;
+	bk.user = e->user;
+	bk.tags = e->tags;
+	bk.reservation = e->reservation;
+	bk.xid = xid;
+	bk.cost = atoll(PQgetvalue(res, i, 3));
+	budgets_booked_event(in->srv->budgets, &bk);
+}
+
 static void
 batch_cb(void *arg, const struct db_result *res)
 {
 	struct batch *b = arg;
 	struct ingest *in = b->in;
 	struct ureq *u, *best;
+	struct irow *row;
 	const char *status, *code;
 	json_t *slot;
-	size_t n, ev;
+	size_t n, ev, k;
+	uint64_t xid;
 	int i;
 
 	if (res->status != DB_OK) {
@@ -714,27 +737,40 @@ batch_cb(void *arg, const struct db_result *res)
 		flush(in);
 		return;
 	}
-	for (i = 0; i < PQntuples(res->res); i++) {
+	/*
+	 * The rows come in position order (usage_book_cols() sorts them),
+	 * as the requests and their events were added: one cursor walks
+	 * both. Row k of a request is its k-th event with a row.
+	 */
+	best = TAILQ_FIRST(&b->reqs);
+	ev = 0;
+	k = best != NULL ? best->base : 0;
+	xid = 0;
+	for (i = 0; i < PQntuples(res->res) && best != NULL; i++) {
 		n = (size_t)atoll(PQgetvalue(res->res, i, 0));
-		best = NULL;
-		TAILQ_FOREACH(u, &b->reqs, link)
-			if (n >= u->base)
-				best = u;
-		if (best == NULL)
-			continue;
-		/* Row k of a request is its k-th event with a row. */
-		for (ev = 0, n -= best->base; ev < best->n; ev++)
-			if (best->rows[ev].ok && n-- == 0)
+		while (best != NULL && (ev == best->n ||
+		    ((u = TAILQ_NEXT(best, link)) != NULL && n >= u->base))) {
+			best = TAILQ_NEXT(best, link);
+			ev = 0;
+			k = best != NULL ? best->base : 0;
+		}
+		if (best == NULL || n < best->base)
+			break;
+		for (; ev < best->n; ev++)
+			if (best->rows[ev].ok && k++ == n)
 				break;
 		if (ev == best->n)
 			continue;
+		row = &best->rows[ev];
 		status = PQgetvalue(res->res, i, 1);
 		if (strcmp(status, "recorded") == 0) {
-			budgets_booked(in->srv->budgets, res->res, i, 3, 5);
-			best->rows[ev].recorded = 1;
-			best->rows[ev].tx_id = atoll(PQgetvalue(res->res, i, 2));
-			best->rows[ev].booked_cost =
-			    atoll(PQgetvalue(res->res, i, 3));
+			if (xid == 0)
+				xid = strtoull(PQgetvalue(res->res, i, 6), NULL, 10);
+			booked_event(in, row, res->res, i, xid);
+			row->recorded = 1;
+			row->tx_id = atoll(PQgetvalue(res->res, i, 2));
+			row->booked_cost = atoll(PQgetvalue(res->res, i, 3));
+			ev++;
 			continue;
 		}
 		slot = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)ev,
@@ -768,6 +804,7 @@ batch_cb(void *arg, const struct db_result *res)
 			    "cost_center"));
 		}
 		json_array_set_new(best->results, ev, slot);
+		ev++;
 	}
 	log_debug("event=ingest_committed events=%zu us=%lld inflight=%d",
 	    b->events, (long long)(http_now_us() - b->sent_us), in->inflight);
@@ -783,7 +820,7 @@ batch_cb(void *arg, const struct db_result *res)
 	free(b);
 }
 
-/* The columns of usage_ingest_cols(), in its order. */
+/* The columns of usage_book_cols(), in its order. */
 enum {
 	C_KEY, C_HASH, C_AT, C_CC, C_KCC, C_PROVIDER, C_MODEL, C_TIER, C_USER,
 	C_TAGS, C_KEY_ID, C_PV, C_UNPRICED, C_LIST, C_COST, C_REPORTED,
@@ -921,7 +958,7 @@ flush(struct ingest *in)
 		b->sent_us = http_now_us();
 		log_debug("event=ingest_batch events=%zu waiting=%zu inflight=%d",
 		    total, in->queued, in->inflight);
-		if (!ok || db_query(in->srv->db, "usage_ingest_cols", C_COUNT + 1,
+		if (!ok || db_query(in->srv->db, "usage_book_cols", C_COUNT + 1,
 		    params, batch_cb, b) != 0) {
 			spool_or_fail(in, &b->reqs);
 			free(b);
