@@ -348,30 +348,27 @@ $$;
 -- events are now summed once, by hour, cost center, provider, model and
 -- user (the finest of the three groupings), and the three rollups read
 -- those few sums. Same rows, same order, same tag rollups.
-CREATE TYPE usage_dims_delta AS (hour timestamp, cost_center text,
-    provider text, model text, user_id text, root text, events bigint,
-    unpriced bigint, list_cost bigint, cost bigint, quantities bigint[]);
-
 CREATE OR REPLACE FUNCTION usage_user_tag_daily_follow() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-	v usage_dims_delta[];
 BEGIN
-	SELECT array_agg(s.x) INTO v
-	FROM (SELECT ROW(date_trunc('hour', occurred_at AT TIME ZONE 'UTC'),
-	        cost_center, provider, model, user_id, root, count(*),
-	        count(unpriced), tg_sum(list_cost), tg_sum(cost),
+	-- One statement: the sums are a materialized CTE, which spills to
+	-- disk like any other, so a COPY of millions of events (a bulk load)
+	-- is summed as well as a batch of a thousand.
+	WITH n AS MATERIALIZED (
+	    SELECT date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AS hour,
+	        cost_center, provider, model, user_id, root, count(*) AS events,
+	        count(unpriced) AS unpriced, tg_sum(list_cost) AS list_cost,
+	        tg_sum(cost) AS cost,
 	        ARRAY[tg_sum0(quantities[1]), tg_sum0(quantities[2]),
 	        tg_sum0(quantities[3]), tg_sum0(quantities[4]),
 	        tg_sum0(quantities[5]), tg_sum0(quantities[6]),
 	        tg_sum0(quantities[7]), tg_sum0(quantities[8]),
 	        tg_sum0(quantities[9]), tg_sum0(quantities[10]),
 	        tg_sum0(quantities[11]), tg_sum0(quantities[12]),
-	        tg_sum0(quantities[13]), tg_sum0(quantities[14])])::usage_dims_delta AS x
+	        tg_sum0(quantities[13]), tg_sum0(quantities[14])] AS quantities
 	    FROM new_rows
-	    GROUP BY date_trunc('hour', occurred_at AT TIME ZONE 'UTC'),
-	        cost_center, provider, model, user_id, root) s;
-
+	    GROUP BY 1, 2, 3, 4, 5, 6),
+	by_user AS (
 	INSERT INTO usage_user_daily AS d (day, cost_center, provider, model,
 	    user_id, root, events, unpriced, list_cost, cost, quantities)
 	SELECT n.hour::date, n.cost_center, n.provider, n.model, n.user_id,
@@ -384,15 +381,15 @@ BEGIN
 	        tg_sum0(n.quantities[9]), tg_sum0(n.quantities[10]),
 	        tg_sum0(n.quantities[11]), tg_sum0(n.quantities[12]),
 	        tg_sum0(n.quantities[13]), tg_sum0(n.quantities[14])]
-	FROM unnest(v) AS n
+	FROM n
 	GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
 	ON CONFLICT (day, cost_center, provider, model, user_id, root)
 	DO UPDATE SET events = d.events + excluded.events,
 	    unpriced = d.unpriced + excluded.unpriced,
 	    list_cost = d.list_cost + excluded.list_cost,
 	    cost = d.cost + excluded.cost,
-	    quantities = tg_quantities_plus(d.quantities, excluded.quantities);
-
+	    quantities = tg_quantities_plus(d.quantities, excluded.quantities)),
+	by_user_cc AS (
 	INSERT INTO usage_user_cc_daily AS d (day, cost_center, user_id, root,
 	    events, unpriced, list_cost, cost, quantities)
 	SELECT n.hour::date, n.cost_center, n.user_id, n.root, tg_sum(n.events),
@@ -404,15 +401,14 @@ BEGIN
 	        tg_sum0(n.quantities[9]), tg_sum0(n.quantities[10]),
 	        tg_sum0(n.quantities[11]), tg_sum0(n.quantities[12]),
 	        tg_sum0(n.quantities[13]), tg_sum0(n.quantities[14])]
-	FROM unnest(v) AS n
+	FROM n
 	GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
 	ON CONFLICT (day, cost_center, user_id, root)
 	DO UPDATE SET events = d.events + excluded.events,
 	    unpriced = d.unpriced + excluded.unpriced,
 	    list_cost = d.list_cost + excluded.list_cost,
 	    cost = d.cost + excluded.cost,
-	    quantities = tg_quantities_plus(d.quantities, excluded.quantities);
-
+	    quantities = tg_quantities_plus(d.quantities, excluded.quantities))
 	INSERT INTO usage_hourly AS d (hour, cost_center, provider, model,
 	    root, events, unpriced, list_cost, cost, quantities)
 	SELECT n.hour, n.cost_center, n.provider, n.model, n.root,
@@ -425,7 +421,7 @@ BEGIN
 	        tg_sum0(n.quantities[9]), tg_sum0(n.quantities[10]),
 	        tg_sum0(n.quantities[11]), tg_sum0(n.quantities[12]),
 	        tg_sum0(n.quantities[13]), tg_sum0(n.quantities[14])]
-	FROM unnest(v) AS n
+	FROM n
 	GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
 	ON CONFLICT (hour, cost_center, provider, model, root)
 	DO UPDATE SET events = d.events + excluded.events,
