@@ -263,6 +263,33 @@ reply_spend(struct tg_req *r)
 	evbuffer_free(out);
 }
 
+/* A failed spend read. One that read the events themselves and ran out
+ * of time will run out again (it reads every event of the window, and a
+ * year may hold millions): say so, and what reads the rollups instead,
+ * rather than that the database is busy. */
+static void
+spend_failed(struct tg_req *r, const struct db_result *res)
+{
+	const char *src = json_string_value(json_object_get(r->draft,
+	    "source")), *gran;
+	struct spend_q q;
+
+	if (res->status != DB_ERROR || strcmp(res->sqlstate, "57014") != 0 ||
+	    src == NULL || strcmp(src, "events") != 0) {
+		http_reply_db_failure(r, res);
+		return;
+	}
+	q_from_draft(r->draft, &q);
+	gran = http_param(r, "granularity");
+	http_reply_error(r, 422, "report_too_large", q.by[3] && q.tag != NULL ?
+	    "group_by" : gran != NULL && strcmp(gran, "hour") == 0 &&
+	    (q.by[3] || q.tag != NULL) ? "granularity" : "from", "this report reads each event of its window, "
+	    "which did not finish within the statement timeout (%d ms): "
+	    "group by user or by a tag, not both, over whole UTC days (whole "
+	    "hours per hour), or narrow from and to",
+	    r->srv->cfg.db_statement_timeout_ms);
+}
+
 /* The previous window's spend: the groups that moved most, either way. */
 static void
 movers_cb(void *arg, const struct db_result *res)
@@ -279,7 +306,7 @@ movers_cb(void *arg, const struct db_result *res)
 		json_decref(groups);
 		evbuffer_free(r->state);
 		r->state = NULL;
-		http_reply_db_failure(r, res);
+		spend_failed(r, res);
 		return;
 	}
 	q_from_draft(reply, &q);
@@ -341,7 +368,7 @@ spend_cb(void *arg, const struct db_result *res)
 	int i;
 
 	if (res->status != DB_OK) {
-		http_reply_db_failure(r, res);
+		spend_failed(r, res);
 		return;
 	}
 	if ((rows = evbuffer_new()) == NULL) {

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "ledger/ledger.h"
 #include "tests/integration/itest.h"
 
@@ -1102,6 +1104,45 @@ t_report_bad_params(void)
 	}
 }
 
+/*
+ * A report that reads the events themselves and runs out of time says
+ * so, and what to change (422 report_too_large), rather than "retry
+ * later": it would run out again. Here the events are locked away for
+ * longer than the statement timeout; a report from the rollups still
+ * answers meanwhile.
+ */
+static void
+t_spend_events_timeout(void)
+{
+	PGconn *c = PQconnectdb(getenv("TOLLGATE_DATABASE_URL"));
+	PGresult *res;
+	struct resp *r;
+
+	CHECK(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	res = PQexec(c, "BEGIN; LOCK TABLE usage_events IN ACCESS EXCLUSIVE "
+	    "MODE");
+	CHECK(PQresultStatus(res) == PGRES_COMMAND_OK, "%s",
+	    PQerrorMessage(c));
+	PQclear(res);
+	r = http("GET", "/v1/reports/spend?from=2026-10-01T00:00:00Z&to="
+	    "2026-10-03T00:00:00Z&group_by=user,tag:team", finance_key, NULL,
+	    NULL);
+	CHECK_ERR(r, 422, "report_too_large", "group_by");
+	resp_free(r);
+	r = http("GET", "/v1/reports/spend?from=2026-10-01T00:00:00Z&to="
+	    "2026-10-03T00:00:00Z&group_by=user&granularity=hour", finance_key,
+	    NULL, NULL);
+	CHECK_ERR(r, 422, "report_too_large", "granularity");
+	resp_free(r);
+	r = http("GET", "/v1/reports/spend?from=2026-10-01T00:00:00Z&to="
+	    "2026-10-03T00:00:00Z&group_by=user", finance_key, NULL, NULL);
+	CHECK(r->status == 200, "from the rollups: %ld %s", r->status,
+	    r->body);
+	resp_free(r);
+	PQclear(PQexec(c, "ROLLBACK"));
+	PQfinish(c);
+}
+
 const struct itest report_tests[] = {
 	{ "recommendations: cheaper models, caching, billed failures, each "
 	  "with its evidence", t_recommendations },
@@ -1120,6 +1161,8 @@ const struct itest report_tests[] = {
 	{ "spend by user and by tag reads the same from their rollups and "
 	  "the events, and verify checks those rollups",
 	  t_spend_user_tag_rollups },
+	{ "a spend report that reads the events and runs out of time says "
+	  "what to change", t_spend_events_timeout },
 	{ "the chargeback CSV: FOCUS header, row invariants, ledger totals, "
 	  "quoting, corrections, the command line", t_chargeback },
 	{ NULL, NULL }
