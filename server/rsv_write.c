@@ -147,8 +147,6 @@ rsv_cols_free(struct rsv_cols *rc)
 		pgarr_free(&rc->c[c]);
 }
 
-static void write_some(struct rsv_write *w);
-
 static void
 write_cb(void *arg, const struct db_result *res)
 {
@@ -175,7 +173,7 @@ write_cb(void *arg, const struct db_result *res)
 	/* A backlog goes on at once; otherwise the next tick gathers. */
 	if (res->status == DB_OK && w->ndirty > 0 &&
 	    (w->ndirty >= WRITE_MAX || w->dirty_mixed))
-		write_some(w);
+		rsv_write_some(w);
 }
 
 /* 1 when r goes to the log: a hold still held that has no row. */
@@ -202,8 +200,8 @@ expires_max(struct reservation *const *r, size_t n, char *buf)
  * (cheap for PostgreSQL: one row whatever their number), every other
  * state to `reservations`. The kind is the newest dirty one's; the others
  * wait for the next write, which follows at once (write_cb). */
-static void
-write_some(struct rsv_write *w)
+void
+rsv_write_some(struct rsv_write *w)
 {
 	struct rsv_cols rc;
 	char maxbuf[LEDGER_TIME_BUFSZ];
@@ -264,12 +262,6 @@ write_some(struct rsv_write *w)
 		w->nsent = 0;
 	}
 	rsv_cols_free(&rc);
-}
-
-void
-rsv_write_some(struct rsv_write *w)
-{
-	write_some(w);
 }
 
 void
