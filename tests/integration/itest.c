@@ -41,7 +41,7 @@ static int split;		/* odd concurrent requests to the second server */
 static CURL *curl;
 static PGconn *db;
 
-static double
+double
 now_s(void)
 {
 	struct timespec ts;
@@ -250,6 +250,22 @@ db_value(const char *sql)
 	snprintf(out, sizeof out, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return out;
+}
+
+int
+db_wait(const char *sql, const char *want)
+{
+	double t0 = now_s();
+	const char *v;
+
+	for (;;) {
+		v = db_value(sql);
+		if (v != NULL && (want == NULL || strcmp(v, want) == 0))
+			return 1;
+		if (now_s() - t0 >= 10)
+			return 0;
+		usleep(20000);
+	}
 }
 
 static char last_db_error[1024];

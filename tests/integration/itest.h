@@ -51,6 +51,12 @@ const char *jstr(const struct resp *r, const char *name);
 /* One value of a query run on the test database (NULL on error). The
  * returned string lives until the next call. */
 const char *db_value(const char *sql);
+/* Poll sql for up to 10 s until its first value is want (want NULL: until
+ * it has a row); 1 when it came. For what the server writes behind its
+ * answers. */
+int db_wait(const char *sql, const char *want);
+/* Seconds on a monotonic clock. */
+double now_s(void);
 long long db_count(const char *table);
 /* Run SQL on the test database; 0 when it succeeded (errors not shown). */
 int db_exec(const char *sql);

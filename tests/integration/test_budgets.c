@@ -89,15 +89,6 @@ usage(const char *id, const char *cc, const char *rsv, long output)
 	return ok;
 }
 
-static double
-now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static void
 t_budget_api(void)
 {
@@ -332,9 +323,7 @@ t_expiry_and_restart(void)
 	resp_free(r);
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM reservation_log_holds "
 	    "WHERE id = '%s'", first);
-	for (t0 = now_s(); now_s() - t0 < 10 &&
-	    strcmp(db_value(sql), "1") != 0;)
-		usleep(20000);
+	(void)db_wait(sql, "1");
 	CHECK(strcmp(db_value(sql), "1") == 0, "the hold was not logged");
 	snprintf(path, sizeof path, "/v1/reservations?budget=%s", id);
 	for (t0 = now_s(); now_s() - t0 < 10 && !gone;) {
@@ -388,9 +377,7 @@ t_expiry_and_restart(void)
 	resp_free(r);
 	snprintf(sql, sizeof sql, "SELECT count(DISTINCT id) FROM "
 	    "reservation_log_holds WHERE id = '%s'", rsv);
-	for (t0 = now_s(); now_s() - t0 < 10 &&
-	    strcmp(db_value(sql), "1") != 0;)
-		usleep(20000);
+	(void)db_wait(sql, "1");
 	CHECK(strcmp(db_value(sql), "1") == 0, "the hold was not written");
 	/* A log row whose holds have all expired went with a later write. */
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM reservation_log_holds "
@@ -426,9 +413,7 @@ t_expiry_and_restart(void)
 	resp_free(r);
 	snprintf(sql, sizeof sql, "SELECT state FROM reservations WHERE "
 	    "id = '%s'", rsv);
-	for (t0 = now_s(); now_s() - t0 < 10 && (db_value(sql) == NULL ||
-	    strcmp(db_value(sql), "released") != 0);)
-		usleep(20000);
+	(void)db_wait(sql, "released");
 	CHECK(db_value(sql) != NULL && strcmp(db_value(sql), "released") == 0,
 	    "the release was not written");
 	CHECK(server_stop() == 0, "the server did not stop cleanly");
@@ -439,9 +424,7 @@ t_expiry_and_restart(void)
 	snprintf(sql, sizeof sql, "SELECT count(DISTINCT id) FROM "
 	    "reservation_log_holds WHERE id = '%s'", jstr(r, "reservation_id"));
 	resp_free(r);
-	for (t0 = now_s(); now_s() - t0 < 10 &&
-	    strcmp(db_value(sql), "1") != 0;)
-		usleep(20000);
+	(void)db_wait(sql, "1");
 	CHECK(strcmp(db_value(sql), "1") == 0,
 	    "the second hold of a request_id was not written");
 }
@@ -481,13 +464,7 @@ t_reservation_days(void)
 	r = http("POST", path, gateway_key, NULL, NULL);
 	CHECK(r->status == 200, "release: %s", r->body);
 	resp_free(r);
-	{
-		double t0;
-
-		for (t0 = now_s(); now_s() - t0 < 10 &&
-		    db_value(sql) == NULL; )
-			usleep(20000);
-	}
+	(void)db_wait(sql, NULL);
 	CHECK(db_value(sql) != NULL && strcmp(db_value(sql), db_value(
 	    "SELECT 'reservations_' || to_char(now() AT TIME ZONE 'UTC', "
 	    "'YYYYMMDD')")) == 0, "the hold is in %s", db_value(sql));
