@@ -24,7 +24,7 @@ struct rsv_write {
 	struct reservation **sent;
 	size_t nsent;
 	int sent_log;		/* sent are new holds, to the log */
-	int dirty_mixed;	/* dirty ones of the other kind wait */
+	int left_over;	/* the last write left dirty ones behind */
 };
 
 struct rsv_write *
@@ -172,7 +172,7 @@ write_cb(void *arg, const struct db_result *res)
 	w->nsent = 0;
 	/* A backlog goes on at once; otherwise the next tick gathers. */
 	if (res->status == DB_OK && w->ndirty > 0 &&
-	    (w->ndirty >= WRITE_MAX || w->dirty_mixed))
+	    (w->ndirty >= WRITE_MAX || w->left_over))
 		rsv_write_some(w);
 }
 
@@ -232,7 +232,7 @@ rsv_write_some(struct rsv_write *w)
 	for (i = keep, left = keep; i < w->ndirty; i++)
 		if (w->dirty[i] != NULL)
 			w->dirty[left++] = w->dirty[i];
-	w->dirty_mixed = left > 0;
+	w->left_over = left > 0;
 	w->ndirty = left;
 	w->sent_log = log;
 	n = w->nsent;
