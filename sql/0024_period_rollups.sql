@@ -166,6 +166,165 @@ BEGIN
 END
 $$;
 
+-- The sums of each table as the daily rollups give them: of the days in
+-- [lo, hi), and, unless weeks is NULL, only for the weeks, months and
+-- days given. The fold writes them (tg_periods_build) and verify
+-- compares the tables with them (tg_periods_differences): one
+-- definition of each sum. Days over all cost centers have cost_center
+-- NULL.
+CREATE FUNCTION tg_daily_period_sums(lo date, hi date, weeks date[],
+    months date[], days date[]) RETURNS SETOF usage_daily_periods
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
+	    CASE WHEN g.grain <> 'day' THEN r.cost_center END,
+	    r.provider, r.model,
+	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
+	    tg_sum(r.cost),
+	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
+	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
+	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
+	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
+	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
+	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
+	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
+	FROM usage_daily r, (VALUES ('week'), ('month'), ('day')) g (grain)
+	WHERE r.day >= lo AND r.day < hi
+	  AND (weeks IS NULL OR date_trunc(g.grain, r.day::timestamp)::date
+	      = ANY (CASE g.grain WHEN 'week' THEN weeks WHEN 'month' THEN
+	      months ELSE days END))
+	GROUP BY 1, 2, 3, 4, 5
+$$;
+
+CREATE FUNCTION tg_user_period_sums(lo date, hi date, weeks date[],
+    months date[], days date[]) RETURNS SETOF usage_user_periods
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
+	    r.cost_center, r.provider, r.model, r.user_id,
+	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
+	    tg_sum(r.cost),
+	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
+	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
+	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
+	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
+	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
+	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
+	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
+	FROM usage_user_daily r, (VALUES ('week'), ('month')) g (grain)
+	WHERE r.day >= lo AND r.day < hi
+	  AND (weeks IS NULL OR date_trunc(g.grain, r.day::timestamp)::date
+	      = ANY (CASE g.grain WHEN 'week' THEN weeks WHEN 'month' THEN
+	      months ELSE days END))
+	GROUP BY 1, 2, 3, 4, 5, 6
+$$;
+
+CREATE FUNCTION tg_user_cc_period_sums(lo date, hi date, weeks date[],
+    months date[], days date[]) RETURNS SETOF usage_user_cc_periods
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
+	    r.cost_center, r.user_id,
+	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
+	    tg_sum(r.cost),
+	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
+	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
+	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
+	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
+	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
+	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
+	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
+	FROM usage_user_cc_daily r, (VALUES ('week'), ('month')) g (grain)
+	WHERE r.day >= lo AND r.day < hi
+	  AND (weeks IS NULL OR date_trunc(g.grain, r.day::timestamp)::date
+	      = ANY (CASE g.grain WHEN 'week' THEN weeks WHEN 'month' THEN
+	      months ELSE days END))
+	GROUP BY 1, 2, 3, 4
+$$;
+
+CREATE FUNCTION tg_tag_period_sums(lo date, hi date, weeks date[],
+    months date[], days date[]) RETURNS SETOF usage_tag_periods
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
+	    CASE WHEN g.grain <> 'day' THEN r.cost_center END,
+	    r.provider, r.model, r.tag_key, r.tag_value,
+	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
+	    tg_sum(r.cost),
+	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
+	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
+	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
+	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
+	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
+	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
+	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
+	FROM usage_tag_daily r, (VALUES ('week'), ('month'), ('day')) g (grain)
+	WHERE r.day >= lo AND r.day < hi
+	  AND (weeks IS NULL OR date_trunc(g.grain, r.day::timestamp)::date
+	      = ANY (CASE g.grain WHEN 'week' THEN weeks WHEN 'month' THEN
+	      months ELSE days END))
+	GROUP BY 1, 2, 3, 4, 5, 6, 7
+$$;
+
+CREATE FUNCTION tg_tag_cc_period_sums(lo date, hi date, weeks date[],
+    months date[], days date[]) RETURNS SETOF usage_tag_cc_periods
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
+	    CASE WHEN g.grain <> 'day' THEN r.cost_center END,
+	    r.tag_key, r.tag_value,
+	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
+	    tg_sum(r.cost),
+	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
+	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
+	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
+	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
+	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
+	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
+	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
+	FROM usage_tag_cc_daily r, (VALUES ('week'), ('month'), ('day')) g (grain)
+	WHERE r.day >= lo AND r.day < hi
+	  AND (weeks IS NULL OR date_trunc(g.grain, r.day::timestamp)::date
+	      = ANY (CASE g.grain WHEN 'week' THEN weeks WHEN 'month' THEN
+	      months ELSE days END))
+	GROUP BY 1, 2, 3, 4, 5
+$$;
+
+-- The hours of the days in [lo, hi), only those of the days given
+-- unless days is NULL, over all cost centers.
+CREATE FUNCTION tg_hourly_pm_sums(lo date, hi date, days date[])
+RETURNS SETOF usage_hourly_pm
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT r.hour, r.provider, r.model,
+	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
+	    tg_sum(r.cost),
+	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
+	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
+	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
+	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
+	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
+	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
+	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
+	FROM usage_hourly r
+	WHERE r.hour >= lo AND r.hour < hi
+	  AND (days IS NULL OR r.hour::date = ANY (days))
+	GROUP BY 1, 2, 3
+$$;
+
+CREATE FUNCTION tg_hourly_p_sums(lo date, hi date, days date[])
+RETURNS SETOF usage_hourly_p
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT r.hour, r.provider,
+	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
+	    tg_sum(r.cost),
+	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
+	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
+	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
+	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
+	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
+	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
+	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
+	FROM usage_hourly r
+	WHERE r.hour >= lo AND r.hour < hi
+	  AND (days IS NULL OR r.hour::date = ANY (days))
+	GROUP BY 1, 2
+$$;
+
 -- The weeks, months (and days over all cost centers, and hours) that
 -- hold the given days, rebuilt from the daily rollups' days before
 -- through.
@@ -191,154 +350,39 @@ BEGIN
 	WHERE grain = 'month' AND period = ANY (months)
 	    OR grain = 'week' AND period = ANY (weeks)
 	    OR grain = 'day' AND period = ANY (days);
-	INSERT INTO usage_daily_periods (grain, period,
-	    cost_center, provider, model,
-	    events, unpriced, list_cost, cost, quantities)
-	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
-	    CASE WHEN g.grain <> 'day' THEN r.cost_center END,
-	    r.provider, r.model,
-	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
-	    tg_sum(r.cost),
-	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
-	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
-	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
-	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
-	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
-	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
-	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
-	FROM usage_daily r, (VALUES ('week'), ('month'), ('day')) g (grain)
-	WHERE r.day >= lo AND r.day < through
-	  AND date_trunc(g.grain, r.day::timestamp)::date = ANY (CASE g.grain
-	      WHEN 'week' THEN weeks WHEN 'month' THEN months ELSE days END)
-	GROUP BY 1, 2, 3, 4, 5;
+	INSERT INTO usage_daily_periods
+	SELECT * FROM tg_daily_period_sums(lo, through, weeks, months, days);
 
 	DELETE FROM usage_user_periods
 	WHERE grain = 'month' AND period = ANY (months)
 	    OR grain = 'week' AND period = ANY (weeks);
-	INSERT INTO usage_user_periods (grain, period,
-	    cost_center, provider, model, user_id,
-	    events, unpriced, list_cost, cost, quantities)
-	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
-	    r.cost_center, r.provider, r.model, r.user_id,
-	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
-	    tg_sum(r.cost),
-	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
-	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
-	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
-	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
-	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
-	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
-	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
-	FROM usage_user_daily r, (VALUES ('week'), ('month')) g (grain)
-	WHERE r.day >= lo AND r.day < through
-	  AND date_trunc(g.grain, r.day::timestamp)::date = ANY (CASE g.grain
-	      WHEN 'week' THEN weeks WHEN 'month' THEN months ELSE days END)
-	GROUP BY 1, 2, 3, 4, 5, 6;
+	INSERT INTO usage_user_periods
+	SELECT * FROM tg_user_period_sums(lo, through, weeks, months, days);
 
 	DELETE FROM usage_user_cc_periods
 	WHERE grain = 'month' AND period = ANY (months)
 	    OR grain = 'week' AND period = ANY (weeks);
-	INSERT INTO usage_user_cc_periods (grain, period,
-	    cost_center, user_id,
-	    events, unpriced, list_cost, cost, quantities)
-	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
-	    r.cost_center, r.user_id,
-	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
-	    tg_sum(r.cost),
-	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
-	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
-	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
-	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
-	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
-	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
-	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
-	FROM usage_user_cc_daily r, (VALUES ('week'), ('month')) g (grain)
-	WHERE r.day >= lo AND r.day < through
-	  AND date_trunc(g.grain, r.day::timestamp)::date = ANY (CASE g.grain
-	      WHEN 'week' THEN weeks WHEN 'month' THEN months ELSE days END)
-	GROUP BY 1, 2, 3, 4;
+	INSERT INTO usage_user_cc_periods
+	SELECT * FROM tg_user_cc_period_sums(lo, through, weeks, months, days);
 
 	DELETE FROM usage_tag_periods
 	WHERE grain = 'month' AND period = ANY (months)
 	    OR grain = 'week' AND period = ANY (weeks)
 	    OR grain = 'day' AND period = ANY (days);
-	INSERT INTO usage_tag_periods (grain, period,
-	    cost_center, provider, model, tag_key, tag_value,
-	    events, unpriced, list_cost, cost, quantities)
-	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
-	    CASE WHEN g.grain <> 'day' THEN r.cost_center END,
-	    r.provider, r.model, r.tag_key, r.tag_value,
-	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
-	    tg_sum(r.cost),
-	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
-	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
-	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
-	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
-	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
-	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
-	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
-	FROM usage_tag_daily r, (VALUES ('week'), ('month'), ('day')) g (grain)
-	WHERE r.day >= lo AND r.day < through
-	  AND date_trunc(g.grain, r.day::timestamp)::date = ANY (CASE g.grain
-	      WHEN 'week' THEN weeks WHEN 'month' THEN months ELSE days END)
-	GROUP BY 1, 2, 3, 4, 5, 6, 7;
+	INSERT INTO usage_tag_periods
+	SELECT * FROM tg_tag_period_sums(lo, through, weeks, months, days);
 
 	DELETE FROM usage_tag_cc_periods
 	WHERE grain = 'month' AND period = ANY (months)
 	    OR grain = 'week' AND period = ANY (weeks)
 	    OR grain = 'day' AND period = ANY (days);
-	INSERT INTO usage_tag_cc_periods (grain, period,
-	    cost_center, tag_key, tag_value,
-	    events, unpriced, list_cost, cost, quantities)
-	SELECT g.grain, date_trunc(g.grain, r.day::timestamp)::date,
-	    CASE WHEN g.grain <> 'day' THEN r.cost_center END, r.tag_key,
-	    r.tag_value,
-	    tg_sum(r.events), tg_sum(r.unpriced), tg_sum(r.list_cost),
-	    tg_sum(r.cost),
-	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
-	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
-	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
-	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
-	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
-	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
-	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
-	FROM usage_tag_cc_daily r, (VALUES ('week'), ('month'), ('day')) g (grain)
-	WHERE r.day >= lo AND r.day < through
-	  AND date_trunc(g.grain, r.day::timestamp)::date = ANY (CASE g.grain
-	      WHEN 'week' THEN weeks WHEN 'month' THEN months ELSE days END)
-	GROUP BY 1, 2, 3, 4, 5;
+	INSERT INTO usage_tag_cc_periods
+	SELECT * FROM tg_tag_cc_period_sums(lo, through, weeks, months, days);
 
 	DELETE FROM usage_hourly_pm WHERE hour::date = ANY (days);
-	INSERT INTO usage_hourly_pm (hour, provider, model, events, unpriced,
-	    list_cost, cost, quantities)
-	SELECT r.hour, r.provider, r.model, tg_sum(r.events),
-	    tg_sum(r.unpriced), tg_sum(r.list_cost), tg_sum(r.cost),
-	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
-	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
-	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
-	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
-	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
-	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
-	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
-	FROM usage_hourly r
-	WHERE r.hour >= lo AND r.hour < through AND r.hour::date = ANY (days)
-	GROUP BY 1, 2, 3;
-
+	INSERT INTO usage_hourly_pm SELECT * FROM tg_hourly_pm_sums(lo, through, days);
 	DELETE FROM usage_hourly_p WHERE hour::date = ANY (days);
-	INSERT INTO usage_hourly_p (hour, provider, events, unpriced,
-	    list_cost, cost, quantities)
-	SELECT r.hour, r.provider, tg_sum(r.events), tg_sum(r.unpriced),
-	    tg_sum(r.list_cost), tg_sum(r.cost),
-	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
-	    tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
-	    tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
-	    tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
-	    tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
-	    tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
-	    tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
-	FROM usage_hourly_pm r
-	WHERE r.hour >= lo AND r.hour < through AND r.hour::date = ANY (days)
-	GROUP BY 1, 2;
+	INSERT INTO usage_hourly_p SELECT * FROM tg_hourly_p_sums(lo, through, days);
 END
 $$;
 
@@ -395,200 +439,132 @@ DECLARE
 	md date[] := tg_periods_marked('day');
 BEGIN
 	RETURN QUERY
-	SELECT 'usage_daily_periods'::text, grain, period, key, p.events, d.events,
-	    p.cost, d.cost
-	FROM (SELECT grain, period, jsonb_build_array(cost_center, provider, model) AS key,
-	        events, unpriced, list_cost, cost, quantities
-	    FROM usage_daily_periods) p
-	FULL JOIN (SELECT g.grain,
-	        date_trunc(g.grain, day::timestamp)::date AS period,
-	        jsonb_build_array(CASE WHEN g.grain <> 'day'
-	            THEN cost_center END, provider, model) AS key,
-	        tg_sum(events) AS events, tg_sum(unpriced) AS unpriced,
-	        tg_sum(list_cost) AS list_cost, tg_sum(cost) AS cost,
-	        ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]),
-		    tg_sum(quantities[3]), tg_sum(quantities[4]),
-		    tg_sum(quantities[5]), tg_sum(quantities[6]),
-		    tg_sum(quantities[7]), tg_sum(quantities[8]),
-		    tg_sum(quantities[9]), tg_sum(quantities[10]),
-		    tg_sum(quantities[11]), tg_sum(quantities[12]),
-		    tg_sum(quantities[13]), tg_sum(quantities[14])] AS quantities
-	    FROM usage_daily, (VALUES ('week'), ('month'), ('day')) g (grain)
-	    WHERE day < f
-	    GROUP BY 1, 2, 3) d USING (grain, period, key)
+	SELECT 'usage_daily_periods'::text, grain, period, key,
+	    p.events, d.events, p.cost, d.cost
+	FROM (SELECT x.grain, x.period,
+	        jsonb_build_array(cost_center, provider, model) AS key,
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM usage_daily_periods x) p
+	FULL JOIN (SELECT x.grain, x.period,
+	        jsonb_build_array(cost_center, provider, model) AS key,
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM tg_daily_period_sums('-infinity', f, NULL, NULL, NULL) x)
+	    d USING (grain, period, key)
 	WHERE tg_period_served(grain, period, '-infinity', 'infinity',
 	        CASE grain WHEN 'week' THEN mw WHEN 'month' THEN mm ELSE md END)
-	  AND (p.events IS DISTINCT FROM d.events
-	      OR p.unpriced IS DISTINCT FROM d.unpriced
-	      OR p.list_cost IS DISTINCT FROM d.list_cost
-	      OR p.cost IS DISTINCT FROM d.cost
-	      OR p.quantities IS DISTINCT FROM d.quantities);
+	  AND (p.events, p.unpriced, p.list_cost, p.cost, p.quantities)
+	      IS DISTINCT FROM
+	      (d.events, d.unpriced, d.list_cost, d.cost, d.quantities);
 
 	RETURN QUERY
-	SELECT 'usage_user_periods'::text, grain, period, key, p.events, d.events,
-	    p.cost, d.cost
-	FROM (SELECT grain, period, jsonb_build_array(cost_center, provider, model, user_id) AS key,
-	        events, unpriced, list_cost, cost, quantities
-	    FROM usage_user_periods) p
-	FULL JOIN (SELECT g.grain,
-	        date_trunc(g.grain, day::timestamp)::date AS period,
+	SELECT 'usage_user_periods'::text, grain, period, key,
+	    p.events, d.events, p.cost, d.cost
+	FROM (SELECT x.grain, x.period,
 	        jsonb_build_array(cost_center, provider, model, user_id) AS key,
-	        tg_sum(events) AS events, tg_sum(unpriced) AS unpriced,
-	        tg_sum(list_cost) AS list_cost, tg_sum(cost) AS cost,
-	        ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]),
-		    tg_sum(quantities[3]), tg_sum(quantities[4]),
-		    tg_sum(quantities[5]), tg_sum(quantities[6]),
-		    tg_sum(quantities[7]), tg_sum(quantities[8]),
-		    tg_sum(quantities[9]), tg_sum(quantities[10]),
-		    tg_sum(quantities[11]), tg_sum(quantities[12]),
-		    tg_sum(quantities[13]), tg_sum(quantities[14])] AS quantities
-	    FROM usage_user_daily, (VALUES ('week'), ('month')) g (grain)
-	    WHERE day < f
-	    GROUP BY 1, 2, 3) d USING (grain, period, key)
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM usage_user_periods x) p
+	FULL JOIN (SELECT x.grain, x.period,
+	        jsonb_build_array(cost_center, provider, model, user_id) AS key,
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM tg_user_period_sums('-infinity', f, NULL, NULL, NULL) x)
+	    d USING (grain, period, key)
 	WHERE tg_period_served(grain, period, '-infinity', 'infinity',
 	        CASE grain WHEN 'week' THEN mw WHEN 'month' THEN mm ELSE md END)
-	  AND (p.events IS DISTINCT FROM d.events
-	      OR p.unpriced IS DISTINCT FROM d.unpriced
-	      OR p.list_cost IS DISTINCT FROM d.list_cost
-	      OR p.cost IS DISTINCT FROM d.cost
-	      OR p.quantities IS DISTINCT FROM d.quantities);
+	  AND (p.events, p.unpriced, p.list_cost, p.cost, p.quantities)
+	      IS DISTINCT FROM
+	      (d.events, d.unpriced, d.list_cost, d.cost, d.quantities);
 
 	RETURN QUERY
-	SELECT 'usage_user_cc_periods'::text, grain, period, key, p.events, d.events,
-	    p.cost, d.cost
-	FROM (SELECT grain, period, jsonb_build_array(cost_center, user_id) AS key,
-	        events, unpriced, list_cost, cost, quantities
-	    FROM usage_user_cc_periods) p
-	FULL JOIN (SELECT g.grain,
-	        date_trunc(g.grain, day::timestamp)::date AS period,
+	SELECT 'usage_user_cc_periods'::text, grain, period, key,
+	    p.events, d.events, p.cost, d.cost
+	FROM (SELECT x.grain, x.period,
 	        jsonb_build_array(cost_center, user_id) AS key,
-	        tg_sum(events) AS events, tg_sum(unpriced) AS unpriced,
-	        tg_sum(list_cost) AS list_cost, tg_sum(cost) AS cost,
-	        ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]),
-		    tg_sum(quantities[3]), tg_sum(quantities[4]),
-		    tg_sum(quantities[5]), tg_sum(quantities[6]),
-		    tg_sum(quantities[7]), tg_sum(quantities[8]),
-		    tg_sum(quantities[9]), tg_sum(quantities[10]),
-		    tg_sum(quantities[11]), tg_sum(quantities[12]),
-		    tg_sum(quantities[13]), tg_sum(quantities[14])] AS quantities
-	    FROM usage_user_cc_daily, (VALUES ('week'), ('month')) g (grain)
-	    WHERE day < f
-	    GROUP BY 1, 2, 3) d USING (grain, period, key)
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM usage_user_cc_periods x) p
+	FULL JOIN (SELECT x.grain, x.period,
+	        jsonb_build_array(cost_center, user_id) AS key,
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM tg_user_cc_period_sums('-infinity', f, NULL, NULL, NULL) x)
+	    d USING (grain, period, key)
 	WHERE tg_period_served(grain, period, '-infinity', 'infinity',
 	        CASE grain WHEN 'week' THEN mw WHEN 'month' THEN mm ELSE md END)
-	  AND (p.events IS DISTINCT FROM d.events
-	      OR p.unpriced IS DISTINCT FROM d.unpriced
-	      OR p.list_cost IS DISTINCT FROM d.list_cost
-	      OR p.cost IS DISTINCT FROM d.cost
-	      OR p.quantities IS DISTINCT FROM d.quantities);
+	  AND (p.events, p.unpriced, p.list_cost, p.cost, p.quantities)
+	      IS DISTINCT FROM
+	      (d.events, d.unpriced, d.list_cost, d.cost, d.quantities);
 
 	RETURN QUERY
-	SELECT 'usage_tag_periods'::text, grain, period, key, p.events, d.events,
-	    p.cost, d.cost
-	FROM (SELECT grain, period, jsonb_build_array(cost_center, provider, model, tag_key, tag_value) AS key,
-	        events, unpriced, list_cost, cost, quantities
-	    FROM usage_tag_periods) p
-	FULL JOIN (SELECT g.grain,
-	        date_trunc(g.grain, day::timestamp)::date AS period,
-	        jsonb_build_array(CASE WHEN g.grain <> 'day'
-	            THEN cost_center END, provider, model, tag_key, tag_value) AS key,
-	        tg_sum(events) AS events, tg_sum(unpriced) AS unpriced,
-	        tg_sum(list_cost) AS list_cost, tg_sum(cost) AS cost,
-	        ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]),
-		    tg_sum(quantities[3]), tg_sum(quantities[4]),
-		    tg_sum(quantities[5]), tg_sum(quantities[6]),
-		    tg_sum(quantities[7]), tg_sum(quantities[8]),
-		    tg_sum(quantities[9]), tg_sum(quantities[10]),
-		    tg_sum(quantities[11]), tg_sum(quantities[12]),
-		    tg_sum(quantities[13]), tg_sum(quantities[14])] AS quantities
-	    FROM usage_tag_daily, (VALUES ('week'), ('month'), ('day')) g (grain)
-	    WHERE day < f
-	    GROUP BY 1, 2, 3) d USING (grain, period, key)
+	SELECT 'usage_tag_periods'::text, grain, period, key,
+	    p.events, d.events, p.cost, d.cost
+	FROM (SELECT x.grain, x.period,
+	        jsonb_build_array(cost_center, provider, model, tag_key,
+	            tag_value) AS key,
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM usage_tag_periods x) p
+	FULL JOIN (SELECT x.grain, x.period,
+	        jsonb_build_array(cost_center, provider, model, tag_key,
+	            tag_value) AS key,
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM tg_tag_period_sums('-infinity', f, NULL, NULL, NULL) x)
+	    d USING (grain, period, key)
 	WHERE tg_period_served(grain, period, '-infinity', 'infinity',
 	        CASE grain WHEN 'week' THEN mw WHEN 'month' THEN mm ELSE md END)
-	  AND (p.events IS DISTINCT FROM d.events
-	      OR p.unpriced IS DISTINCT FROM d.unpriced
-	      OR p.list_cost IS DISTINCT FROM d.list_cost
-	      OR p.cost IS DISTINCT FROM d.cost
-	      OR p.quantities IS DISTINCT FROM d.quantities);
+	  AND (p.events, p.unpriced, p.list_cost, p.cost, p.quantities)
+	      IS DISTINCT FROM
+	      (d.events, d.unpriced, d.list_cost, d.cost, d.quantities);
 
 	RETURN QUERY
-	SELECT 'usage_tag_cc_periods'::text, grain, period, key, p.events, d.events,
-	    p.cost, d.cost
-	FROM (SELECT grain, period, jsonb_build_array(cost_center, tag_key, tag_value) AS key,
-	        events, unpriced, list_cost, cost, quantities
-	    FROM usage_tag_cc_periods) p
-	FULL JOIN (SELECT g.grain,
-	        date_trunc(g.grain, day::timestamp)::date AS period,
-	        jsonb_build_array(CASE WHEN g.grain <> 'day'
-	            THEN cost_center END, tag_key, tag_value) AS key,
-	        tg_sum(events) AS events, tg_sum(unpriced) AS unpriced,
-	        tg_sum(list_cost) AS list_cost, tg_sum(cost) AS cost,
-	        ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]),
-		    tg_sum(quantities[3]), tg_sum(quantities[4]),
-		    tg_sum(quantities[5]), tg_sum(quantities[6]),
-		    tg_sum(quantities[7]), tg_sum(quantities[8]),
-		    tg_sum(quantities[9]), tg_sum(quantities[10]),
-		    tg_sum(quantities[11]), tg_sum(quantities[12]),
-		    tg_sum(quantities[13]), tg_sum(quantities[14])] AS quantities
-	    FROM usage_tag_cc_daily, (VALUES ('week'), ('month'), ('day')) g (grain)
-	    WHERE day < f
-	    GROUP BY 1, 2, 3) d USING (grain, period, key)
+	SELECT 'usage_tag_cc_periods'::text, grain, period, key,
+	    p.events, d.events, p.cost, d.cost
+	FROM (SELECT x.grain, x.period,
+	        jsonb_build_array(cost_center, tag_key, tag_value) AS key,
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM usage_tag_cc_periods x) p
+	FULL JOIN (SELECT x.grain, x.period,
+	        jsonb_build_array(cost_center, tag_key, tag_value) AS key,
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM tg_tag_cc_period_sums('-infinity', f, NULL, NULL, NULL) x)
+	    d USING (grain, period, key)
 	WHERE tg_period_served(grain, period, '-infinity', 'infinity',
 	        CASE grain WHEN 'week' THEN mw WHEN 'month' THEN mm ELSE md END)
-	  AND (p.events IS DISTINCT FROM d.events
-	      OR p.unpriced IS DISTINCT FROM d.unpriced
-	      OR p.list_cost IS DISTINCT FROM d.list_cost
-	      OR p.cost IS DISTINCT FROM d.cost
-	      OR p.quantities IS DISTINCT FROM d.quantities);
+	  AND (p.events, p.unpriced, p.list_cost, p.cost, p.quantities)
+	      IS DISTINCT FROM
+	      (d.events, d.unpriced, d.list_cost, d.cost, d.quantities);
 
 	RETURN QUERY
-	SELECT 'usage_hourly_pm'::text, 'hour'::text, hour::date,
-	    jsonb_build_array(hour, provider, model), p.events, d.events,
-	    p.cost, d.cost
-	FROM usage_hourly_pm p
-	FULL JOIN (SELECT hour, provider, model, tg_sum(events) AS events,
-	        tg_sum(unpriced) AS unpriced, tg_sum(list_cost) AS list_cost,
-	        tg_sum(cost) AS cost,
-	        ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]),
-		    tg_sum(quantities[3]), tg_sum(quantities[4]),
-		    tg_sum(quantities[5]), tg_sum(quantities[6]),
-		    tg_sum(quantities[7]), tg_sum(quantities[8]),
-		    tg_sum(quantities[9]), tg_sum(quantities[10]),
-		    tg_sum(quantities[11]), tg_sum(quantities[12]),
-		    tg_sum(quantities[13]), tg_sum(quantities[14])] AS quantities
-	    FROM usage_hourly WHERE hour < f
-	    GROUP BY 1, 2, 3) d USING (hour, provider, model)
-	WHERE NOT hour::date = ANY (md)
-	  AND (p.events IS DISTINCT FROM d.events
-	      OR p.unpriced IS DISTINCT FROM d.unpriced
-	      OR p.list_cost IS DISTINCT FROM d.list_cost
-	      OR p.cost IS DISTINCT FROM d.cost
-	      OR p.quantities IS DISTINCT FROM d.quantities);
+	SELECT 'usage_hourly_pm'::text, 'hour'::text,
+	    coalesce(p.hour, d.hour)::date, key,
+	    p.events, d.events, p.cost, d.cost
+	FROM (SELECT x.hour,
+	        jsonb_build_array(hour, provider, model) AS key,
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM usage_hourly_pm x) p
+	FULL JOIN (SELECT x.hour,
+	        jsonb_build_array(hour, provider, model) AS key,
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM tg_hourly_pm_sums('-infinity', f, NULL) x)
+	    d USING (key)
+	WHERE NOT coalesce(p.hour, d.hour)::date = ANY (md)
+	  AND (p.events, p.unpriced, p.list_cost, p.cost, p.quantities)
+	      IS DISTINCT FROM
+	      (d.events, d.unpriced, d.list_cost, d.cost, d.quantities);
 
 	RETURN QUERY
-	SELECT 'usage_hourly_p'::text, 'hour'::text, hour::date,
-	    jsonb_build_array(hour, provider), p.events, d.events,
-	    p.cost, d.cost
-	FROM usage_hourly_p p
-	FULL JOIN (SELECT hour, provider, tg_sum(events) AS events,
-	        tg_sum(unpriced) AS unpriced, tg_sum(list_cost) AS list_cost,
-	        tg_sum(cost) AS cost,
-	        ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]),
-		    tg_sum(quantities[3]), tg_sum(quantities[4]),
-		    tg_sum(quantities[5]), tg_sum(quantities[6]),
-		    tg_sum(quantities[7]), tg_sum(quantities[8]),
-		    tg_sum(quantities[9]), tg_sum(quantities[10]),
-		    tg_sum(quantities[11]), tg_sum(quantities[12]),
-		    tg_sum(quantities[13]), tg_sum(quantities[14])] AS quantities
-	    FROM usage_hourly WHERE hour < f
-	    GROUP BY 1, 2) d USING (hour, provider)
-	WHERE NOT hour::date = ANY (md)
-	  AND (p.events IS DISTINCT FROM d.events
-	      OR p.unpriced IS DISTINCT FROM d.unpriced
-	      OR p.list_cost IS DISTINCT FROM d.list_cost
-	      OR p.cost IS DISTINCT FROM d.cost
-	      OR p.quantities IS DISTINCT FROM d.quantities);
+	SELECT 'usage_hourly_p'::text, 'hour'::text,
+	    coalesce(p.hour, d.hour)::date, key,
+	    p.events, d.events, p.cost, d.cost
+	FROM (SELECT x.hour,
+	        jsonb_build_array(hour, provider) AS key,
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM usage_hourly_p x) p
+	FULL JOIN (SELECT x.hour,
+	        jsonb_build_array(hour, provider) AS key,
+	        x.events, x.unpriced, x.list_cost, x.cost, x.quantities
+	    FROM tg_hourly_p_sums('-infinity', f, NULL) x)
+	    d USING (key)
+	WHERE NOT coalesce(p.hour, d.hour)::date = ANY (md)
+	  AND (p.events, p.unpriced, p.list_cost, p.cost, p.quantities)
+	      IS DISTINCT FROM
+	      (d.events, d.unpriced, d.list_cost, d.cost, d.quantities);
 END
 $$;
 
