@@ -58,7 +58,9 @@ VACUUM ANALYZE usage_daily;
 ANALYZE usage_daily_meters;
 ANALYZE usage_cc_daily;
 ANALYZE usage_user_daily;
+ANALYZE usage_user_cc_daily;
 ANALYZE usage_tag_daily;
+ANALYZE usage_tag_cc_daily;
 ANALYZE usage_hourly;
 -- The weekly, monthly, daily and hourly sums (0024) of the seeded days,
 -- which the COPY marked, as the server's fold makes them within seconds

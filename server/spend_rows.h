@@ -29,10 +29,12 @@ spend_dim_shown(const int by[4], int tag, int d)
  * list_cost, events and quantities, in the columns every spend query
  * gives (0-4 dimensions, 5 period, 6-8 cost, list cost, events, 9
  * quantities). Quantities come as PostgreSQL's jsonb text or as a
- * bigint[] in the meters' order; rows with bigint[] quantities that
- * follow each other with the same dimensions and period are one group,
- * added up (report_spend_daily.sql gives one row per provider and model,
- * ordered so). total gets the cost, list cost and events of them all.
+ * bigint[] in the meters' order. Rows with jsonb quantities are one per
+ * group, in the report's order. Rows with bigint[] quantities come in
+ * any order (report_spend_daily.sql gives a rollup's rows as they
+ * stand): they are ordered here by period, then their dimensions'
+ * bytes, NULL last, and those with the same dimensions and period are
+ * one group, added up. total gets the cost, list cost and events of them all.
  * -1 when a sum does not fit 64 bits (nothing useful is in out then).
  */
 int spend_rows_write(struct evbuffer *out, PGresult *res, const int by[4],

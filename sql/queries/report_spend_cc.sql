@@ -35,7 +35,7 @@ WITH r AS (
 	GROUP BY 1, 2
 )
 SELECT r.cost_center, NULL::text, NULL::text, NULL::text, NULL::text,
-    to_char(r.day, 'YYYY-MM-DD"T00:00:00Z"'), r.cost::text,
+    r.day::text || 'T00:00:00Z', r.cost::text,
     r.list_cost::text, r.events::text, r.quantities::text
 FROM r
 WHERE $3::boolean AND $8::text = 'day'
@@ -43,7 +43,7 @@ WHERE $3::boolean AND $8::text = 'day'
   AND $6::boolean IS NOT TRUE AND $7::text IS NULL AND $10::text[] IS NOT NULL
 UNION ALL
 SELECT s.cost_center, NULL::text, NULL::text, NULL::text, NULL::text,
-    to_char(s.period, 'YYYY-MM-DD"T00:00:00Z"'), s.cost::text,
+    s.period::text || 'T00:00:00Z', s.cost::text,
     s.list_cost::text, s.events::text, coalesce(q.quantities, '{}')::text
 FROM sums s
 -- Equalities on coalesced keys (chr(1) is in no name), not IS NOT

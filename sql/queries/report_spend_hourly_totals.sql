@@ -6,16 +6,16 @@
 -- The hours of days folded and not marked since (0024) come from the
 -- hourly sums without cost centers (per provider, or per provider and
 -- model when grouped by model), the others (today's, a late event's)
--- from the hourly rollup. The rows come as they stand, ordered by the
--- hour then the dimensions asked for, so that the rows of one group
--- follow each other and the server adds them up (spend_rows.c): per
--- provider a year is 8,760 rows, as many as groups.
+-- from the hourly rollup. The rows come as they stand, unordered: the
+-- server orders them by hour and the dimensions asked for and adds up
+-- the rows of one group (spend_rows.c): per provider a year is 8,760
+-- rows, as many as groups.
 --
 -- Planned at each call for its values (server/db.c).
 -- tollgate: plan each call
 SELECT NULL::text, CASE WHEN $4::boolean THEN r.provider END,
     CASE WHEN $5::boolean THEN r.model END, NULL::text, NULL::text,
-    to_char(r.hour, 'YYYY-MM-DD"T"HH24":00:00Z"'), r.cost::text,
+    replace(r.hour::text, ' ', 'T') || 'Z', r.cost::text,
     r.list_cost::text, r.events::text, r.quantities
 FROM (SELECT h.hour, h.provider, NULL::text AS model, h.events,
         h.list_cost, h.cost, h.quantities
@@ -51,4 +51,4 @@ FROM (SELECT h.hour, h.provider, NULL::text AS model, h.events,
           OR h.hour::date = ANY ((SELECT tg_periods_marked('day'))::date[]))) r
 WHERE $8::text = 'hour' AND NOT $3::boolean AND NOT $6::boolean
   AND $7::text IS NULL AND $9::text IS NULL AND $10::text[] IS NOT NULL
-ORDER BY r.hour, 2, 3
+-- Unordered: the server orders the rows (spend_rows.c).

@@ -11,7 +11,7 @@
 -- usage_daily's sums less the key's over the same dimensions and
 -- period, where events remain. Quantities are bigint[] in the meters'
 -- order, added with tg_sum; the server names them. The tagged rows come
--- as they stand, in group order, and the server adds them up as it does
+-- as they stand, unordered, and the server orders and adds them up as it does
 -- the users' (a year by cost center, tag and week: 67 ms hashed here, 46
 -- ms so, under load); a subtree of many cost centers per day sends more
 -- rows than groups.
@@ -26,9 +26,9 @@
 -- Planned at each call for its values (server/db.c), as
 -- report_spend_rollup.sql is.
 -- tollgate: plan each call
--- The tagged rows as they stand: the server adds up those of a group,
--- which follow each other in the order below (spend_rows.c); the rows
--- of the events lacking the key, one per group, are sums.
+-- The tagged rows as they stand: the server orders them and adds up
+-- those of a group (spend_rows.c); the rows of the events lacking the
+-- key, one per group, are sums.
 WITH tagged AS MATERIALIZED (
 	SELECT CASE WHEN $3::boolean THEN r.cost_center END AS cost_center,
 	    CASE WHEN $4::boolean THEN r.provider END AS provider,
@@ -175,9 +175,9 @@ WITH tagged AS MATERIALIZED (
 	WHERE e.events > coalesce(t.events, 0)
 )
 SELECT cost_center, provider, model, NULL::text, tag,
-    to_char(period, 'YYYY-MM-DD"T00:00:00Z"'), cost::text,
+    period::text || 'T00:00:00Z', cost::text,
     list_cost::text, events::text, quantities
 FROM rows
 WHERE $6::boolean IS NOT TRUE AND $7::text IS NOT NULL
   AND $10::text[] IS NOT NULL
-ORDER BY period, 1, 2, 3, 5
+-- Unordered: the server orders the rows (spend_rows.c).

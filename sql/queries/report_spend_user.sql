@@ -4,11 +4,12 @@
 -- UTC or NULL; $3, $4, $5 group by cost center, provider, model; $6
 -- true; $7 NULL and $10 the meters (unused); $8 granularity none, day,
 -- week or month; $9 a subtree or NULL. The rollups' rows come as they
--- stand, ordered by period and the dimensions asked for, so that the
--- rows of one group follow each other and the server adds them up,
--- their quantities (a bigint[] in the meters' order) position by
--- position (spend_rows.c), as report_spend_daily.sql's: PostgreSQL's
--- hash of the rows took as long as their sort, and both were needed.
+-- stand, unordered: the server orders them by period and the dimensions
+-- asked for and adds up the rows of one group, their quantities (a
+-- bigint[] in the meters' order) position by position (spend_rows.c),
+-- as report_spend_daily.sql's: PostgreSQL's hash of the rows took as
+-- long as their sort, and its sort of a year by user and day (80,000
+-- rows) longer than reading them.
 -- Events without a user are the group whose user is NULL, last among
 -- equals as the events' report orders it.
 -- Without provider or model, usage_user_cc_daily has the fifth of the
@@ -20,14 +21,14 @@
 -- a year by user and model per month reads 13,200 rows, not 400,000.
 --
 -- Planned at each call for its values (server/db.c), as
--- report_spend_rollup.sql is: the plan reads one table of each pair,
--- and per day in key order.
+-- report_spend_rollup.sql is: the plan reads one table of each pair.
 -- tollgate: plan each call
 SELECT CASE WHEN $3::boolean THEN r.cost_center END,
     CASE WHEN $4::boolean THEN r.provider END,
     CASE WHEN $5::boolean THEN r.model END, r.user_id, NULL::text,
-    CASE WHEN $8::text <> 'none' THEN to_char(date_trunc($8::text,
-        r.day::timestamp), 'YYYY-MM-DD"T00:00:00Z"') END,
+    CASE WHEN $8::text = 'day' THEN r.day::text || 'T00:00:00Z'
+        WHEN $8::text <> 'none' THEN date_trunc($8::text,
+        r.day::timestamp)::date::text || 'T00:00:00Z' END,
     r.cost::text, r.list_cost::text, r.events::text, r.quantities
 FROM (SELECT p.period AS day, p.cost_center,
         NULL::text AS provider, NULL::text AS model, p.user_id,
@@ -82,8 +83,4 @@ WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
       OR (r.cost_center COLLATE "C" > $9::text || '/'
           AND r.cost_center COLLATE "C" < $9::text || '0'))
   AND $6::boolean AND $7::text IS NULL AND $10::text[] IS NOT NULL
--- Per day the rows come in the daily table's key order (the day first):
--- at most a sort of each day's rows.
-ORDER BY CASE WHEN $8::text = 'day' THEN r.day END,
-    CASE WHEN $8::text IN ('week', 'month') THEN date_trunc($8::text,
-        r.day::timestamp) END, 1, 2, 3, 4
+-- Unordered: the server orders the rows (spend_rows.c).
