@@ -6,8 +6,7 @@
 -- open), $3..$6 group by cost center, provider, model, user; $7 a tag
 -- key to group by (or NULL); $8 granularity (none, hour, day, week,
 -- month; UTC); $9 a cost center whose subtree is reported (or NULL); $10
--- the meters (unused: the quantities come as a bigint[] in their
--- order, summed position by position, as the rollups' do); $11, $12
+-- the meters' names in the order of usage_events.quantities; $11, $12
 -- NULL for the whole window, or the edges only: [$1, $11) and [$12, $2),
 -- each inside one UTC day, $1 and $2 given (an empty edge as an empty
 -- range).
@@ -57,21 +56,27 @@ WITH u AS (
 	          AND u.cost_center COLLATE "C" < $9::text || '0'))
 ), sums AS (
 	SELECT cost_center, provider, model, user_id, tag, period,
-	    sum(cost) AS cost, sum(list_cost) AS list_cost, count(*) AS events,
-	    -- As many positions as tg_meters() has, summed as the rollup
-	    -- queries sum them; the server names them.
-	    ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]),
-	        tg_sum(quantities[3]), tg_sum(quantities[4]),
-	        tg_sum(quantities[5]), tg_sum(quantities[6]),
-	        tg_sum(quantities[7]), tg_sum(quantities[8]),
-	        tg_sum(quantities[9]), tg_sum(quantities[10]),
-	        tg_sum(quantities[11]), tg_sum(quantities[12]),
-	        tg_sum(quantities[13]), tg_sum(quantities[14])] AS quantities
+	    sum(cost) AS cost, sum(list_cost) AS list_cost, count(*) AS events
 	FROM ev GROUP BY 1, 2, 3, 4, 5, 6
+), qs AS (
+	SELECT cost_center, provider, model, user_id, tag, period,
+	    jsonb_object_agg(($10::text[])[i], q) AS quantities
+	FROM (SELECT cost_center, provider, model, user_id, tag, period, i,
+	        sum(x) AS q
+	    FROM ev, unnest(ev.quantities) WITH ORDINALITY AS t (x, i)
+	    WHERE x <> 0 GROUP BY 1, 2, 3, 4, 5, 6, 7) m
+	GROUP BY 1, 2, 3, 4, 5, 6
 )
-SELECT cost_center, provider, model, user_id, tag,
-    tg_rfc3339(period AT TIME ZONE 'UTC'), cost::text, list_cost::text,
-    events::text, quantities
-FROM sums
-WHERE $10::text[] IS NOT NULL
+SELECT s.cost_center, s.provider, s.model, s.user_id, s.tag,
+    tg_rfc3339(s.period AT TIME ZONE 'UTC'), s.cost::text, s.list_cost::text,
+    s.events::text, coalesce(q.quantities, '{}')::text
+FROM sums s
+-- Equalities on coalesced keys (chr(1) is in no name), not IS NOT
+-- DISTINCT FROM, so that the join is hashed.
+LEFT JOIN qs q ON coalesce(q.cost_center, chr(1)) = coalesce(s.cost_center, chr(1))
+    AND coalesce(q.provider, chr(1)) = coalesce(s.provider, chr(1))
+    AND coalesce(q.model, chr(1)) = coalesce(s.model, chr(1))
+    AND coalesce(q.user_id, chr(1)) = coalesce(s.user_id, chr(1))
+    AND coalesce(q.tag, chr(1)) = coalesce(s.tag, chr(1))
+    AND coalesce(q.period, '-infinity') = coalesce(s.period, '-infinity')
 ORDER BY 6, 1, 2, 3, 4, 5

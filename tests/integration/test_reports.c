@@ -152,7 +152,7 @@ events_answer(const char *path)
 	int64_t tot[3] = { 0, 0, 0 };
 	json_t *rows = json_array(), *row, *q, *meters;
 	PGresult *res, *mres;
-	int by[4] = { 0, 0, 0, 0 }, i, d, m, nm;
+	int by[4] = { 0, 0, 0, 0 }, i, d;
 
 	if (c == NULL)
 		c = PQconnectdb(getenv("TOLLGATE_DATABASE_URL"));
@@ -173,9 +173,10 @@ events_answer(const char *path)
 	if (params[7] == NULL)
 		params[7] = "none";
 	params[8] = path_param(path, "cost_center", cc, sizeof cc);
-	params[9] = "{}";
+	mres = PQexec(c, "SELECT tg_meters()");
+	params[9] = PQresultStatus(mres) == PGRES_TUPLES_OK ?
+	    PQgetvalue(mres, 0, 0) : NULL;
 	params[10] = params[11] = NULL;
-	mres = PQexec(c, "SELECT unnest(tg_meters())");
 	res = PQexecParams(c, sql, 12, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK ||
 	    PQresultStatus(mres) != PGRES_TUPLES_OK) {
@@ -185,7 +186,6 @@ events_answer(const char *path)
 		json_decref(rows);
 		return NULL;
 	}
-	nm = PQntuples(mres);
 	for (i = 0; i < PQntuples(res); i++) {
 		row = json_object();
 		for (d = 0; d < 5; d++)
@@ -204,19 +204,7 @@ events_answer(const char *path)
 		json_object_set_new(row, "list_cost", json_string(money));
 		json_object_set_new(row, "events", json_integer(
 		    atoll(PQgetvalue(res, i, 8))));
-		/* {q1,q2,...}: the meters whose sum is not zero. */
-		q = json_object();
-		{
-			const char *a = PQgetvalue(res, i, 9) + 1;
-
-			for (m = 0; m < nm && *a != '\0'; m++) {
-				if (strncmp(a, "NULL", 4) != 0 && atoll(a) != 0)
-					json_object_set_new(q, PQgetvalue(mres, m,
-					    0), json_integer(atoll(a)));
-				a += strcspn(a, ",}");
-				a += *a == ',';
-			}
-		}
+		q = json_loads(PQgetvalue(res, i, 9), 0, NULL);
 		json_object_set_new(row, "quantities", q);
 		json_array_append_new(rows, row);
 	}
@@ -527,6 +515,197 @@ t_spend_quantities(void)
 		    r->body, e->body);
 		resp_free(r);
 		resp_free(e);
+	}
+}
+
+static int64_t nanos_of(const char *s);
+
+/*
+ * Windows cut inside days and hours, read from the rollups with their
+ * edges: each report equals what the events' query answers over the
+ * whole window, row by row, for every grouping and granularity, before
+ * and after the fold, with events exactly at from (counted) and at to
+ * (not), a second either side, on the hours and midnights of the edge
+ * days, and repricing corrections in the edge days inside and outside
+ * the window. Then the movers, whose window before has edges too.
+ */
+static void
+t_spend_edges(void)
+{
+	static const char *const groups[] = { "", "cost_center", "model",
+		"cost_center,provider,model", "user", "tag:team",
+		"cost_center,user", "model,tag:team", "user,tag:team" };
+	static const char *const grains[] = { "", "&granularity=hour",
+		"&granularity=day", "&granularity=week",
+		"&granularity=month" };
+	static const char *const windows[] = {
+		/* Minutes: by user or tag, each edge day less the hours
+		 * outside the window. */
+		"&from=2026-11-03T05:13:00Z&to=2026-11-10T17:40:00Z",
+		/* The edges' own events. */
+		"&from=2026-11-03T18:30:00Z&to=2026-11-10T04:15:00Z",
+		/* Whole hours: without user or tag, the hourly rollup. */
+		"&from=2026-11-03T05:00:00Z&to=2026-11-10T17:00:00Z",
+		"&from=2026-11-03T05:13:00Z", "&to=2026-11-10T17:40:00Z",
+		/* Shorter than a day: the events. */
+		"&from=2026-11-03T05:13:00Z&to=2026-11-04T05:12:00Z",
+	};
+	static const char *const at[] = { "03T05:13:00", "03T05:12:59",
+		"03T05:13:01", "03T06:00:00", "03T00:00:00", "03T23:59:59",
+		"04T00:00:00", "10T00:00:00", "10T17:00:00", "10T17:39:59",
+		"10T17:40:00", "10T17:40:01", "10T23:59:59", "10T04:15:00",
+		"03T18:30:00", "03T18:29:59" };
+	static const char *const users[] = { "\"user\":\"ann\",",
+		"\"user\":\"bob\",", "" };
+	static const char *const tags[] = { "\"tags\":{\"team\":\"red\"},",
+		"\"tags\":{\"team\":\"blue\"},", "" };
+	char *body = malloc(80 * 400 + 8), *p, path[384], ts[32];
+	struct resp *r;
+	size_t g, k, w;
+	int i, n = 0, pass, split = 0;
+
+	for (i = 0; i < 3; i++) {
+		r = http("POST", "/v1/cost-centers", admin_key, i == 0 ?
+		    "{\"id\":\"edg\",\"name\":\"edg\"}" : i == 1 ?
+		    "{\"id\":\"edg/a\",\"name\":\"edg a\"}" :
+		    "{\"id\":\"edg/b\",\"name\":\"edg b\"}", NULL);
+		CHECK(r->status == 201, "%s", r->body);
+		resp_free(r);
+	}
+	p = body;
+	*p++ = '[';
+	/* The edge times, then one event every few hours of 2026-11-02 ..
+	 * 2026-11-11. */
+	for (i = 0; i < 80; i++) {
+		if (i < (int)(sizeof at / sizeof at[0]))
+			snprintf(ts, sizeof ts, "2026-11-%sZ", at[i]);
+		else
+			snprintf(ts, sizeof ts, "2026-11-%02dT%02d:%02d:%02dZ",
+			    2 + i % 10, (i * 7) % 24, (i * 13) % 60, i % 7);
+		p += sprintf(p, "%s{\"id\":\"edg-%d\",\"cost_center\":\"%s\","
+		    "\"provider\":\"openai\",\"model\":\"%s\",\"occurred_at\":"
+		    "\"%s\",%s%s\"usage\":{\"input_tokens\":%d,"
+		    "\"output_tokens\":%d,\"cached_input_tokens\":%d}}",
+		    i ? "," : "", i, i % 3 == 0 ? "edg" : i % 3 == 1 ?
+		    "edg/a" : "edg/b", i % 2 ? "gpt-4o" : "gpt-4o-mini", ts,
+		    users[i % 3], tags[(i / 3) % 3], 100 + i * 41, 7 + i * 13,
+		    i % 4 ? 0 : 20 + i);
+		n++;
+	}
+	strcpy(p, "]");
+	r = http("POST", "/v1/usage", gateway_key, body, NULL);
+	CHECK(r->status == 200 && strstr(r->body, "rejected") == NULL,
+	    "seed: %ld %.300s", r->status, r->body);
+	resp_free(r);
+	free(body);
+	/* Corrections: at from, a second before it (outside), a second
+	 * before to (inside) and at to (outside). */
+	CHECK(db_exec("DO $$ BEGIN PERFORM * FROM usage_reprice((SELECT "
+	    "jsonb_agg(jsonb_build_object('tx', u.transaction_id, "
+	    "'key', k.idempotency_key || '-fix', 'cc', u.cost_center, "
+	    "'provider', u.provider, 'model', u.model, 'day', (u.occurred_at "
+	    "AT TIME ZONE 'UTC')::date, 'pv', (SELECT max(id) FROM "
+	    "price_versions), 'was_unpriced', false, 'list_delta', 7000, "
+	    "'cost_delta', 5000, 'm', jsonb_build_array(jsonb_build_object("
+	    "'meter', 'input', 'q', 0, 'l', 7000, 'c', 5000)))) FROM "
+	    "usage_events u JOIN ledger_keys k ON k.transaction_id = "
+	    "u.transaction_id WHERE k.kind = 'usage' AND k.idempotency_key IN "
+	    "('edg-0', 'edg-1', 'edg-9', 'edg-10'))); END $$") == 0, "%s",
+	    db_error());
+	/* Pass 0 with the days marked, pass 1 folded. */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			CHECK(db_value("SELECT tg_fold_periods()") != NULL, "%s",
+			    db_error());
+		for (g = 0; g < sizeof groups / sizeof groups[0]; g++)
+			for (k = 0; k < sizeof grains / sizeof grains[0]; k++)
+				for (w = 0; w < sizeof windows / sizeof windows[0];
+				    w++) {
+			int by_user_tag = strstr(groups[g], "user") != NULL ||
+			    strstr(groups[g], "tag") != NULL;
+			/* Per hour, a window shorter than a day has whole
+			 * hours. */
+			int events = (w == 5 && k != 1) || strstr(groups[g],
+			    "user,tag") != NULL || (k == 1 && by_user_tag);
+
+			snprintf(path, sizeof path, "/v1/reports/spend?"
+			    "cost_center=edg&group_by=%s%s%s", groups[g],
+			    grains[k], windows[w]);
+			r = http("GET", path, finance_key, NULL, NULL);
+			CHECK(r->status == 200 && strcmp(jstr(r, "source"),
+			    events ? "events" : "rollups") == 0 &&
+			    same_as_events(path, r), "%s: %ld %s", path,
+			    r->status, jstr(r, "source"));
+			split += !events;
+			resp_free(r);
+		}
+	}
+	CHECK(split > 0 && n == 80, "%d split", split);
+	/* Movers: by cost center and by model, against the window before
+	 * (whose edges are inside days too), both from the events. */
+	for (g = 1; g < 3; g++) {
+		const char *dim = g == 1 ? "cost_center" : "model";
+		char before[384], want[512] = "", got[512] = "";
+		json_t *now, *prev, *row, *m, *x;
+		size_t i2, j;
+
+		snprintf(path, sizeof path, "/v1/reports/spend?cost_center=edg"
+		    "&group_by=%s%s&top=9", dim, windows[0]);
+		snprintf(before, sizeof before, "/v1/reports/spend?"
+		    "cost_center=edg&group_by=%s&from=2026-10-26T16:46:00Z"
+		    "&to=2026-11-03T05:13:00Z", dim);
+		now = events_answer(path);
+		prev = events_answer(before);
+		/* Here no two groups change by the same amount: ordered by
+		 * the change's size alone. */
+		for (;;) {
+			int64_t best = 0, d, c, b;
+			const char *bk = NULL;
+
+			json_array_foreach(json_object_get(now, "rows"), i2,
+			    row) {
+				const char *key = json_string_value(
+				    json_object_get(row, dim));
+
+				char mark[96];
+
+				snprintf(mark, sizeof mark, ",%s,", key);
+				snprintf(got, sizeof got, ",%s,", want);
+				if (strstr(got, mark) != NULL)
+					continue;
+				c = nanos_of(json_string_value(json_object_get(
+				    row, "cost")));
+				b = 0;
+				json_array_foreach(json_object_get(prev, "rows"),
+				    j, x)
+					if (strcmp(json_string_value(
+					    json_object_get(x, dim)), key) == 0)
+						b = nanos_of(json_string_value(
+						    json_object_get(x, "cost")));
+				d = c - b < 0 ? b - c : c - b;
+				if (d > best) {
+					best = d;
+					bk = key;
+				}
+			}
+			if (bk == NULL)
+				break;
+			snprintf(want + strlen(want), sizeof want -
+			    strlen(want), "%s%s", want[0] ? "," : "", bk);
+		}
+		got[0] = '\0';
+		r = http("GET", path, finance_key, NULL, NULL);
+		m = json_object_get(r->json, "movers");
+		json_array_foreach(m, i2, x)
+			snprintf(got + strlen(got), sizeof got - strlen(got),
+			    "%s%s", i2 ? "," : "", json_string_value(
+			    json_object_get(x, dim)));
+		CHECK(r->status == 200 && want[0] != '\0' &&
+		    strcmp(got, want) == 0, "movers by %s: %s, want %s", dim,
+		    got, want);
+		resp_free(r);
+		json_decref(now);
+		json_decref(prev);
 	}
 }
 
@@ -1317,6 +1496,8 @@ const struct itest report_tests[] = {
 	  t_spend_vs_postings },
 	{ "spend quantities read the same from the rollups and the events",
 	  t_spend_quantities },
+	{ "spend over windows cut inside days and hours: the rollups and "
+	  "their edges answer what the events do", t_spend_edges },
 	{ "spend by user and by tag reads the same from their rollups and "
 	  "the events, and verify checks those rollups",
 	  t_spend_user_tag_rollups },
