@@ -130,7 +130,9 @@ q_from_draft(json_t *draft, struct spend_q *q)
 }
 
 /* The query that answers [from, to) at a granularity: one over a rollup
- * when one keeps what is asked for, else report_spend_events.
+ * when one keeps what is asked for, else report_spend_events (a window
+ * cut inside a day is read in parts by spend_plan, each on whole days or
+ * hours where it asks this).
  * Without providers or models, the rollup per cost center and day holds
  * a fifth of the rows. With them and cost centers per day, about as many
  * groups as rows: the daily rollup's rows are read as they stand and
@@ -545,10 +547,11 @@ spend_failed(struct tg_req *r, const struct db_result *res)
 	gran = http_param(r, "granularity");
 	http_reply_error(r, 422, "report_too_large", q.by[3] && q.tag != NULL ?
 	    "group_by" : gran != NULL && strcmp(gran, "hour") == 0 &&
-	    (q.by[3] || q.tag != NULL) ? "granularity" : "from", "this report reads each event of its window, "
-	    "which did not finish within the statement timeout (%d ms): "
-	    "group by user or by a tag, not both, over whole UTC days (whole "
-	    "hours per hour), or narrow from and to",
+	    (q.by[3] || q.tag != NULL) ? "granularity" : "from", "this report "
+	    "reads each event of its window, which did not finish within the "
+	    "statement timeout (%d ms): group by user or by a tag, not both "
+	    "(per hour, by neither), or take a window holding a whole UTC "
+	    "day, or narrow from and to",
 	    r->srv->cfg.db_statement_timeout_ms);
 }
 
