@@ -8,14 +8,16 @@
  * without user or tag) are read from them, so a year costs what its
  * days cost; the others (a user and a tag together, users or tags per
  * hour, windows without a whole UTC day, or hour per hour) from the
- * events. A window cut inside a day (an hour per hour) is read in two
- * parts: its whole days (hours) from the rollups, and its edges, the
- * part days before the first and after the last, from their events;
- * the source is "rollups" then. The parts give the same figures as the
- * events of the whole window: the rollups are maintained in the same
- * transaction as the events, corrections included, and each edge's
- * groups are added into the same periods' groups of the whole days. The
- * rows are written as text by spend_rows.c.
+ * events. A window cut inside a day (an hour per hour) is read in
+ * parts (spend_plan): its whole days (hours) from the rollups, and its
+ * edges, the part days before the first and after the last, from the
+ * hourly rollup and their events, or as whole days less the events
+ * outside the window; the source is "rollups" then. The parts give the
+ * same figures as the events of the whole window: the rollups are
+ * maintained in the same transaction as the events, corrections
+ * included, and each edge's groups are added into the same periods'
+ * groups of the whole days. The rows are written as text by
+ * spend_rows.c.
  */
 #include <stdlib.h>
 #include <string.h>

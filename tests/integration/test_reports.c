@@ -520,6 +520,58 @@ t_spend_quantities(void)
 
 static int64_t nanos_of(const char *s);
 
+/* Cost centers root, root/a and root/b. */
+static void
+make_tree(const char *root)
+{
+	char doc[160];
+	struct resp *r;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(doc, sizeof doc, "{\"id\":\"%s%s\",\"name\":\"%s%s\"}",
+		    root, i == 0 ? "" : i == 1 ? "/a" : "/b", root, i == 0 ?
+		    "" : i == 1 ? " a" : " b");
+		r = http("POST", "/v1/cost-centers", admin_key, doc, NULL);
+		CHECK(r->status == 201, "%s", r->body);
+		resp_free(r);
+	}
+}
+
+/* Book the usage events of body, a JSON array (freed here). */
+static void
+book(char *body)
+{
+	struct resp *r = http("POST", "/v1/usage", gateway_key, body, NULL);
+
+	CHECK(r->status == 200 && strstr(r->body, "rejected") == NULL,
+	    "seed: %ld %.300s", r->status, r->body);
+	resp_free(r);
+	free(body);
+}
+
+/* A repricing correction by hand (cost 5000, list 7000 nano-units more)
+ * of the events of the usage ids keys, a SQL list: "('a', 'b')". */
+static void
+reprice_by_hand(const char *keys)
+{
+	char sql[1536];
+
+	snprintf(sql, sizeof sql, "DO $$ BEGIN PERFORM * FROM usage_reprice("
+	    "(SELECT jsonb_agg(jsonb_build_object('tx', u.transaction_id, "
+	    "'key', k.idempotency_key || '-fix', 'cc', u.cost_center, "
+	    "'provider', u.provider, 'model', u.model, 'day', (u.occurred_at "
+	    "AT TIME ZONE 'UTC')::date, 'pv', (SELECT max(id) FROM "
+	    "price_versions), 'was_unpriced', u.unpriced IS NOT NULL, "
+	    "'list_delta', 7000, 'cost_delta', 5000, 'm', jsonb_build_array("
+	    "jsonb_build_object('meter', 'input', 'q', 0, 'l', 7000, 'c', "
+	    "5000)))) FROM usage_events u JOIN ledger_keys k ON "
+	    "k.transaction_id = u.transaction_id WHERE k.kind = 'usage' AND "
+	    "k.idempotency_key IN %s)); END $$", keys);
+	CHECK(db_exec(sql) == 0, "%s", db_error());
+}
+
+
 /*
  * Windows cut inside days and hours, read from the rollups with their
  * edges: each report equals what the events' query answers over the
@@ -564,14 +616,7 @@ t_spend_edges(void)
 	size_t g, k, w;
 	int i, n = 0, pass, split = 0;
 
-	for (i = 0; i < 3; i++) {
-		r = http("POST", "/v1/cost-centers", admin_key, i == 0 ?
-		    "{\"id\":\"edg\",\"name\":\"edg\"}" : i == 1 ?
-		    "{\"id\":\"edg/a\",\"name\":\"edg a\"}" :
-		    "{\"id\":\"edg/b\",\"name\":\"edg b\"}", NULL);
-		CHECK(r->status == 201, "%s", r->body);
-		resp_free(r);
-	}
+	make_tree("edg");
 	p = body;
 	*p++ = '[';
 	/* The edge times, then one event every few hours of 2026-11-02 ..
@@ -593,25 +638,10 @@ t_spend_edges(void)
 		n++;
 	}
 	strcpy(p, "]");
-	r = http("POST", "/v1/usage", gateway_key, body, NULL);
-	CHECK(r->status == 200 && strstr(r->body, "rejected") == NULL,
-	    "seed: %ld %.300s", r->status, r->body);
-	resp_free(r);
-	free(body);
+	book(body);
 	/* Corrections: at from, a second before it (outside), a second
 	 * before to (inside) and at to (outside). */
-	CHECK(db_exec("DO $$ BEGIN PERFORM * FROM usage_reprice((SELECT "
-	    "jsonb_agg(jsonb_build_object('tx', u.transaction_id, "
-	    "'key', k.idempotency_key || '-fix', 'cc', u.cost_center, "
-	    "'provider', u.provider, 'model', u.model, 'day', (u.occurred_at "
-	    "AT TIME ZONE 'UTC')::date, 'pv', (SELECT max(id) FROM "
-	    "price_versions), 'was_unpriced', false, 'list_delta', 7000, "
-	    "'cost_delta', 5000, 'm', jsonb_build_array(jsonb_build_object("
-	    "'meter', 'input', 'q', 0, 'l', 7000, 'c', 5000)))) FROM "
-	    "usage_events u JOIN ledger_keys k ON k.transaction_id = "
-	    "u.transaction_id WHERE k.kind = 'usage' AND k.idempotency_key IN "
-	    "('edg-0', 'edg-1', 'edg-9', 'edg-10'))); END $$") == 0, "%s",
-	    db_error());
+	reprice_by_hand("('edg-0', 'edg-1', 'edg-9', 'edg-10')");
 	/* Pass 0 with the days marked, pass 1 folded. */
 	for (pass = 0; pass < 2; pass++) {
 		if (pass == 1)
@@ -812,14 +842,7 @@ t_spend_user_tag_rollups(void)
 	size_t g, k, w, c;
 	int i, same = 0, events = 0, pass;
 
-	for (i = 0; i < 3; i++) {
-		r = http("POST", "/v1/cost-centers", admin_key, i == 0 ?
-		    "{\"id\":\"ugt\",\"name\":\"ugt\"}" : i == 1 ?
-		    "{\"id\":\"ugt/a\",\"name\":\"ugt a\"}" :
-		    "{\"id\":\"ugt/b\",\"name\":\"ugt b\"}", NULL);
-		CHECK(r->status == 201, "%s", r->body);
-		resp_free(r);
-	}
+	make_tree("ugt");
 	p = body;
 	*p++ = '[';
 	for (i = 0; i < 48; i++)
@@ -837,25 +860,10 @@ t_spend_user_tag_rollups(void)
 		    (i * 13) % 60, users[i % 4], tags[(i / 2) % 5],
 		    100 + i * 37, 10 + i * 11, i % 3 ? 0 : 50 + i);
 	strcpy(p, "]");
-	r = http("POST", "/v1/usage", gateway_key, body, NULL);
-	CHECK(r->status == 200 && strstr(r->body, "rejected") == NULL,
-	    "seed: %ld %.300s", r->status, r->body);
-	resp_free(r);
-	free(body);
+	book(body);
 	/* A repricing correction of a priced event with a user and tags,
 	 * and of the unpriced one, priced by hand. */
-	CHECK(db_exec("DO $$ BEGIN PERFORM * FROM usage_reprice((SELECT "
-	    "jsonb_agg(jsonb_build_object('tx', u.transaction_id, "
-	    "'key', k.idempotency_key || '-fix', 'cc', u.cost_center, "
-	    "'provider', u.provider, 'model', u.model, 'day', (u.occurred_at "
-	    "AT TIME ZONE 'UTC')::date, 'pv', (SELECT max(id) FROM "
-	    "price_versions), 'was_unpriced', u.unpriced IS NOT NULL, "
-	    "'list_delta', 7000, 'cost_delta', 5000, 'm', jsonb_build_array("
-	    "jsonb_build_object('meter', 'input', 'q', 0, 'l', 7000, 'c', "
-	    "5000)))) FROM usage_events u JOIN ledger_keys k ON "
-	    "k.transaction_id = u.transaction_id WHERE k.kind = 'usage' AND "
-	    "k.idempotency_key IN ('ugt-3', 'ugt-5'))); END $$") == 0, "%s",
-	    db_error());
+	reprice_by_hand("('ugt-3', 'ugt-5')");
 	/* Pass 0 with the months marked by the bookings (reports read
 	 * the days), pass 1 once folded (the weeks and months whole in a
 	 * window from their sums), pass 2 after one more booking and its
