@@ -4,13 +4,20 @@
  * any window, for a cost center's subtree.
  *
  * Groupings the rollups keep (cost center, provider, model, and a user
- * or a tag with them, over whole UTC days; or per hour without user or
- * tag, over whole hours) are read from them, so a year costs what its
+ * or a tag with them, per day, week, month or window; or per hour
+ * without user or tag) are read from them, so a year costs what its
  * days cost; the others (a user and a tag together, users or tags per
- * hour, windows cut inside a day) from the events.
- * Both give the same figures: the rollups are maintained in the same
- * transaction as the events, corrections included. The rows are written
- * as text by spend_rows.c.
+ * hour, windows without a whole UTC day, or hour per hour) from the
+ * events. A window cut inside a day (an hour per hour) is read in
+ * parts (spend_plan): its whole days (hours) from the rollups, and its
+ * edges, the part days before the first and after the last, from the
+ * hourly rollup and their events, or as whole days less the events
+ * outside the window; the source is "rollups" then. The parts give the
+ * same figures as the events of the whole window: the rollups are
+ * maintained in the same transaction as the events, corrections
+ * included, and each edge's groups are added into the same periods'
+ * groups of the whole days. The rows are written as text by
+ * spend_rows.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +38,29 @@ struct spend_q {
 	int by[4];			/* cost_center, provider, model, user */
 	const char *tag;		/* tag key, or NULL */
 	char tagbuf[72];
+};
+
+/* One query of a read: stmt over [from, to) (has_* 0: open), or with
+ * edges set the events of [from, e[0]) and [e[1], to) only; its rows
+ * count sign times (-1: taken away from whole days). */
+struct spend_part {
+	const char *stmt;
+	int has_from, has_to, edges, sign;
+	int64_t from_us, to_us, e[2];
+};
+
+/* A read of one window (the report's, then the movers' one before it),
+ * in r->state across its queries, run one after the other. */
+struct spend_read {
+	struct evbuffer *rows;		/* the report's rows, while the movers
+					 * are read */
+	struct spend_part part[SPEND_ROWS_MAX_RESULTS];
+	PGresult *got[SPEND_ROWS_MAX_RESULTS];	/* copies, the last part's
+					 * aside */
+	int nparts, next;
+	const char *gran, *cc;
+	void (*done)(struct tg_req *r, PGresult *const res[],
+	    const int sign[], int n);
 };
 
 /* group_by: a comma list of cost_center, provider, model, user,
@@ -102,7 +132,9 @@ q_from_draft(json_t *draft, struct spend_q *q)
 }
 
 /* The query that answers [from, to) at a granularity: one over a rollup
- * when one keeps what is asked for, else report_spend_events.
+ * when one keeps what is asked for, else report_spend_events (a window
+ * cut inside a day is read in parts by spend_plan, each on whole days or
+ * hours where it asks this).
  * Without providers or models, the rollup per cost center and day holds
  * a fifth of the rows. With them and cost centers per day, about as many
  * groups as rows: the daily rollup's rows are read as they stand and
@@ -138,36 +170,246 @@ spend_query(const struct spend_q *q, int has_from, int64_t from_us,
 	    "report_spend_rollup";
 }
 
-/* Run the spend query for [from, to) (has_* 0: open) at a granularity,
- * from the rollups when they suffice. The callback may run at once; -1
- * when the database was unavailable and the request answered. */
-static int
-query_spend(struct tg_req *r, const struct spend_q *q, int has_from,
-    int64_t from_us, int has_to, int64_t to_us, const char *gran,
-    const char *cc, db_cb cb)
+/* floor(t / unit) * unit, for times before 1970 too. */
+static int64_t
+floor_to(int64_t t, int64_t unit)
 {
-	char from[LEDGER_TIME_BUFSZ], to[LEDGER_TIME_BUFSZ], meters[256];
-	const char *params[10];
-	size_t len = 0;
+	return t - ((t % unit) + unit) % unit;
+}
+
+static int64_t
+ceil_to(int64_t t, int64_t unit)
+{
+	return -floor_to(-t, unit);
+}
+
+static struct spend_part *
+plan_add(struct spend_part *p, int *n, const char *stmt, int has_from,
+    int64_t from_us, int has_to, int64_t to_us, int sign)
+{
+	struct spend_part *x = &p[(*n)++];
+
+	memset(x, 0, sizeof *x);
+	x->stmt = stmt;
+	x->has_from = has_from;
+	x->from_us = from_us;
+	x->has_to = has_to;
+	x->to_us = to_us;
+	x->sign = sign;
+	return x;
+}
+
+/* The events of the edges [a, b) and [c, d) (either empty), each inside
+ * one UTC day, as a part; none when both are empty. */
+static void
+plan_events(struct spend_part *p, int *n, int64_t a, int64_t b, int64_t c,
+    int64_t d, int sign)
+{
+	struct spend_part *x;
+
+	if (a >= b && c >= d)
+		return;
+	/* An empty edge as the other's day's empty range. */
+	x = plan_add(p, n, "report_spend_events", 1, a < b ? a : c, 1,
+	    c < d ? d : b, sign);
+	x->edges = 1;
+	x->e[0] = a < b ? b : c;
+	x->e[1] = c < d ? c : b;
+}
+
+/*
+ * The queries that read [from, to) (has_* 0: open) at a granularity;
+ * their count. One: the rollup query that serves the window, or the
+ * events' when none does (a grouping without a rollup, a window without
+ * a whole UTC day, or hour per hour). Else the whole days (hours) from
+ * the rollup query and the edges, the part days before and after them,
+ * last the whole days:
+ * - per hour, the edges' events;
+ * - without user or tag, the whole hours of the edges from the hourly
+ *   rollup and the rest from the events: no more than two part hours;
+ * - by user or tag, which have no hourly rollup, each edge's events, or
+ *   its whole day less the events of the day outside the window where
+ *   those are fewer (a window from 05:00 reads five hours of events,
+ *   not nineteen).
+ */
+static int
+spend_plan(const struct spend_q *q, int has_from, int64_t from_us,
+    int has_to, int64_t to_us, const char *gran, const char *cc,
+    struct spend_part p[SPEND_ROWS_MAX_RESULTS])
+{
+	int64_t unit = strcmp(gran, "hour") == 0 ? HOUR_US : DAY_US;
+	int64_t lo = has_from ? ceil_to(from_us, unit) : from_us;
+	int64_t hi = has_to ? floor_to(to_us, unit) : to_us;
+	int64_t hlo, hhi, mlo = lo, mhi = hi;
+	const char *mid = spend_query(q, has_from, lo, has_to, hi, gran, cc);
+	int n = 0, sub_head, sub_tail;
+
+	if ((lo == from_us && hi == to_us) || (has_from && has_to &&
+	    lo >= hi) || strcmp(mid, "report_spend_events") == 0) {
+		plan_add(p, &n, spend_query(q, has_from, from_us, has_to, to_us,
+		    gran, cc), has_from, from_us, has_to, to_us, 1);
+		return n;
+	}
+	/* An open end is on whole days: its edge is empty. */
+	if (!has_from)
+		from_us = lo = mlo = hi;
+	if (!has_to)
+		to_us = hi = mhi = lo;
+	if (unit == HOUR_US)
+		plan_events(p, &n, from_us, lo, hi, to_us, 1);
+	else if (!q->by[3] && q->tag == NULL) {
+		hlo = ceil_to(from_us, HOUR_US);
+		hhi = floor_to(to_us, HOUR_US);
+		plan_events(p, &n, from_us, hlo, hhi, to_us, 1);
+		if (hlo < lo)
+			plan_add(p, &n, "report_spend_hourly", 1, hlo, 1, lo, 1);
+		if (hi < hhi)
+			plan_add(p, &n, "report_spend_hourly", 1, hi, 1, hhi, 1);
+	} else {
+		sub_head = from_us - (lo - DAY_US) < lo - from_us;
+		sub_tail = hi + DAY_US - to_us < to_us - hi;
+		plan_events(p, &n, from_us, sub_head ? from_us : lo, hi,
+		    sub_tail ? hi : to_us, 1);
+		plan_events(p, &n, lo - DAY_US, sub_head ? from_us : lo - DAY_US,
+		    to_us, sub_tail ? hi + DAY_US : to_us, -1);
+		mlo = sub_head ? lo - DAY_US : lo;
+		mhi = sub_tail ? hi + DAY_US : hi;
+	}
+	plan_add(p, &n, mid, has_from, mlo, has_to, mhi, 1);
+	return n;
+}
+
+/* What the report says it read: "rollups" when its whole days (hours)
+ * came from them, its edges perhaps from their events. */
+static const char *
+spend_source(const struct spend_q *q, int has_from, int64_t from_us,
+    int has_to, int64_t to_us, const char *gran, const char *cc)
+{
+	struct spend_part p[SPEND_ROWS_MAX_RESULTS];
+	int n = spend_plan(q, has_from, from_us, has_to, to_us, gran, cc, p);
+
+	return strcmp(p[n - 1].stmt, "report_spend_events") != 0 ?
+	    "rollups" : "events";
+}
+
+/* The spend read's state freed, r->state with it. */
+static void
+read_free(struct tg_req *r)
+{
+	struct spend_read *rd = r->state;
 	int i;
 
+	if (rd == NULL)
+		return;
+	if (rd->rows != NULL)
+		evbuffer_free(rd->rows);
+	for (i = 0; i < SPEND_ROWS_MAX_RESULTS; i++)
+		PQclear(rd->got[i]);
+	free(rd);
+	r->state = NULL;
+}
+
+static void spend_failed(struct tg_req *r, const struct db_result *res);
+static void read_cb(void *arg, const struct db_result *res);
+
+/* Run the read's next part. -1 when the database was unavailable: the
+ * request is answered and the read freed. */
+static int
+read_next(struct tg_req *r)
+{
+	struct spend_read *rd = r->state;
+	const struct spend_part *x = &rd->part[rd->next];
+	char t[4][LEDGER_TIME_BUFSZ], meters[256];
+	const char *params[12];
+	size_t len = 0;
+	struct spend_q q;
+	int i;
+
+	q_from_draft(r->draft, &q);
 	meters[len++] = '{';
 	for (i = 0; i < PM_COUNT; i++)
 		len += (size_t)snprintf(meters + len, sizeof meters - len, "%s%s",
 		    i ? "," : "", pricing_meter_name(i));
 	snprintf(meters + len, sizeof meters - len, "}");
-	ledger_time_format(from_us, from);
-	ledger_time_format(to_us, to);
-	params[0] = has_from ? from : NULL;
-	params[1] = has_to ? to : NULL;
+	ledger_time_format(x->from_us, t[0]);
+	ledger_time_format(x->to_us, t[1]);
+	ledger_time_format(x->e[0], t[2]);
+	ledger_time_format(x->e[1], t[3]);
+	params[0] = x->has_from ? t[0] : NULL;
+	params[1] = x->has_to ? t[1] : NULL;
 	for (i = 0; i < 4; i++)
-		params[2 + i] = q->by[i] ? "true" : "false";
-	params[6] = q->tag;
-	params[7] = gran;
-	params[8] = cc;
+		params[2 + i] = q.by[i] ? "true" : "false";
+	params[6] = q.tag;
+	params[7] = rd->gran;
+	params[8] = rd->cc;
 	params[9] = meters;
-	return http_query(r, spend_query(q, has_from, from_us, has_to, to_us,
-	    gran, cc), 10, params, cb);
+	params[10] = x->edges ? t[2] : NULL;
+	params[11] = x->edges ? t[3] : NULL;
+	if (http_query(r, x->stmt, strcmp(x->stmt, "report_spend_events") ==
+	    0 ? 12 : 10, params, read_cb) == 0)
+		return 0;
+	read_free(r);
+	return -1;
+}
+
+/* A part read: kept (a copy) while the next is read; with the last,
+ * all are handed to the read's done. */
+static void
+read_cb(void *arg, const struct db_result *res)
+{
+	struct tg_req *r = arg;
+	struct spend_read *rd = r->state;
+	PGresult *got[SPEND_ROWS_MAX_RESULTS];
+	int sign[SPEND_ROWS_MAX_RESULTS], i, n = rd->nparts;
+
+	if (res->status != DB_OK) {
+		read_free(r);
+		spend_failed(r, res);
+		return;
+	}
+	if (++rd->next < n) {
+		rd->got[rd->next - 1] = PQcopyResult(res->res,
+		    PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+		if (rd->got[rd->next - 1] == NULL) {
+			read_free(r);
+			http_reply_error(r, 500, "internal_error", NULL,
+			    "out of memory");
+			return;
+		}
+		(void)read_next(r);
+		return;
+	}
+	/* done may start the next read: the copies are handed over. */
+	for (i = 0; i < n; i++) {
+		got[i] = i < n - 1 ? rd->got[i] : res->res;
+		sign[i] = rd->part[i].sign;
+		rd->got[i] = NULL;
+	}
+	rd->done(r, got, sign, n);
+	for (i = 0; i < n - 1; i++)
+		PQclear(got[i]);
+}
+
+/* Read the spend of [from, to) (has_* 0: open) at a granularity, from the
+ * rollups as far as they serve it (spend_plan), then call done with the
+ * results and their signs. The callback may run at once; -1 when the
+ * database was unavailable: the request is answered and the read
+ * (r->state) freed. */
+static int
+query_spend(struct tg_req *r, const struct spend_q *q, int has_from,
+    int64_t from_us, int has_to, int64_t to_us, const char *gran,
+    const char *cc, void (*done)(struct tg_req *, PGresult *const [],
+    const int [], int))
+{
+	struct spend_read *rd = r->state;
+
+	rd->gran = gran;
+	rd->cc = cc;
+	rd->done = done;
+	rd->next = 0;
+	rd->nparts = spend_plan(q, has_from, from_us, has_to, to_us, gran, cc,
+	    rd->part);
+	return read_next(r);
 }
 
 /* A row's dimensions as one key, for matching rows across windows. */
@@ -216,17 +458,41 @@ group_for(json_t *groups, json_t *row, const char *key)
 	return g;
 }
 
-/* Send the report: its head, the rows' text (r->state, freed here),
+/* Add each row's cost of the results (times their signs) to its group's
+ * figure k ("_now", "_before"), groups made on first sight. */
+static void
+groups_add(json_t *groups, const char *k, PGresult *const parts[],
+    const int sign[], int nparts, const struct spend_q *q)
+{
+	char key[1024];
+	json_t *row, *g;
+	int p, i;
+
+	for (p = 0; p < nparts; p++)
+		for (i = 0; i < PQntuples(parts[p]); i++) {
+			row = row_json(parts[p], i, q);
+			dims_key(row, q, key, sizeof key);
+			g = group_for(groups, row, key);
+			json_object_set_new(g, k, json_integer(
+			    json_integer_value(json_object_get(g, k)) +
+			    sign[p] * atoll(PQgetvalue(parts[p], i, 6))));
+			json_decref(row);
+		}
+}
+
+/* Send the report: its head, the rows' text (the read's, freed here),
  * and its tail (the total and the movers), without the grouping that
  * rode along in the draft. */
 static void
 reply_spend(struct tg_req *r)
 {
 	json_t *reply = r->draft, *tail;
-	struct evbuffer *rows = r->state, *out = evbuffer_new();
+	struct spend_read *rd = r->state;
+	struct evbuffer *rows = rd->rows, *out = evbuffer_new();
 	char *head, *rest;
 
-	r->state = NULL;
+	rd->rows = NULL;
+	read_free(r);
 	tail = json_pack("{s:O}", "total", json_object_get(reply, "_total"));
 	if (json_object_get(reply, "movers") != NULL)
 		json_object_set(tail, "movers", json_object_get(reply, "movers"));
@@ -283,44 +549,29 @@ spend_failed(struct tg_req *r, const struct db_result *res)
 	gran = http_param(r, "granularity");
 	http_reply_error(r, 422, "report_too_large", q.by[3] && q.tag != NULL ?
 	    "group_by" : gran != NULL && strcmp(gran, "hour") == 0 &&
-	    (q.by[3] || q.tag != NULL) ? "granularity" : "from", "this report reads each event of its window, "
-	    "which did not finish within the statement timeout (%d ms): "
-	    "group by user or by a tag, not both, over whole UTC days (whole "
-	    "hours per hour), or narrow from and to",
+	    (q.by[3] || q.tag != NULL) ? "granularity" : "from", "this report "
+	    "reads each event of its window, which did not finish within the "
+	    "statement timeout (%d ms): group by user or by a tag, not both "
+	    "(per hour, by neither), or take a window holding a whole UTC "
+	    "day, or narrow from and to",
 	    r->srv->cfg.db_statement_timeout_ms);
 }
 
 /* The previous window's spend: the groups that moved most, either way. */
 static void
-movers_cb(void *arg, const struct db_result *res)
+movers_cb(struct tg_req *r, PGresult *const parts[], const int sign[],
+    int nparts)
 {
-	struct tg_req *r = arg;
-	json_t *reply = r->draft, *groups = json_object(), *g, *list;
-	json_t **v;
+	json_t *reply = r->draft, *groups = json_object(), *list;
+	json_t **v, *g;
 	struct spend_q q;
-	char key[1024];
 	const char *k;
 	size_t i, n = 0, top;
 
-	if (res->status != DB_OK) {
-		json_decref(groups);
-		evbuffer_free(r->state);
-		r->state = NULL;
-		spend_failed(r, res);
-		return;
-	}
 	q_from_draft(reply, &q);
 	top = (size_t)json_integer_value(json_object_get(reply, "_top"));
 	json_object_update(groups, json_object_get(reply, "_groups"));
-	for (i = 0; i < (size_t)PQntuples(res->res); i++) {
-		json_t *prev = row_json(res->res, (int)i, &q);
-
-		dims_key(prev, &q, key, sizeof key);
-		g = group_for(groups, prev, key);
-		json_object_set_new(g, "_before", json_integer(
-		    atoll(PQgetvalue(res->res, (int)i, 6))));
-		json_decref(prev);
-	}
+	groups_add(groups, "_before", parts, sign, nparts, &q);
 	v = calloc(json_object_size(groups) + 1, sizeof *v);
 	json_object_foreach(groups, k, g) {
 		int64_t d = json_integer_value(json_object_get(g, "_now")) -
@@ -356,22 +607,17 @@ movers_cb(void *arg, const struct db_result *res)
 }
 
 static void
-spend_cb(void *arg, const struct db_result *res)
+spend_cb(struct tg_req *r, PGresult *const parts[], const int sign[],
+    int nparts)
 {
-	struct tg_req *r = arg;
+	struct spend_read *rd = r->state;
 	struct spend_q q;
-	struct evbuffer *rows;
-	json_t *reply = r->draft, *groups = NULL, *row, *g;
+	json_t *reply = r->draft, *groups = NULL;
 	int64_t from_us, to_us, total[3];
 	const char *why, *f, *t;
-	char key[1024];
-	int i;
 
-	if (res->status != DB_OK) {
-		spend_failed(r, res);
-		return;
-	}
-	if ((rows = evbuffer_new()) == NULL) {
+	if ((rd->rows = evbuffer_new()) == NULL) {
+		read_free(r);
 		http_reply_error(r, 500, "internal_error", NULL, "out of memory");
 		return;
 	}
@@ -381,36 +627,27 @@ spend_cb(void *arg, const struct db_result *res)
 	/* Movers compare the groups' costs with the window just before. */
 	if (json_object_get(reply, "_top") != NULL && f != NULL && t != NULL)
 		groups = json_object();
-	if (spend_rows_write(rows, res->res, q.by, q.tag != NULL, total) != 0) {
+	if (spend_rows_write(rd->rows, parts, sign, nparts, q.by,
+	    q.tag != NULL, total) != 0) {
 		json_decref(groups);
-		evbuffer_free(rows);
+		read_free(r);
 		http_reply_error(r, 500, "internal_error", NULL,
 		    "a sum of the report does not fit 64 bits");
 		return;
 	}
-	for (i = 0; groups != NULL && i < PQntuples(res->res); i++) {
-		row = row_json(res->res, i, &q);
-		dims_key(row, &q, key, sizeof key);
-		g = group_for(groups, row, key);
-		json_object_set_new(g, "_now", json_integer(json_integer_value(
-		    json_object_get(g, "_now")) + atoll(PQgetvalue(res->res, i,
-		    6))));
-		json_decref(row);
-	}
+	if (groups != NULL)
+		groups_add(groups, "_now", parts, sign, nparts, &q);
 	json_object_set_new(reply, "_total", json_pack("{s:o, s:o, s:I}",
 	    "cost", api_money(total[0]), "list_cost", api_money(total[1]),
 	    "events", (json_int_t)total[2]));
-	r->state = rows;
 	if (groups != NULL &&
 	    ledger_time_parse(f, strlen(f), &from_us, &why) == 0 &&
 	    ledger_time_parse(t, strlen(t), &to_us, &why) == 0) {
 		json_object_set_new(reply, "_groups", groups);
-		if (query_spend(r, &q, 1, from_us - (to_us - from_us), 1,
+		/* -1: replied 503, the read freed. */
+		(void)query_spend(r, &q, 1, from_us - (to_us - from_us), 1,
 		    from_us, "none", json_string_value(json_object_get(reply,
-		    "_cc")), movers_cb) != 0) {
-			/* Replied 503 already. */
-			evbuffer_free(rows);
-		}
+		    "_cc")), movers_cb);
 		return;
 	}
 	json_decref(groups);
@@ -465,13 +702,16 @@ api_report_spend(struct tg_req *r)
 	r->draft = json_pack("{s:o, s:o, s:s, s:s, s:[b, b, b, b], s:s?, "
 	    "s:s?}", "from", has_from ? api_time(from_us) : json_null(),
 	    "to", has_to ? api_time(to_us) : json_null(), "currency", "USD",
-	    "source", strcmp(spend_query(&q, has_from, from_us, has_to, to_us,
-	    g != NULL ? g : "none", cc), "report_spend_events") != 0 ?
-	    "rollups" : "events",
+	    "source", spend_source(&q, has_from, from_us, has_to, to_us,
+	    g != NULL ? g : "none", cc),
 	    "_by", q.by[0], q.by[1], q.by[2], q.by[3], "_tag", q.tag,
 	    "_cc", cc);
 	if (top != NULL)
 		json_object_set_new(r->draft, "_top", json_integer(atoi(top)));
+	if ((r->state = calloc(1, sizeof(struct spend_read))) == NULL) {
+		http_reply_error(r, 500, "internal_error", NULL, "out of memory");
+		return;
+	}
 	(void)query_spend(r, &q, has_from, from_us, has_to, to_us,
 	    g != NULL ? g : "none", cc, spend_cb);
 }

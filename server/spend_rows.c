@@ -9,11 +9,21 @@
  * written as PostgreSQL writes the jsonb objects of the other queries,
  * keys in jsonb's order, with its spaces.
  *
- * Per day, the daily rollup is read as it stands, one row per cost
- * center, provider and model, ordered by the grouping asked for: rows of
- * one group follow each other and are added up here. PostgreSQL added
- * them up with a hash of a year's rows and then sorted them, which took
- * longer than reading them, and its sorted plan needed a second sort.
+ * The rollup queries send their rows as they stand, unordered; the rows
+ * of one group are added up here. PostgreSQL added them up with a hash
+ * of a year's rows and then sorted them, which took longer than reading
+ * them, and even its sort of the rows alone (a year by user and day:
+ * 80,000 rows of 400 bytes) took a third of its time. A rollup is
+ * written day after day, so its rows mostly come by period already:
+ * then only each period's few hundred are sorted here.
+ *
+ * A window not on whole days is read in parts (api_reports.c): its
+ * whole days from the rollups, its edges from the events or the hourly
+ * rollup, or a whole edge day less the events outside the window. The
+ * edges fall in the first and last periods, where their groups may be
+ * the whole days' too: the rows of a period that several parts have are
+ * put in one order and added up likewise. The order is the dimensions'
+ * bytes, NULL last: PostgreSQL's in the C and C.UTF-8 collations.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +41,29 @@
 const char *const spend_dims[4] = { "cost_center", "provider", "model",
 	"user" };
 
+/*
+ * A row of one of the results, with its sort key: its period, then its
+ * dimensions asked for (0-3 spend_dims, 4 the tag); NULL for SQL NULL
+ * and for a dimension not asked for. Read once: libpq's accessors,
+ * called at every comparison, were a tenth of a large report's time.
+ */
+#define KEYS 6
+
+struct src {
+	const char *key[KEYS];
+	PGresult *res;
+	int part;			/* its index among the results */
+	int row;
+};
+
 /* A group of rows: the one whose dimensions and period it shows, and
  * its sums. */
 struct group {
-	int row;
+	struct src at;
+	int n;				/* rows added */
+	int raw;			/* q is at's jsonb text, not yet read */
 	int64_t v[3];			/* cost, list cost, events */
-	int64_t q[PM_COUNT];		/* quantities, bigint[] results only */
+	int64_t q[PM_COUNT];		/* quantities */
 };
 
 /* Meters ordered as jsonb orders an object's keys: shorter first, then
@@ -82,14 +109,15 @@ quantities_text(struct canon *out, const int64_t q[PM_COUNT])
 	canon_raw(out, "}", 1);
 }
 
-/* The integer at a, as PostgreSQL writes a bigint: its end, or NULL
- * when there is none or it does not fit 64 bits. strtoll, which knows
- * locales and bases, was a tenth of a large report's time. */
+/* The integer at a, as PostgreSQL writes a bigint, times sign (1, -1):
+ * its end, or NULL when there is none or it does not fit 64 bits.
+ * strtoll, which knows locales and bases, was a tenth of a large
+ * report's time. */
 static const char *
-int_read(const char *a, int64_t *v)
+int_read(const char *a, int sign, int64_t *v)
 {
-	int neg = *a == '-';
-	const char *p = a + neg;
+	int neg = (*a == '-') != (sign < 0);
+	const char *p = a + (*a == '-');
 	uint64_t u = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
 
 	if (*p < '0' || *p > '9')
@@ -103,10 +131,11 @@ int_read(const char *a, int64_t *v)
 	return p;
 }
 
-/* Add PostgreSQL's text of a bigint[] ({1500,0,NULL,...}) to q position
- * by position; -1 when a sum overflows or the text is not such. */
+/* Add PostgreSQL's text of a bigint[] ({1500,0,NULL,...}) times sign (1,
+ * -1) to q position by position; -1 when a sum overflows or the text is
+ * not such. */
 static int
-quantities_add(int64_t q[PM_COUNT], const char *a)
+quantities_add(int64_t q[PM_COUNT], const char *a, int sign)
 {
 	int64_t x;
 	const char *end;
@@ -120,7 +149,8 @@ quantities_add(int64_t q[PM_COUNT], const char *a)
 		else if (strncmp(a, "NULL", 4) == 0)
 			a += 4;
 		else {
-			if ((end = int_read(a, &x)) == NULL || m >= PM_COUNT ||
+			if ((end = int_read(a, sign, &x)) == NULL ||
+			    m >= PM_COUNT ||
 			    __builtin_add_overflow(q[m], x, &q[m]))
 				return -1;
 			a = end;
@@ -133,33 +163,43 @@ quantities_add(int64_t q[PM_COUNT], const char *a)
 	return 0;
 }
 
-/*
- * Each row's sort key, KEYS strings from keys + row * KEYS: its period,
- * then its dimensions asked for (0-3 spend_dims, 4 the tag); NULL for
- * SQL NULL and for a dimension not asked for. Read once: libpq's
- * accessors, called at every comparison, were a tenth of a large
- * report's time.
- */
-#define KEYS 6
-
-static const char **
-rows_keys(PGresult *res, const int by[4], int tag, int n)
+/* Add PostgreSQL's text of a jsonb {meter: quantity} object (as
+ * usage_cc_daily's query gives it) times sign to q; -1 when a sum
+ * overflows, a meter is unknown or the text is not such. */
+static int
+quantities_add_jsonb(int64_t q[PM_COUNT], const char *a, int sign)
 {
-	const char **keys = malloc((size_t)n * KEYS * sizeof *keys);
-	int i, d, c;
+	const char *end, *num;
+	int64_t x;
+	int m;
 
-	for (i = 0; keys != NULL && i < n; i++)
-		for (d = 0; d < KEYS; d++) {
-			c = d == 0 ? 5 : d - 1;
-			keys[i * KEYS + d] = (d == 0 ||
-			    spend_dim_shown(by, tag, c)) &&
-			    !PQgetisnull(res, i, c) ? PQgetvalue(res, i, c) :
-			    NULL;
-		}
-	return keys;
+	if (*a++ != '{')
+		return -1;
+	while (*a == ' ')
+		a++;
+	while (*a == '"') {
+		end = strchr(++a, '"');
+		if (end == NULL)
+			return -1;
+		for (m = 0; m < PM_COUNT; m++)
+			if (strncmp(pricing_meter_name(m), a, (size_t)(end - a))
+			    == 0 && pricing_meter_name(m)[end - a] == '\0')
+				break;
+		if (m == PM_COUNT || end[1] != ':')
+			return -1;
+		if ((num = int_read(end + 2 + (end[2] == ' '), sign,
+		    &x)) == NULL ||
+		    __builtin_add_overflow(q[m], x, &q[m]))
+			return -1;
+		a = num;
+		if (a[0] == ',' && a[1] == ' ')
+			a += 2;
+	}
+	return *a == '}' ? 0 : -1;
 }
 
-/* Two keys by their bytes, NULL last (as PostgreSQL orders ascending). */
+/* Two keys by their bytes, NULL last (as PostgreSQL orders ascending
+ * in the C collations). */
 static int
 key_cmp(const char *x, const char *y)
 {
@@ -170,79 +210,77 @@ key_cmp(const char *x, const char *y)
 
 /* Rows a and b by their keys from the first on. */
 static int
-keys_cmp(const char **keys, int a, int b, int first)
+keys_cmp(const struct src *a, const struct src *b, int first)
 {
 	int d, c;
 
 	for (d = first; d < KEYS; d++)
-		if ((c = key_cmp(keys[a * KEYS + d], keys[b * KEYS + d])) != 0)
+		if ((c = key_cmp(a->key[d], b->key[d])) != 0)
 			return c;
 	return 0;
 }
 
-/* Whether rows a and b are of the same period. */
+/* Rows with the same keys by result and row, so that each result's order
+ * stays. */
 static int
-same_period(const char **keys, int a, int b)
+by_source(const struct src *a, const struct src *b)
 {
-	return key_cmp(keys[a * KEYS], keys[b * KEYS]) == 0;
+	if (a->part != b->part)
+		return a->part - b->part;
+	return (a->row > b->row) - (a->row < b->row);
 }
 
-/* qsort_r's comparisons of row numbers: by period and dimensions, and
- * by dimensions only. */
+/* qsort's orders: by period and dimensions, and by dimensions. */
 static int
-rows_cmp(const void *a, const void *b, void *keys)
+by_period_dims(const void *x, const void *y)
 {
-	return keys_cmp(keys, *(const int *)a, *(const int *)b, 0);
+	int c = keys_cmp(x, y, 0);
+
+	return c != 0 ? c : by_source(x, y);
 }
 
 static int
-dims_cmp(const void *a, const void *b, void *keys)
+by_dims(const void *x, const void *y)
 {
-	return keys_cmp(keys, *(const int *)a, *(const int *)b, 1);
+	int c = keys_cmp(x, y, 1);
+
+	return c != 0 ? c : by_source(x, y);
 }
 
-/*
- * The rows in the report's order: idx gets every row's number, by
- * period then dimensions. The rollup queries do not order their rows:
- * PostgreSQL's sort of a year of rollup rows took longer than reading
- * them (a year by user and day: 80,000 rows, 400 bytes each). A rollup
- * is written day after day, so its rows mostly come by period already:
- * then only each period's few hundred are sorted here; else all of them.
- */
+/* Result k's rows, with their keys, into rows; by period: sorted here
+ * when PostgreSQL's order was not. */
 static void
-rows_order(const char **keys, int *idx, int n)
+rows_read(struct src *rows, PGresult *res, int k, const int by[4], int tag)
 {
-	int i, j, m;
+	int n = PQntuples(res), i, d, c, sorted = 1;
 
-	for (i = 0; i < n; i++)
-		idx[i] = i;
-	for (i = 1; i < n && key_cmp(keys[(i - 1) * KEYS],
-	    keys[i * KEYS]) <= 0; i++)
-		;
-	if (i < n) {
-		qsort_r(idx, (size_t)n, sizeof *idx, rows_cmp, keys);
-		return;
+	for (i = 0; i < n; i++) {
+		rows[i].res = res;
+		rows[i].part = k;
+		rows[i].row = i;
+		for (d = 0; d < KEYS; d++) {
+			c = d == 0 ? 5 : d - 1;
+			rows[i].key[d] = (d == 0 ||
+			    spend_dim_shown(by, tag, c)) &&
+			    !PQgetisnull(res, i, c) ? PQgetvalue(res, i, c) :
+			    NULL;
+		}
+		if (i > 0 && key_cmp(rows[i - 1].key[0], rows[i].key[0]) > 0)
+			sorted = 0;
 	}
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && same_period(keys, i, j); j++)
-			;
-		for (m = i + 1; m < j; m++)
-			if (keys_cmp(keys, m - 1, m, 1) > 0) {
-				qsort_r(idx + i, (size_t)(j - i), sizeof *idx,
-				    dims_cmp, keys);
-				break;
-			}
-	}
+	if (!sorted)
+		qsort(rows, (size_t)n, sizeof *rows, by_period_dims);
 }
 
 /* Group g as one row of the report, after a comma unless first: written
  * into one buffer and added to out at once. */
 static void
-row_text(struct evbuffer *out, PGresult *res, const struct group *g,
-    const int by[4], int tag, int first, int arrays)
+row_text(struct evbuffer *out, const struct group *g, const int by[4],
+    int tag, int first)
 {
+	PGresult *res = g->at.res;
 	struct canon c;
-	int d, k = 0, i = g->row;
+	int d, k = 0, i = g->at.row;
 
 	canon_init(&c);
 	canon_raw(&c, first ? "{" : ",{", first ? 1 : 2);
@@ -262,61 +300,131 @@ row_text(struct evbuffer *out, PGresult *res, const struct group *g,
 	canon_raw(&c, ",\"events\":", 10);
 	canon_int(&c, g->v[2]);
 	canon_raw(&c, ",\"quantities\":", 14);
-	if (arrays)
-		quantities_text(&c, g->q);
-	else	/* PostgreSQL's jsonb text is JSON already. */
+	if (g->raw)	/* PostgreSQL's jsonb text is JSON already. */
 		canon_raw(&c, PQgetvalue(res, i, 9),
 		    (size_t)PQgetlength(res, i, 9));
+	else
+		quantities_text(&c, g->q);
 	canon_raw(&c, "}", 1);
 	(void)canon_into(&c, out);
 	canon_free(&c);
 }
 
-int
-spend_rows_write(struct evbuffer *out, PGresult *res, const int by[4],
-    int tag, int64_t total[3])
+/* Group g as a row, unless what was taken away (less) left it no
+ * events: the events' report has no such group. */
+static void
+group_text(struct evbuffer *out, const struct group *g, const int by[4],
+    int tag, int less, int *written)
 {
-	int arrays = PQftype(res, 9) == INT8_ARRAY_OID;
-	int n = PQntuples(res), i, j, r, written = 0, *idx;
-	const char **keys = NULL;
-	struct group g;
+	if (less && g->v[2] == 0)
+		return;
+	row_text(out, g, by, tag, (*written)++ == 0);
+}
+
+/* Add row s times sign to group g and to total; -1 on overflow or a bad
+ * row. */
+static int
+group_add(struct group *g, const struct src *s, int sign, int64_t total[3])
+{
+	const char *qt = PQgetvalue(s->res, s->row, 9);
+	int jsonb = PQftype(s->res, 9) != INT8_ARRAY_OID;
 	int64_t x;
+	int j;
+
+	/* A group of one jsonb row (usage_cc_daily's day, as it stands)
+	 * writes its text as it came: read it only when another joins. */
+	if (g->raw && quantities_add_jsonb(g->q, PQgetvalue(g->at.res,
+	    g->at.row, 9), 1) != 0)
+		return -1;
+	g->raw = g->n++ == 0 && jsonb && sign == 1;
+
+	for (j = 0; j < 3; j++)
+		if (int_read(PQgetvalue(s->res, s->row, 6 + j), sign,
+		    &x) == NULL ||
+		    __builtin_add_overflow(g->v[j], x, &g->v[j]) ||
+		    __builtin_add_overflow(total[j], x, &total[j]))
+			return -1;
+	if (g->raw)
+		return 0;
+	return jsonb ? quantities_add_jsonb(g->q, qt, sign) :
+	    quantities_add(g->q, qt, sign);
+}
+
+int
+spend_rows_write(struct evbuffer *out, PGresult *const res[],
+    const int sign[], int nres, const int by[4], int tag, int64_t total[3])
+{
+	struct src *all, *rows, *p;
+	struct group g;
+	int cur[SPEND_ROWS_MAX_RESULTS], end[SPEND_ROWS_MAX_RESULTS];
+	int n = 0, k, i, m, parts, first;
+	int written = 0, rc = 0, less = 0;
+	const char *period;
 
 	memset(total, 0, 3 * sizeof *total);
-	memset(&g, 0, sizeof g);
-	if (n == 0)
-		return 0;
-	if ((idx = malloc((size_t)n * sizeof *idx)) == NULL ||
-	    (arrays && (keys = rows_keys(res, by, tag, n)) == NULL))
-		goto fail;
-	if (arrays)
-		rows_order(keys, idx, n);
-	else	/* one row per group, in the query's order */
-		for (i = 0; i < n; i++)
-			idx[i] = i;
-	for (i = 0; i < n; i++) {
-		r = idx[i];
-		if (i == 0 || !arrays || keys_cmp(keys, g.row, r, 0) != 0) {
-			if (i > 0)
-				row_text(out, res, &g, by, tag, written++ == 0,
-				    arrays);
-			memset(&g, 0, sizeof g);
-			g.row = r;
-		}
-		for (j = 0; j < 3; j++)
-			if (int_read(PQgetvalue(res, r, 6 + j), &x) == NULL ||
-			    __builtin_add_overflow(g.v[j], x, &g.v[j]) ||
-			    __builtin_add_overflow(total[j], x, &total[j]))
-				goto fail;
-		if (arrays && quantities_add(g.q, PQgetvalue(res, r, 9)) != 0)
-			goto fail;
+	if (nres > SPEND_ROWS_MAX_RESULTS)
+		return -1;
+	for (k = 0; k < nres; k++) {
+		n += PQntuples(res[k]);
+		less |= sign[k] < 0;
 	}
-	row_text(out, res, &g, by, tag, written == 0, arrays);
-	free(keys);
-	free(idx);
-	return 0;
-fail:
-	free(keys);
-	free(idx);
-	return -1;
+	if ((all = malloc(((size_t)n + 1) * sizeof *all)) == NULL ||
+	    (rows = malloc(((size_t)n + 1) * sizeof *rows)) == NULL) {
+		free(all);
+		return -1;
+	}
+	for (n = 0, k = 0; k < nres; k++) {
+		rows_read(all + n, res[k], k, by, tag);
+		cur[k] = n;
+		end[k] = n += PQntuples(res[k]);
+	}
+	/* Period by period: each result is in period order now. */
+	for (;;) {
+		for (period = NULL, first = -1, k = 0; k < nres; k++)
+			if (cur[k] < end[k] && (first < 0 ||
+			    key_cmp(all[cur[k]].key[0], period) < 0)) {
+				period = all[cur[k]].key[0];
+				first = k;
+			}
+		if (first < 0)
+			break;
+		for (p = NULL, m = 0, parts = 0, k = 0; k < nres; k++) {
+			for (i = cur[k]; i < end[k] &&
+			    key_cmp(all[i].key[0], period) == 0; i++)
+				;
+			if (i == cur[k])
+				continue;
+			if (parts++ == 0)	/* used where they stand */
+				p = all + cur[k];
+			else {
+				if (p != rows)
+					memcpy(rows, p, (size_t)m * sizeof *rows);
+				p = rows;
+				memcpy(rows + m, all + cur[k], (size_t)(i -
+				    cur[k]) * sizeof *rows);
+			}
+			m += i - cur[k];
+			cur[k] = i;
+		}
+		for (i = 1; i < m && keys_cmp(&p[i - 1], &p[i], 1) <= 0; i++)
+			;
+		if (i < m)
+			qsort(p, (size_t)m, sizeof *p, by_dims);
+		for (i = 0; i < m && rc == 0; i++) {
+			if (i == 0 || keys_cmp(&g.at, &p[i], 0) != 0) {
+				if (i > 0)
+					group_text(out, &g, by, tag, less,
+					    &written);
+				memset(&g, 0, sizeof g);
+				g.at = p[i];
+			}
+			rc = group_add(&g, &p[i], sign[p[i].part], total);
+		}
+		if (rc != 0)
+			break;
+		group_text(out, &g, by, tag, less, &written);
+	}
+	free(rows);
+	free(all);
+	return rc;
 }

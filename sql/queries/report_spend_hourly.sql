@@ -4,7 +4,9 @@
 -- $3, $4, $5 group by cost center, provider, model; $6 false, $7 NULL
 -- and $10 the meters (unused); $8 'hour'; $9 a subtree or NULL. Rows are
 -- added up, their quantities (a bigint[] in the meters' order) position
--- by position; the server names them.
+-- by position; the server names them. With $8 none, day, week or month,
+-- the whole hours of a window's edge days, in the periods of those
+-- days (the server adds them to the whole days' groups).
 --
 -- Planned at each call for its values (server/db.c), as
 -- report_spend_rollup.sql is.
@@ -12,7 +14,9 @@
 WITH sums AS (
 	SELECT CASE WHEN $3::boolean THEN r.cost_center END AS cost_center,
 	    CASE WHEN $4::boolean THEN r.provider END AS provider,
-	    CASE WHEN $5::boolean THEN r.model END AS model, r.hour,
+	    CASE WHEN $5::boolean THEN r.model END AS model,
+	    CASE WHEN $8::text <> 'none' THEN date_trunc($8::text, r.hour)
+	        END AS hour,
 	    tg_sum(r.cost) AS cost, tg_sum(r.list_cost) AS list_cost,
 	    tg_sum(r.events) AS events,
 	    -- As many positions as tg_meters() has.
@@ -38,6 +42,6 @@ SELECT s.cost_center, s.provider, s.model, NULL::text, NULL::text,
     replace(s.hour::text, ' ', 'T') || 'Z', s.cost::text,
     s.list_cost::text, s.events::text, s.quantities
 FROM sums s
-WHERE $8::text = 'hour' AND $6::boolean IS NOT TRUE AND $7::text IS NULL
+WHERE $6::boolean IS NOT TRUE AND $7::text IS NULL
   AND $10::text[] IS NOT NULL
 ORDER BY 6, 1, 2, 3
