@@ -61,6 +61,7 @@ struct spend_read {
 	const char *gran, *cc;
 	void (*done)(struct tg_req *r, PGresult *const res[],
 	    const int sign[], int n);
+	struct db_held *held;		/* the parts' snapshot, while read */
 };
 
 /* group_by: a comma list of cost_center, provider, model, user,
@@ -301,6 +302,7 @@ read_free(struct tg_req *r)
 
 	if (rd == NULL)
 		return;
+	db_release(rd->held);
 	if (rd->rows != NULL)
 		evbuffer_free(rd->rows);
 	for (i = 0; i < SPEND_ROWS_MAX_RESULTS; i++)
@@ -311,6 +313,23 @@ read_free(struct tg_req *r)
 
 static void spend_failed(struct tg_req *r, const struct db_result *res);
 static void read_cb(void *arg, const struct db_result *res);
+static int read_next(struct tg_req *r);
+
+/* The snapshot of a read in parts is open: read them in it. */
+static void
+snapshot_cb(void *arg, const struct db_result *res)
+{
+	struct tg_req *r = arg;
+	struct spend_read *rd = r->state;
+
+	if (res->status != DB_OK) {
+		read_free(r);
+		http_reply_db_failure(r, res);
+		return;
+	}
+	rd->held = res->held;
+	(void)read_next(r);
+}
 
 /* Run the read's next part. -1 when the database was unavailable: the
  * request is answered and the read freed. */
@@ -323,8 +342,21 @@ read_next(struct tg_req *r)
 	const char *params[12];
 	size_t len = 0;
 	struct spend_q q;
-	int i;
+	int i, n;
 
+	/* The parts of one window are read in one snapshot: a booking
+	 * between two reads would be in one part and not the other, and a
+	 * whole day less its events outside the window could even come out
+	 * negative. */
+	if (rd->nparts > 1 && rd->held == NULL) {
+		if (db_query_hold(r->srv->db, "tx_snapshot", 0, NULL,
+		    snapshot_cb, r) == 0)
+			return 0;
+		read_free(r);
+		http_reply_error(r, 503, "database_unavailable", NULL,
+		    "the database is unavailable; retry later");
+		return -1;
+	}
 	q_from_draft(r->draft, &q);
 	meters[len++] = '{';
 	for (i = 0; i < PM_COUNT; i++)
@@ -345,9 +377,13 @@ read_next(struct tg_req *r)
 	params[9] = meters;
 	params[10] = x->edges ? t[2] : NULL;
 	params[11] = x->edges ? t[3] : NULL;
-	if (http_query(r, x->stmt, strcmp(x->stmt, "report_spend_events") ==
-	    0 ? 12 : 10, params, read_cb) == 0)
+	n = strcmp(x->stmt, "report_spend_events") == 0 ? 12 : 10;
+	if (rd->held == NULL ? http_query(r, x->stmt, n, params, read_cb) == 0 :
+	    db_query_held(rd->held, x->stmt, n, params, read_cb, r) == 0)
 		return 0;
+	if (rd->held != NULL)
+		http_reply_error(r, 503, "database_unavailable", NULL,
+		    "the database is unavailable; retry later");
 	read_free(r);
 	return -1;
 }
@@ -379,7 +415,10 @@ read_cb(void *arg, const struct db_result *res)
 		(void)read_next(r);
 		return;
 	}
-	/* done may start the next read: the copies are handed over. */
+	/* done may start the next read: the snapshot is given back and the
+	 * copies are handed over. */
+	db_release(rd->held);
+	rd->held = NULL;
 	for (i = 0; i < n; i++) {
 		got[i] = i < n - 1 ? rd->got[i] : res->res;
 		sign[i] = rd->part[i].sign;
