@@ -25,6 +25,12 @@ canon_init(struct canon *c)
 }
 
 void
+canon_clear(struct canon *c)
+{
+	c->len = 0;
+}
+
+void
 canon_free(struct canon *c)
 {
 	if (c->p != c->local)
@@ -205,7 +211,11 @@ canon_money(struct canon *c, int first, const char *k, int64_t nanos)
 {
 	char buf[LEDGER_MONEY_BUFSZ];
 
-	ledger_money_format(nanos, buf);
+	size_t n = ledger_money_format(nanos, buf);
+
+	/* Digits, a sign and a point: nothing to escape. */
 	canon_key(c, first, k);
-	canon_str(c, buf);
+	canon_raw(c, "\"", 1);
+	canon_raw(c, buf, n);
+	canon_raw(c, "\"", 1);
 }

@@ -29,6 +29,8 @@ struct canon {
 
 void canon_init(struct canon *c);
 void canon_free(struct canon *c);
+/* Empty c for reuse, keeping its memory. */
+void canon_clear(struct canon *c);
 
 void canon_raw(struct canon *c, const char *s, size_t n);
 void canon_str(struct canon *c, const char *s);

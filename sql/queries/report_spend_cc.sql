@@ -35,16 +35,16 @@ WITH r AS (
 	GROUP BY 1, 2
 )
 SELECT r.cost_center, NULL::text, NULL::text, NULL::text, NULL::text,
-    r.day::text || 'T00:00:00Z', r.cost::text,
-    r.list_cost::text, r.events::text, r.quantities::text
+    r.day::text || 'T00:00:00Z', r.cost,
+    r.list_cost, r.events, r.quantities::text
 FROM r
 WHERE $3::boolean AND $8::text = 'day'
   AND $4::boolean IS NOT TRUE AND $5::boolean IS NOT TRUE
   AND $6::boolean IS NOT TRUE AND $7::text IS NULL AND $10::text[] IS NOT NULL
 UNION ALL
 SELECT s.cost_center, NULL::text, NULL::text, NULL::text, NULL::text,
-    s.period::text || 'T00:00:00Z', s.cost::text,
-    s.list_cost::text, s.events::text, coalesce(q.quantities, '{}')::text
+    s.period::text || 'T00:00:00Z', s.cost,
+    s.list_cost, s.events, coalesce(q.quantities, '{}')::text
 FROM sums s
 -- Equalities on coalesced keys (chr(1) is in no name), not IS NOT
 -- DISTINCT FROM, so that the join is hashed.

@@ -16,8 +16,8 @@
 SELECT CASE WHEN $3::boolean THEN r.cost_center END,
     CASE WHEN $4::boolean THEN r.provider END,
     CASE WHEN $5::boolean THEN r.model END, NULL::text, NULL::text,
-    r.day::text || 'T00:00:00Z', r.cost::text,
-    r.list_cost::text, r.events::text, r.quantities
+    r.day::text || 'T00:00:00Z', r.cost,
+    r.list_cost, r.events, r.quantities
 FROM usage_daily r
 WHERE r.day >= coalesce(($1::timestamptz AT TIME ZONE 'UTC')::date,
         '-infinity'::date)

@@ -68,8 +68,8 @@ WITH u AS (
 	GROUP BY 1, 2, 3, 4, 5, 6
 )
 SELECT s.cost_center, s.provider, s.model, s.user_id, s.tag,
-    tg_rfc3339(s.period AT TIME ZONE 'UTC'), s.cost::text, s.list_cost::text,
-    s.events::text, coalesce(q.quantities, '{}')::text
+    tg_rfc3339(s.period AT TIME ZONE 'UTC'), s.cost, s.list_cost,
+    s.events, coalesce(q.quantities, '{}')::text
 FROM sums s
 -- Equalities on coalesced keys (chr(1) is in no name), not IS NOT
 -- DISTINCT FROM, so that the join is hashed.

@@ -15,8 +15,8 @@
 -- tollgate: plan each call
 SELECT NULL::text, CASE WHEN $4::boolean THEN r.provider END,
     CASE WHEN $5::boolean THEN r.model END, NULL::text, NULL::text,
-    replace(r.hour::text, ' ', 'T') || 'Z', r.cost::text,
-    r.list_cost::text, r.events::text, r.quantities
+    replace(r.hour::text, ' ', 'T') || 'Z', r.cost,
+    r.list_cost, r.events, r.quantities
 FROM (SELECT h.hour, h.provider, NULL::text AS model, h.events,
         h.list_cost, h.cost, h.quantities
     FROM usage_hourly_p h

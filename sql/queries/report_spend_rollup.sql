@@ -71,8 +71,8 @@ WITH sums AS (
 	GROUP BY 1, 2, 3, 4
 )
 SELECT s.cost_center, s.provider, s.model, NULL::text, NULL::text,
-    s.period::text || 'T00:00:00Z', s.cost::text,
-    s.list_cost::text, s.events::text, s.quantities
+    s.period::text || 'T00:00:00Z', s.cost,
+    s.list_cost, s.events, s.quantities
 FROM sums s
 WHERE $6::boolean IS NOT TRUE AND $7::text IS NULL
   AND $10::text[] IS NOT NULL

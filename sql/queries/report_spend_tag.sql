@@ -175,8 +175,8 @@ WITH tagged AS MATERIALIZED (
 	WHERE e.events > coalesce(t.events, 0)
 )
 SELECT cost_center, provider, model, NULL::text, tag,
-    period::text || 'T00:00:00Z', cost::text,
-    list_cost::text, events::text, quantities
+    period::text || 'T00:00:00Z', cost,
+    list_cost, events, quantities
 FROM rows
 WHERE $6::boolean IS NOT TRUE AND $7::text IS NOT NULL
   AND $10::text[] IS NOT NULL

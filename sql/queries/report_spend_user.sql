@@ -29,7 +29,7 @@ SELECT CASE WHEN $3::boolean THEN r.cost_center END,
     CASE WHEN $8::text = 'day' THEN r.day::text || 'T00:00:00Z'
         WHEN $8::text <> 'none' THEN date_trunc($8::text,
         r.day::timestamp)::date::text || 'T00:00:00Z' END,
-    r.cost::text, r.list_cost::text, r.events::text, r.quantities
+    r.cost, r.list_cost, r.events, r.quantities
 FROM (SELECT p.period AS day, p.cost_center,
         NULL::text AS provider, NULL::text AS model, p.user_id,
         p.events, p.list_cost, p.cost, p.quantities
