@@ -4,10 +4,11 @@
  * any window, for a cost center's subtree.
  *
  * Groupings the rollups keep (cost center, provider, model, and a user
- * or a tag with them, over whole UTC days; or per hour without user or
- * tag, over whole hours) are read from them, so a year costs what its
- * days cost; the others (a user and a tag together, users or tags per
- * hour, windows cut inside a day) from the events.
+ * or a tag with them, or a user and a tag with a cost center or none,
+ * over whole UTC days; or per hour without user or tag, over whole
+ * hours) are read from them, so a year costs what its days cost; the
+ * others (a user and a tag with a provider or a model, users or tags
+ * per hour, windows cut inside a day) from the events.
  * Both give the same figures: the rollups are maintained in the same
  * transaction as the events, corrections included. The rows are written
  * as text by spend_rows.c.
@@ -101,6 +102,14 @@ q_from_draft(json_t *draft, struct spend_q *q)
 	}
 }
 
+/* A user and a tag with a provider or a model: no rollup keeps the four
+ * (per user, tag value and model it would hold about a row per event). */
+static int
+user_tag_by_model(const struct spend_q *q)
+{
+	return q->by[3] && q->tag != NULL && (q->by[1] || q->by[2]);
+}
+
 /* The query that answers [from, to) at a granularity: one over a rollup
  * when one keeps what is asked for, else report_spend_events.
  * Without providers or models, the rollup per cost center and day holds
@@ -108,8 +117,8 @@ q_from_draft(json_t *draft, struct spend_q *q)
  * groups as rows: the daily rollup's rows are read as they stand and
  * added up by spend_rows_write (75 ms for a year by cost center and
  * model, 170 hashed); fewer groups hash faster. A user or a tag has a
- * rollup of its own (0020), the two together none: per user and tag
- * value it would hold about a row per event. Hours have a rollup per
+ * rollup of its own (0020), and the two together one without provider
+ * and model (0026). Hours have a rollup per
  * cost center, provider and model (0020), for windows on whole hours,
  * and sums without cost centers (0024) for reports over all of them.
  * Per week, per month and for a whole window, the rollup queries read
@@ -126,8 +135,10 @@ spend_query(const struct spend_q *q, int has_from, int64_t from_us,
 		    !q->by[0] && cc == NULL ? "report_spend_hourly_totals" :
 		    "report_spend_hourly";
 	if ((has_from && from_us % DAY_US != 0) ||
-	    (has_to && to_us % DAY_US != 0) || (q->by[3] && q->tag != NULL))
+	    (has_to && to_us % DAY_US != 0) || user_tag_by_model(q))
 		return "report_spend_events";
+	if (q->by[3] && q->tag != NULL)
+		return "report_spend_user_tag";
 	if (q->by[3])
 		return "report_spend_user";
 	if (q->tag != NULL)
@@ -281,13 +292,14 @@ spend_failed(struct tg_req *r, const struct db_result *res)
 	}
 	q_from_draft(r->draft, &q);
 	gran = http_param(r, "granularity");
-	http_reply_error(r, 422, "report_too_large", q.by[3] && q.tag != NULL ?
+	http_reply_error(r, 422, "report_too_large", user_tag_by_model(&q) ?
 	    "group_by" : gran != NULL && strcmp(gran, "hour") == 0 &&
-	    (q.by[3] || q.tag != NULL) ? "granularity" : "from", "this report reads each event of its window, "
-	    "which did not finish within the statement timeout (%d ms): "
-	    "group by user or by a tag, not both, over whole UTC days (whole "
-	    "hours per hour), or narrow from and to",
-	    r->srv->cfg.db_statement_timeout_ms);
+	    (q.by[3] || q.tag != NULL) ? "granularity" : "from",
+	    "this report reads each event of its window, which did not "
+	    "finish within the statement timeout (%d ms): group a user and a "
+	    "tag together without provider or model, per day, week or month "
+	    "over whole UTC days (whole hours per hour, without user or tag), "
+	    "or narrow from and to", r->srv->cfg.db_statement_timeout_ms);
 }
 
 /* The previous window's spend: the groups that moved most, either way. */

@@ -1,0 +1,125 @@
+-- Spend by user and a tag's value together from the rollup per user and
+-- tag (0026), as report_spend_events.sql answers it, for groupings by a
+-- user and one tag key (with or without cost center; not provider or
+-- model, which the rollup does not keep) over whole UTC days: $1, $2 at
+-- midnight UTC or NULL; $3 group by cost center; $4, $5 false; $6 true;
+-- $7 the tag key; $8 granularity none, day, week or month; $9 a subtree
+-- or NULL; $10 the meters (unused).
+--
+-- As report_spend_tag.sql with users in place of providers and models:
+-- the tagged rows come as they stand, in group order, and the server
+-- adds up those of a group (spend_rows.c); the events lacking the key
+-- (or with a JSON null) are in no row of it, and are each user's sums
+-- in usage_user_cc_daily less the key's rows, one row per group where
+-- events remain. Per week, per month and for a whole window, the
+-- periods inside the window that no mark made stale come from their
+-- sums (0024, 0026), the other days from the daily rows.
+--
+-- Planned at each call for its values (server/db.c), as
+-- report_spend_rollup.sql is.
+-- tollgate: plan each call
+WITH tagged AS MATERIALIZED (
+	SELECT CASE WHEN $3::boolean THEN r.cost_center END AS cost_center,
+	    r.user_id, r.tag_value AS tag,
+	    CASE WHEN $8::text = 'none' THEN NULL
+	        ELSE date_trunc($8::text, r.day::timestamp)::date END AS period,
+	    r.cost, r.list_cost, r.events, r.quantities
+	FROM (SELECT p.period AS day, p.cost_center, p.user_id, p.tag_value,
+	        p.events, p.list_cost, p.cost, p.quantities
+	    FROM usage_user_tag_cc_periods p
+	    WHERE p.tag_key = $7::text AND p.grain = tg_fold_grain($8::text)
+	      AND p.period >= tg_utc_lo($1::timestamptz)
+	      AND p.period < tg_utc_hi($2::timestamptz)
+	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
+	          tg_utc_hi($2::timestamptz),
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text))))
+	    UNION ALL
+	    SELECT d.day, d.cost_center, d.user_id, d.tag_value, d.events,
+	        d.list_cost, d.cost, d.quantities
+	    FROM usage_user_tag_cc_daily d
+	    WHERE d.tag_key = $7::text AND d.day >= tg_utc_lo($1::timestamptz)
+	      AND d.day < tg_utc_hi($2::timestamptz)
+	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
+	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text))),
+	          (SELECT tg_periods_since(tg_fold_grain($8::text))),
+	          (SELECT tg_periods_through()))) r
+	WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
+	      OR (r.cost_center COLLATE "C" > $9::text || '/'
+	          AND r.cost_center COLLATE "C" < $9::text || '0'))
+), everything AS (
+	SELECT CASE WHEN $3::boolean THEN r.cost_center END AS cost_center,
+	    r.user_id,
+	    CASE WHEN $8::text = 'none' THEN NULL
+	        ELSE date_trunc($8::text, r.day::timestamp)::date END AS period,
+	    tg_sum(r.cost) AS cost, tg_sum(r.list_cost) AS list_cost,
+	    tg_sum(r.events) AS events,
+	    ARRAY[tg_sum(r.quantities[1]), tg_sum(r.quantities[2]),
+	        tg_sum(r.quantities[3]), tg_sum(r.quantities[4]),
+	        tg_sum(r.quantities[5]), tg_sum(r.quantities[6]),
+	        tg_sum(r.quantities[7]), tg_sum(r.quantities[8]),
+	        tg_sum(r.quantities[9]), tg_sum(r.quantities[10]),
+	        tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
+	        tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
+	        AS quantities
+	FROM (SELECT p.period AS day, p.cost_center, p.user_id, p.events,
+	        p.list_cost, p.cost, p.quantities
+	    FROM usage_user_cc_periods p
+	    WHERE p.grain = tg_fold_grain($8::text)
+	      AND p.period >= tg_utc_lo($1::timestamptz)
+	      AND p.period < tg_utc_hi($2::timestamptz)
+	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
+	          tg_utc_hi($2::timestamptz),
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text))))
+	    UNION ALL
+	    SELECT d.day, d.cost_center, d.user_id, d.events, d.list_cost,
+	        d.cost, d.quantities
+	    FROM usage_user_cc_daily d
+	    WHERE d.day >= tg_utc_lo($1::timestamptz)
+	      AND d.day < tg_utc_hi($2::timestamptz)
+	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
+	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
+	          (SELECT tg_periods_marked(tg_fold_grain($8::text))),
+	          (SELECT tg_periods_since(tg_fold_grain($8::text))),
+	          (SELECT tg_periods_through()))) r
+	WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
+	      OR (r.cost_center COLLATE "C" > $9::text || '/'
+	          AND r.cost_center COLLATE "C" < $9::text || '0'))
+	GROUP BY 1, 2, 3
+), tagged_all AS (
+	SELECT cost_center, user_id, period, tg_sum(cost) AS cost,
+	    tg_sum(list_cost) AS list_cost, tg_sum(events) AS events,
+	    ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]),
+	        tg_sum(quantities[3]), tg_sum(quantities[4]),
+	        tg_sum(quantities[5]), tg_sum(quantities[6]),
+	        tg_sum(quantities[7]), tg_sum(quantities[8]),
+	        tg_sum(quantities[9]), tg_sum(quantities[10]),
+	        tg_sum(quantities[11]), tg_sum(quantities[12]),
+	        tg_sum(quantities[13]), tg_sum(quantities[14])]
+	        AS quantities
+	FROM tagged GROUP BY 1, 2, 3
+), rows AS (
+	SELECT cost_center, user_id, tag, period, cost, list_cost, events,
+	    quantities
+	FROM tagged
+	UNION ALL
+	SELECT e.cost_center, e.user_id, NULL, e.period,
+	    e.cost - coalesce(t.cost, 0), e.list_cost - coalesce(t.list_cost, 0),
+	    e.events - coalesce(t.events, 0),
+	    tg_quantities_minus(e.quantities, t.quantities)
+	FROM everything e
+	-- Equalities on coalesced keys (chr(1) is in no name), not IS NOT
+	-- DISTINCT FROM, so that the join is hashed.
+	LEFT JOIN tagged_all t
+	    ON coalesce(t.cost_center, chr(1)) = coalesce(e.cost_center, chr(1))
+	    AND coalesce(t.user_id, chr(1)) = coalesce(e.user_id, chr(1))
+	    AND coalesce(t.period, '-infinity') = coalesce(e.period, '-infinity')
+	WHERE e.events > coalesce(t.events, 0)
+)
+SELECT cost_center, NULL::text, NULL::text, user_id, tag,
+    to_char(period, 'YYYY-MM-DD"T00:00:00Z"'), cost::text,
+    list_cost::text, events::text, quantities
+FROM rows
+WHERE NOT ($4::boolean OR $5::boolean) AND $6::boolean
+  AND $7::text IS NOT NULL AND $10::text[] IS NOT NULL
+ORDER BY period, 1, 4, 5
