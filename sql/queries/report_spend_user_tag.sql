@@ -47,7 +47,9 @@ WITH tagged AS MATERIALIZED (
 	WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
 	      OR (r.cost_center COLLATE "C" > $9::text || '/'
 	          AND r.cost_center COLLATE "C" < $9::text || '0'))
-), everything AS (
+), untagged AS (
+	-- Each group's events in usage_user_cc_daily (or its sums) added
+	-- up with the key's rows taken away, in one aggregation.
 	SELECT CASE WHEN $3::boolean THEN r.cost_center END AS cost_center,
 	    r.user_id,
 	    CASE WHEN $8::text = 'none' THEN NULL
@@ -63,7 +65,7 @@ WITH tagged AS MATERIALIZED (
 	        tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
 	        AS quantities
 	FROM (SELECT p.period AS day, p.cost_center, p.user_id, p.events,
-	        p.list_cost, p.cost, p.quantities
+	        p.list_cost, p.cost, p.quantities, false AS minus
 	    FROM usage_user_cc_periods p
 	    WHERE p.grain = tg_fold_grain($8::text)
 	      AND p.period >= tg_utc_lo($1::timestamptz)
@@ -73,7 +75,7 @@ WITH tagged AS MATERIALIZED (
 	          (SELECT tg_periods_marked(tg_fold_grain($8::text))))
 	    UNION ALL
 	    SELECT d.day, d.cost_center, d.user_id, d.events, d.list_cost,
-	        d.cost, d.quantities
+	        d.cost, d.quantities, false
 	    FROM usage_user_cc_daily d
 	    WHERE d.day >= tg_utc_lo($1::timestamptz)
 	      AND d.day < tg_utc_hi($2::timestamptz)
@@ -81,40 +83,31 @@ WITH tagged AS MATERIALIZED (
 	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
 	          (SELECT tg_periods_marked(tg_fold_grain($8::text))),
 	          (SELECT tg_periods_since(tg_fold_grain($8::text))),
-	          (SELECT tg_periods_through()))) r
-	WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
+	          (SELECT tg_periods_through()))
+	    UNION ALL
+	    SELECT t.period, t.cost_center, t.user_id, -t.events, -t.list_cost,
+	        -t.cost, ARRAY[-t.quantities[1], -t.quantities[2],
+	        -t.quantities[3], -t.quantities[4], -t.quantities[5],
+	        -t.quantities[6], -t.quantities[7], -t.quantities[8],
+	        -t.quantities[9], -t.quantities[10], -t.quantities[11],
+	        -t.quantities[12], -t.quantities[13], -t.quantities[14]], true
+	    FROM tagged t) r
+	-- The tagged rows are of the subtree already (and without their
+	-- cost center unless grouped by it).
+	WHERE (r.minus OR $9::text IS NULL
+	      OR r.cost_center COLLATE "C" = $9::text
 	      OR (r.cost_center COLLATE "C" > $9::text || '/'
 	          AND r.cost_center COLLATE "C" < $9::text || '0'))
 	GROUP BY 1, 2, 3
-), tagged_all AS (
-	SELECT cost_center, user_id, period, tg_sum(cost) AS cost,
-	    tg_sum(list_cost) AS list_cost, tg_sum(events) AS events,
-	    ARRAY[tg_sum(quantities[1]), tg_sum(quantities[2]),
-	        tg_sum(quantities[3]), tg_sum(quantities[4]),
-	        tg_sum(quantities[5]), tg_sum(quantities[6]),
-	        tg_sum(quantities[7]), tg_sum(quantities[8]),
-	        tg_sum(quantities[9]), tg_sum(quantities[10]),
-	        tg_sum(quantities[11]), tg_sum(quantities[12]),
-	        tg_sum(quantities[13]), tg_sum(quantities[14])]
-	        AS quantities
-	FROM tagged GROUP BY 1, 2, 3
+	HAVING tg_sum(r.events) > 0
 ), rows AS (
 	SELECT cost_center, user_id, tag, period, cost, list_cost, events,
 	    quantities
 	FROM tagged
 	UNION ALL
-	SELECT e.cost_center, e.user_id, NULL, e.period,
-	    e.cost - coalesce(t.cost, 0), e.list_cost - coalesce(t.list_cost, 0),
-	    e.events - coalesce(t.events, 0),
-	    tg_quantities_minus(e.quantities, t.quantities)
-	FROM everything e
-	-- Equalities on coalesced keys (chr(1) is in no name), not IS NOT
-	-- DISTINCT FROM, so that the join is hashed.
-	LEFT JOIN tagged_all t
-	    ON coalesce(t.cost_center, chr(1)) = coalesce(e.cost_center, chr(1))
-	    AND coalesce(t.user_id, chr(1)) = coalesce(e.user_id, chr(1))
-	    AND coalesce(t.period, '-infinity') = coalesce(e.period, '-infinity')
-	WHERE e.events > coalesce(t.events, 0)
+	SELECT cost_center, user_id, NULL, period, cost, list_cost, events,
+	    quantities
+	FROM untagged
 )
 SELECT cost_center, NULL::text, NULL::text, user_id, tag,
     to_char(period, 'YYYY-MM-DD"T00:00:00Z"'), cost::text,
