@@ -13,40 +13,36 @@
 -- in usage_user_cc_daily less the key's rows, one row per group where
 -- events remain. Per week, per month and for a whole window, the
 -- periods inside the window that no mark made stale come from their
--- sums (0024, 0026), the other days from the daily rows.
+-- sums (0024, 0026), the other days from the daily rows; the key's rows
+-- of such a period are taken away as their one sum over the values.
 --
 -- Planned at each call for its values (server/db.c), as
 -- report_spend_rollup.sql is.
 -- tollgate: plan each call
-WITH tagged AS MATERIALIZED (
-	SELECT CASE WHEN $3::boolean THEN r.cost_center END AS cost_center,
-	    r.user_id, r.tag_value AS tag,
-	    CASE WHEN $8::text = 'none' THEN NULL
-	        ELSE date_trunc($8::text, r.day::timestamp)::date END AS period,
-	    r.cost, r.list_cost, r.events, r.quantities
-	FROM (SELECT p.period AS day, p.cost_center, p.user_id, p.tag_value,
-	        p.events, p.list_cost, p.cost, p.quantities
-	    FROM usage_user_tag_cc_periods p
-	    WHERE p.tag_key = $7::text AND p.grain = tg_fold_grain($8::text)
-	      AND p.period >= tg_utc_lo($1::timestamptz)
-	      AND p.period < tg_utc_hi($2::timestamptz)
-	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
-	          tg_utc_hi($2::timestamptz),
-	          (SELECT tg_periods_marked(tg_fold_grain($8::text))))
-	    UNION ALL
-	    SELECT d.day, d.cost_center, d.user_id, d.tag_value, d.events,
-	        d.list_cost, d.cost, d.quantities
-	    FROM usage_user_tag_cc_daily d
-	    WHERE d.tag_key = $7::text AND d.day >= tg_utc_lo($1::timestamptz)
-	      AND d.day < tg_utc_hi($2::timestamptz)
-	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
-	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
-	          (SELECT tg_periods_marked(tg_fold_grain($8::text))),
-	          (SELECT tg_periods_since(tg_fold_grain($8::text))),
-	          (SELECT tg_periods_through()))) r
-	WHERE ($9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
-	      OR (r.cost_center COLLATE "C" > $9::text || '/'
-	          AND r.cost_center COLLATE "C" < $9::text || '0'))
+WITH pairs AS NOT MATERIALIZED (
+	-- The key's rows of the window: kind 'value' and 'sum' a period's
+	-- sums per value and over the values, 'day' a day's per value.
+	SELECT p.period AS day, p.cost_center, p.user_id, p.tag_value,
+	    p.events, p.list_cost, p.cost, p.quantities,
+	    CASE WHEN p.tag_value IS NULL THEN 'sum' ELSE 'value' END AS kind
+	FROM usage_user_tag_cc_periods p
+	WHERE p.tag_key = $7::text AND p.grain = tg_fold_grain($8::text)
+	  AND p.period >= tg_utc_lo($1::timestamptz)
+	  AND p.period < tg_utc_hi($2::timestamptz)
+	  AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
+	      tg_utc_hi($2::timestamptz),
+	      (SELECT tg_periods_marked(tg_fold_grain($8::text))))
+	UNION ALL
+	SELECT d.day, d.cost_center, d.user_id, d.tag_value, d.events,
+	    d.list_cost, d.cost, d.quantities, 'day'
+	FROM usage_user_tag_cc_daily d
+	WHERE d.tag_key = $7::text AND d.day >= tg_utc_lo($1::timestamptz)
+	  AND d.day < tg_utc_hi($2::timestamptz)
+	  AND tg_day_unserved(tg_fold_grain($8::text), d.day,
+	      tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
+	      (SELECT tg_periods_marked(tg_fold_grain($8::text))),
+	      (SELECT tg_periods_since(tg_fold_grain($8::text))),
+	      (SELECT tg_periods_through()))
 ), untagged AS (
 	-- Each group's events in usage_user_cc_daily (or its sums) added
 	-- up with the key's rows taken away, in one aggregation.
@@ -65,7 +61,7 @@ WITH tagged AS MATERIALIZED (
 	        tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
 	        AS quantities
 	FROM (SELECT p.period AS day, p.cost_center, p.user_id, p.events,
-	        p.list_cost, p.cost, p.quantities, false AS minus
+	        p.list_cost, p.cost, p.quantities
 	    FROM usage_user_cc_periods p
 	    WHERE p.grain = tg_fold_grain($8::text)
 	      AND p.period >= tg_utc_lo($1::timestamptz)
@@ -75,7 +71,7 @@ WITH tagged AS MATERIALIZED (
 	          (SELECT tg_periods_marked(tg_fold_grain($8::text))))
 	    UNION ALL
 	    SELECT d.day, d.cost_center, d.user_id, d.events, d.list_cost,
-	        d.cost, d.quantities, false
+	        d.cost, d.quantities
 	    FROM usage_user_cc_daily d
 	    WHERE d.day >= tg_utc_lo($1::timestamptz)
 	      AND d.day < tg_utc_hi($2::timestamptz)
@@ -85,25 +81,29 @@ WITH tagged AS MATERIALIZED (
 	          (SELECT tg_periods_since(tg_fold_grain($8::text))),
 	          (SELECT tg_periods_through()))
 	    UNION ALL
-	    SELECT t.period, t.cost_center, t.user_id, -t.events, -t.list_cost,
+	    SELECT t.day, t.cost_center, t.user_id, -t.events, -t.list_cost,
 	        -t.cost, ARRAY[-t.quantities[1], -t.quantities[2],
 	        -t.quantities[3], -t.quantities[4], -t.quantities[5],
 	        -t.quantities[6], -t.quantities[7], -t.quantities[8],
 	        -t.quantities[9], -t.quantities[10], -t.quantities[11],
-	        -t.quantities[12], -t.quantities[13], -t.quantities[14]], true
-	    FROM tagged t) r
-	-- The tagged rows are of the subtree already (and without their
-	-- cost center unless grouped by it).
-	WHERE (r.minus OR $9::text IS NULL
-	      OR r.cost_center COLLATE "C" = $9::text
-	      OR (r.cost_center COLLATE "C" > $9::text || '/'
-	          AND r.cost_center COLLATE "C" < $9::text || '0'))
+	        -t.quantities[12], -t.quantities[13], -t.quantities[14]]
+	    FROM pairs t WHERE t.kind <> 'value') r
+	WHERE $9::text IS NULL OR r.cost_center COLLATE "C" = $9::text
+	    OR (r.cost_center COLLATE "C" > $9::text || '/'
+	        AND r.cost_center COLLATE "C" < $9::text || '0')
 	GROUP BY 1, 2, 3
 	HAVING tg_sum(r.events) > 0
 ), rows AS (
-	SELECT cost_center, user_id, tag, period, cost, list_cost, events,
-	    quantities
-	FROM tagged
+	SELECT CASE WHEN $3::boolean THEN t.cost_center END AS cost_center,
+	    t.user_id, t.tag_value AS tag,
+	    CASE WHEN $8::text = 'none' THEN NULL
+	        ELSE date_trunc($8::text, t.day::timestamp)::date END AS period,
+	    t.cost, t.list_cost, t.events, t.quantities
+	FROM pairs t
+	WHERE t.kind <> 'sum'
+	  AND ($9::text IS NULL OR t.cost_center COLLATE "C" = $9::text
+	      OR (t.cost_center COLLATE "C" > $9::text || '/'
+	          AND t.cost_center COLLATE "C" < $9::text || '0'))
 	UNION ALL
 	SELECT cost_center, user_id, NULL, period, cost, list_cost, events,
 	    quantities
