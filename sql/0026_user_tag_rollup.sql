@@ -12,7 +12,7 @@
 --   Without provider and model: the report by provider or model with a
 --   user and a tag stays on the events (per user and tag value and model
 --   the rollup would hold about a row per event, 3.2 million on the
---   bench's seed against 0.9 million here). An event lacking the key is
+--   bench's seed against 0.64 million here). An event lacking the key is
 --   in no row of it: the report takes those events as
 --   usage_user_cc_daily's less the key's rows, as report_spend_tag.sql
 --   does with usage_daily.
