@@ -290,6 +290,31 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 	    r.user_id, r.tag_key))
 $$;
 
+-- The rows of usage_user_cc_daily a report over [lo, hi) adds up for a
+-- grain (tg_fold_grain): the periods whole in the window that no mark
+-- made stale from their sums, every other day from the daily rows, as
+-- 0024 reads them. One SELECT of immutable arguments: PostgreSQL inlines
+-- it into the report's query, planned for the call's values.
+CREATE FUNCTION tg_user_cc_window(p_lo date, p_hi date, p_grain text)
+RETURNS TABLE (day date, cost_center text, user_id text, events bigint,
+    list_cost bigint, cost bigint, quantities bigint[])
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT p.period, p.cost_center, p.user_id, p.events, p.list_cost,
+	    p.cost, p.quantities
+	FROM usage_user_cc_periods p
+	WHERE p.grain = p_grain AND p.period >= p_lo AND p.period < p_hi
+	  AND tg_period_served(p.grain, p.period, p_lo, p_hi,
+	      (SELECT tg_periods_marked(p_grain)))
+	UNION ALL
+	SELECT d.day, d.cost_center, d.user_id, d.events, d.list_cost, d.cost,
+	    d.quantities
+	FROM usage_user_cc_daily d
+	WHERE d.day >= p_lo AND d.day < p_hi
+	  AND tg_day_unserved(p_grain, d.day, p_lo, p_hi,
+	      (SELECT tg_periods_marked(p_grain)),
+	      (SELECT tg_periods_since(p_grain)), (SELECT tg_periods_through()))
+$$;
+
 -- The weeks and months that hold the given days, rebuilt from the daily
 -- rows before through, as tg_periods_build() does the others'.
 CREATE FUNCTION tg_user_tag_periods_build(days date[], through date)

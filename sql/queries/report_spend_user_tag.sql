@@ -60,26 +60,10 @@ WITH pairs AS NOT MATERIALIZED (
 	        tg_sum(r.quantities[11]), tg_sum(r.quantities[12]),
 	        tg_sum(r.quantities[13]), tg_sum(r.quantities[14])]
 	        AS quantities
-	FROM (SELECT p.period AS day, p.cost_center, p.user_id, p.events,
-	        p.list_cost, p.cost, p.quantities
-	    FROM usage_user_cc_periods p
-	    WHERE p.grain = tg_fold_grain($8::text)
-	      AND p.period >= tg_utc_lo($1::timestamptz)
-	      AND p.period < tg_utc_hi($2::timestamptz)
-	      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
-	          tg_utc_hi($2::timestamptz),
-	          (SELECT tg_periods_marked(tg_fold_grain($8::text))))
-	    UNION ALL
-	    SELECT d.day, d.cost_center, d.user_id, d.events, d.list_cost,
-	        d.cost, d.quantities
-	    FROM usage_user_cc_daily d
-	    WHERE d.day >= tg_utc_lo($1::timestamptz)
-	      AND d.day < tg_utc_hi($2::timestamptz)
-	      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
-	          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
-	          (SELECT tg_periods_marked(tg_fold_grain($8::text))),
-	          (SELECT tg_periods_since(tg_fold_grain($8::text))),
-	          (SELECT tg_periods_through()))
+	FROM (SELECT w.day, w.cost_center, w.user_id, w.events, w.list_cost,
+	        w.cost, w.quantities
+	    FROM tg_user_cc_window(tg_utc_lo($1::timestamptz),
+	        tg_utc_hi($2::timestamptz), tg_fold_grain($8::text)) w
 	    UNION ALL
 	    SELECT t.day, t.cost_center, t.user_id, -t.events, -t.list_cost,
 	        -t.cost, ARRAY[-t.quantities[1], -t.quantities[2],
