@@ -240,6 +240,7 @@ spend "group_by=user&granularity=month"
 spend "group_by=tag:feature&granularity=day"
 spend "group_by=model,user&granularity=month"
 spend "group_by=cost_center,provider,model,tag:feature&granularity=month"
+spend "group_by=user,tag:feature&granularity=month"
 spend "group_by=user&granularity=week"
 spend "group_by=provider&granularity=hour"
 

@@ -7,8 +7,9 @@
 # on one event in 9) written with COPY, and the daily rollups built from
 # them as ingest keeps them (the rollup per cost center and day, and the
 # daily rows' quantities, follow them by their triggers; the rollups per
-# user, per tag and per hour follow the COPY itself by theirs, 0020; the
-# weekly, monthly and hourly sums of 0024 are folded at the end). Only the events
+# user, per tag, per user and tag and per hour follow the COPY itself by
+# theirs, 0020 and 0026; the weekly, monthly and hourly sums of 0024 and
+# 0026 are folded at the end). Only the events
 # and the rollups are seeded: the reports read nothing else. DIR is a
 # directory the postgres user can
 # read (the generator runs there as COPY's program).
@@ -61,6 +62,7 @@ ANALYZE usage_user_daily;
 ANALYZE usage_user_cc_daily;
 ANALYZE usage_tag_daily;
 ANALYZE usage_tag_cc_daily;
+ANALYZE usage_user_tag_cc_daily;
 ANALYZE usage_hourly;
 -- The weekly, monthly, daily and hourly sums (0024) of the seeded days,
 -- which the COPY marked, as the server's fold makes them within seconds
@@ -74,6 +76,7 @@ ANALYZE usage_user_periods;
 ANALYZE usage_user_cc_periods;
 ANALYZE usage_tag_periods;
 ANALYZE usage_tag_cc_periods;
+ANALYZE usage_user_tag_cc_periods;
 ANALYZE usage_hourly_pm;
 ANALYZE usage_hourly_p;
 SQL

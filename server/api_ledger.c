@@ -353,6 +353,7 @@ static const struct {
 	{ "hourly_rollup_differences", 0 },
 	{ "root_differences", 0 },
 	{ "period_rollup_differences", 0 },
+	{ "user_tag_rollup_differences", 0 },
 };
 
 static void

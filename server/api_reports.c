@@ -4,20 +4,20 @@
  * any window, for a cost center's subtree.
  *
  * Groupings the rollups keep (cost center, provider, model, and a user
- * or a tag with them, per day, week, month or window; or per hour
- * without user or tag) are read from them, so a year costs what its
- * days cost; the others (a user and a tag together, users or tags per
- * hour, windows without a whole UTC day, or hour per hour) from the
- * events. A window cut inside a day (an hour per hour) is read in
- * parts (spend_plan): its whole days (hours) from the rollups, and its
- * edges, the part days before the first and after the last, from the
- * hourly rollup and their events, or as whole days less the events
- * outside the window; the source is "rollups" then. The parts give the
- * same figures as the events of the whole window: the rollups are
- * maintained in the same transaction as the events, corrections
- * included, and each edge's groups are added into the same periods'
- * groups of the whole days. The rows are written as text by
- * spend_rows.c.
+ * or a tag with them, or a user and a tag with a cost center or none,
+ * per day, week, month or window; or per hour without user or tag) are
+ * read from them, so a year costs what its days cost; the others (a user
+ * and a tag with a provider or a model, users or tags per hour, windows
+ * without a whole UTC day, or hour per hour) from the events. A window
+ * cut inside a day (an hour per hour) is read in parts (spend_plan), in
+ * one snapshot: its whole days (hours) from the rollups, and its edges,
+ * the part days before the first and after the last, from the hourly
+ * rollup and their events, or as whole days less the events outside the
+ * window; the source is "rollups" then. The parts give the same figures
+ * as the events of the whole window: the rollups are maintained in the
+ * same transaction as the events, corrections included, and each edge's
+ * groups are added into the same periods' groups of the whole days. The
+ * rows are written as text by spend_rows.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +132,14 @@ q_from_draft(json_t *draft, struct spend_q *q)
 	}
 }
 
+/* A user and a tag with a provider or a model: no rollup keeps the four
+ * (per user, tag value and model it would hold about a row per event). */
+static int
+user_tag_by_model(const struct spend_q *q)
+{
+	return q->by[3] && q->tag != NULL && (q->by[1] || q->by[2]);
+}
+
 /* The query that answers [from, to) at a granularity: one over a rollup
  * when one keeps what is asked for, else report_spend_events (a window
  * cut inside a day is read in parts by spend_plan, each on whole days or
@@ -141,8 +149,8 @@ q_from_draft(json_t *draft, struct spend_q *q)
  * groups as rows: the daily rollup's rows are read as they stand and
  * added up by spend_rows_write (75 ms for a year by cost center and
  * model, 170 hashed); fewer groups hash faster. A user or a tag has a
- * rollup of its own (0020), the two together none: per user and tag
- * value it would hold about a row per event. Hours have a rollup per
+ * rollup of its own (0020), and the two together one without provider
+ * and model (0026). Hours have a rollup per
  * cost center, provider and model (0020), for windows on whole hours,
  * and sums without cost centers (0024) for reports over all of them.
  * Per week, per month and for a whole window, the rollup queries read
@@ -159,8 +167,10 @@ spend_query(const struct spend_q *q, int has_from, int64_t from_us,
 		    !q->by[0] && cc == NULL ? "report_spend_hourly_totals" :
 		    "report_spend_hourly";
 	if ((has_from && from_us % DAY_US != 0) ||
-	    (has_to && to_us % DAY_US != 0) || (q->by[3] && q->tag != NULL))
+	    (has_to && to_us % DAY_US != 0) || user_tag_by_model(q))
 		return "report_spend_events";
+	if (q->by[3] && q->tag != NULL)
+		return "report_spend_user_tag";
 	if (q->by[3])
 		return "report_spend_user";
 	if (q->tag != NULL)
@@ -586,13 +596,13 @@ spend_failed(struct tg_req *r, const struct db_result *res)
 	}
 	q_from_draft(r->draft, &q);
 	gran = http_param(r, "granularity");
-	http_reply_error(r, 422, "report_too_large", q.by[3] && q.tag != NULL ?
+	http_reply_error(r, 422, "report_too_large", user_tag_by_model(&q) ?
 	    "group_by" : gran != NULL && strcmp(gran, "hour") == 0 &&
-	    (q.by[3] || q.tag != NULL) ? "granularity" : "from", "this report "
-	    "reads each event of its window, which did not finish within the "
-	    "statement timeout (%d ms): group by user or by a tag, not both "
-	    "(per hour, by neither), or take a window holding a whole UTC "
-	    "day, or narrow from and to",
+	    (q.by[3] || q.tag != NULL) ? "granularity" : "from",
+	    "this report reads each event of its window, which did not "
+	    "finish within the statement timeout (%d ms): group a user and a "
+	    "tag together without provider or model (per hour, neither), or "
+	    "take a window holding a whole UTC day, or narrow from and to",
 	    r->srv->cfg.db_statement_timeout_ms);
 }
 

@@ -15,7 +15,32 @@
 -- event's, a correction the root of what it corrects, an adjustment or
 -- reallocation its first expense posting's (or ''), and postings, keys,
 -- corrections and allocations their transaction's; and the sums of
--- 0024 that reports would read add up their daily rows.
+-- 0024 and 0026 that reports would read add up their daily rows; and
+-- the rollup per user and tag (0026) equals the events and corrections.
+-- Each event's (and correction's) figures once per tag it carries with a
+-- value, for the rollups per tag and per user and tag; inlined into each.
+WITH tag_rows AS NOT MATERIALIZED (
+	SELECT all_rows.day, all_rows.cost_center, all_rows.provider,
+	    all_rows.model, all_rows.user_id, t.k AS tag_key, t.v AS tag_value,
+	    all_rows.events, all_rows.unpriced, all_rows.list_cost,
+	    all_rows.cost, all_rows.q
+	FROM (
+		SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
+		    cost_center, provider, model, user_id, tags, 1 AS events,
+		    (unpriced IS NOT NULL)::int AS unpriced,
+		    list_cost, cost, quantities AS q
+		FROM usage_events WHERE tags <> '{}'
+		UNION ALL
+		SELECT (u.occurred_at AT TIME ZONE 'UTC')::date,
+		    u.cost_center, u.provider, u.model, u.user_id, u.tags, 0,
+		    -c.was_unpriced::int, c.list_delta, c.cost_delta,
+		    tg_quantities_of('{}', '{}')
+		FROM usage_corrections c
+		JOIN usage_events u ON u.transaction_id = c.corrects
+		WHERE u.tags <> '{}'
+	) all_rows, jsonb_each_text(all_rows.tags) AS t (k, v)
+	WHERE t.v IS NOT NULL
+)
 SELECT
 	(SELECT count(*) FROM transactions) AS transactions,
 	(SELECT count(*) FROM postings) AS postings,
@@ -270,31 +295,14 @@ SELECT
 		    d.quantities AS rollup_quantities, e.quantities
 		FROM usage_tag_daily d
 		FULL JOIN (
-			SELECT day, cost_center, provider, model, t.k AS tag_key,
-			    t.v AS tag_value, sum(events) AS events,
-			    sum(unpriced) AS unpriced, sum(list_cost) AS list_cost,
-			    sum(cost) AS cost,
+			SELECT day, cost_center, provider, model, tag_key, tag_value,
+			    sum(events) AS events, sum(unpriced) AS unpriced,
+			    sum(list_cost) AS list_cost, sum(cost) AS cost,
 			    ARRAY[tg_sum0(q[1]), tg_sum0(q[2]), tg_sum0(q[3]), tg_sum0(q[4]),
 			        tg_sum0(q[5]), tg_sum0(q[6]), tg_sum0(q[7]), tg_sum0(q[8]),
 			        tg_sum0(q[9]), tg_sum0(q[10]), tg_sum0(q[11]), tg_sum0(q[12]),
 			        tg_sum0(q[13]), tg_sum0(q[14])]::bigint[] AS quantities
-			FROM (
-				SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
-				    cost_center, provider, model, tags, 1 AS events,
-				    (unpriced IS NOT NULL)::int AS unpriced,
-				    list_cost, cost, quantities AS q
-				FROM usage_events WHERE tags <> '{}'
-				UNION ALL
-				SELECT (u.occurred_at AT TIME ZONE 'UTC')::date,
-				    u.cost_center, u.provider, u.model, u.tags, 0,
-				    -c.was_unpriced::int, c.list_delta, c.cost_delta,
-				    tg_quantities_of('{}', '{}')
-				FROM usage_corrections c
-				JOIN usage_events u ON u.transaction_id = c.corrects
-				WHERE u.tags <> '{}'
-			) all_rows, jsonb_each_text(all_rows.tags) AS t (k, v)
-			WHERE t.v IS NOT NULL
-			GROUP BY 1, 2, 3, 4, 5, 6) e
+			FROM tag_rows GROUP BY 1, 2, 3, 4, 5, 6) e
 		    USING (day, cost_center, provider, model, tag_key, tag_value)
 		WHERE d.events IS DISTINCT FROM e.events
 		    OR d.unpriced IS DISTINCT FROM e.unpriced
@@ -417,6 +425,13 @@ SELECT
 			FROM usage_tag_cc_daily d
 			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
 			UNION ALL
+			SELECT 'usage_user_tag_cc_daily', d.day || ' ' ||
+			    d.cost_center || ' ' || coalesce(d.user_id, '(none)') ||
+			    ' ' || d.tag_key || ' ' || d.tag_value, d.root,
+			    tg_root(d.cost_center)
+			FROM usage_user_tag_cc_daily d
+			WHERE d.root IS DISTINCT FROM tg_root(d.cost_center)
+			UNION ALL
 			SELECT 'usage_hourly', d.hour || ' ' || d.cost_center || ' ' ||
 			    d.provider || ' ' || d.model, d.root,
 			    tg_root(d.cost_center)
@@ -478,7 +493,42 @@ SELECT
 			JOIN allocations a ON a.id = p.allocation_id
 			WHERE p.root IS DISTINCT FROM a.root) r
 		LIMIT 100) x) AS root_differences,
-	-- The sums of 0024 that reports would read add up their daily rows.
+	-- The sums of 0024 and 0026 that reports would read add up their
+	-- daily rows.
 	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
-		SELECT * FROM tg_periods_differences() LIMIT 100) x)
-	    AS period_rollup_differences
+		SELECT * FROM tg_periods_differences()
+		UNION ALL
+		SELECT * FROM tg_user_tag_periods_differences() LIMIT 100) x)
+	    AS period_rollup_differences,
+	-- The rollup per user and tag (0026) equals what the events and
+	-- corrections say, quantities included.
+	(SELECT coalesce(jsonb_agg(x), '[]')::text FROM (
+		SELECT 'usage_user_tag_cc_daily' AS rollup,
+		    coalesce(d.day, e.day) AS day,
+		    coalesce(d.cost_center, e.cost_center) AS cost_center,
+		    CASE WHEN d.day IS NOT NULL THEN d.user_id ELSE e.user_id END
+		        AS "user",
+		    coalesce(d.tag_key, e.tag_key) AS tag,
+		    coalesce(d.tag_value, e.tag_value) AS value,
+		    d.events AS rollup_events, e.events,
+		    d.cost AS rollup_cost, e.cost,
+		    d.quantities AS rollup_quantities, e.quantities
+		FROM usage_user_tag_cc_daily d
+		FULL JOIN (
+			SELECT day, cost_center, user_id, tag_key, tag_value,
+			    sum(events) AS events, sum(unpriced) AS unpriced,
+			    sum(list_cost) AS list_cost, sum(cost) AS cost,
+			    ARRAY[tg_sum0(q[1]), tg_sum0(q[2]), tg_sum0(q[3]), tg_sum0(q[4]),
+			        tg_sum0(q[5]), tg_sum0(q[6]), tg_sum0(q[7]), tg_sum0(q[8]),
+			        tg_sum0(q[9]), tg_sum0(q[10]), tg_sum0(q[11]), tg_sum0(q[12]),
+			        tg_sum0(q[13]), tg_sum0(q[14])]::bigint[] AS quantities
+			FROM tag_rows GROUP BY 1, 2, 3, 4, 5) e
+		    ON d.day = e.day AND d.cost_center = e.cost_center
+		    AND d.user_id IS NOT DISTINCT FROM e.user_id
+		    AND d.tag_key = e.tag_key AND d.tag_value = e.tag_value
+		WHERE d.events IS DISTINCT FROM e.events
+		    OR d.unpriced IS DISTINCT FROM e.unpriced
+		    OR d.list_cost IS DISTINCT FROM e.list_cost
+		    OR d.cost IS DISTINCT FROM e.cost
+		    OR d.quantities IS DISTINCT FROM e.quantities
+		LIMIT 100) x) AS user_tag_rollup_differences

@@ -30,30 +30,12 @@ SELECT CASE WHEN $3::boolean THEN r.cost_center END,
         WHEN $8::text <> 'none' THEN date_trunc($8::text,
         r.day::timestamp)::date::text || 'T00:00:00Z' END,
     r.cost, r.list_cost, r.events, r.quantities
-FROM (SELECT p.period AS day, p.cost_center,
-        NULL::text AS provider, NULL::text AS model, p.user_id,
-        p.events, p.list_cost, p.cost, p.quantities
-    FROM usage_user_cc_periods p
+FROM (SELECT w.day, w.cost_center, NULL::text AS provider,
+        NULL::text AS model, w.user_id, w.events, w.list_cost, w.cost,
+        w.quantities
+    FROM tg_user_cc_window(tg_utc_lo($1::timestamptz),
+        tg_utc_hi($2::timestamptz), tg_fold_grain($8::text)) w
     WHERE NOT ($4::boolean OR $5::boolean)
-      AND p.grain = tg_fold_grain($8::text)
-      AND p.period >= tg_utc_lo($1::timestamptz)
-      AND p.period < tg_utc_hi($2::timestamptz)
-      AND tg_period_served(p.grain, p.period, tg_utc_lo($1::timestamptz),
-          tg_utc_hi($2::timestamptz),
-          (SELECT tg_periods_marked(tg_fold_grain($8::text))))
-    UNION ALL
-    SELECT d.day AS day, d.cost_center,
-        NULL::text AS provider, NULL::text AS model, d.user_id,
-        d.events, d.list_cost, d.cost, d.quantities
-    FROM usage_user_cc_daily d
-    WHERE NOT ($4::boolean OR $5::boolean)
-      AND d.day >= tg_utc_lo($1::timestamptz)
-      AND d.day < tg_utc_hi($2::timestamptz)
-      AND tg_day_unserved(tg_fold_grain($8::text), d.day,
-          tg_utc_lo($1::timestamptz), tg_utc_hi($2::timestamptz),
-          (SELECT tg_periods_marked(tg_fold_grain($8::text))),
-          (SELECT tg_periods_since(tg_fold_grain($8::text))),
-          (SELECT tg_periods_through()))
     UNION ALL
     SELECT p.period AS day, p.cost_center,
         p.provider, p.model, p.user_id, p.events, p.list_cost,

@@ -266,15 +266,18 @@ static const char *const seed10[] = {
 	"{\"n\":1,\"key\":\"r-1\",\"hash\":\"aa\",\"occurred_at\":"
 	"\"2026-10-05T10:00:00Z\",\"cc\":\"eng/search\",\"provider\":\"openai\","
 	"\"model\":\"gpt-4o\",\"tier\":\"standard\",\"list_cost\":1000,"
+	"\"user\":\"ann\",\"tags\":{\"team\":\"red\",\"env\":\"prod\"},"
 	"\"cost\":1000,\"q\":[1],\"m\":[{\"meter\":\"input\",\"q\":1,"
 	"\"l\":1000,\"c\":1000}]},"
 	"{\"n\":2,\"key\":\"r-2\",\"hash\":\"bb\",\"occurred_at\":"
 	"\"2026-10-06T10:00:00Z\",\"cc\":\"ops/sre\",\"provider\":\"openai\","
 	"\"model\":\"gpt-4o\",\"tier\":\"standard\",\"list_cost\":500,"
+	"\"tags\":{\"team\":\"blue\"},"
 	"\"cost\":500,\"q\":[2],\"m\":[{\"meter\":\"input\",\"q\":2,"
 	"\"l\":500,\"c\":500}]},"
 	"{\"n\":3,\"key\":\"r-3\",\"hash\":\"cc\",\"occurred_at\":"
 	"\"2026-10-07T10:00:00Z\",\"cc\":\"ops\",\"provider\":\"acme\","
+	"\"user\":\"ann\",\"tags\":{\"team\":\"red\"},"
 	"\"model\":\"x\",\"tier\":\"standard\",\"unpriced\":\"no_price\","
 	"\"list_cost\":0,\"cost\":0,\"q\":[5],\"m\":[{\"meter\":\"input\","
 	"\"q\":5,\"l\":0,\"c\":0}]}]'::jsonb, false)",
@@ -306,6 +309,46 @@ static const char *const seed10_want[] = {
 	"2", "recorded", "recorded", "recorded",
 };
 
+/* The spend report by user and tag:team over all time from the named
+ * query, one "user|tag|cost|events" per group: the rows, ordered by
+ * user and tag (the rollup queries leave that to the server), and those
+ * of a group added up as the server does (spend_rows.c). */
+static const char *
+spend_user_tag(PGconn *c, const char *name)
+{
+	static char out[1024];
+	char meters[512], sql[16384];
+	const char *params[12] = { NULL, NULL, "false", "false", "false",
+		"true", "team", "none", NULL, meters, NULL, NULL };
+	PGresult *res;
+	long long cost = 0, events = 0;
+	int i;
+
+	snprintf(meters, sizeof meters, "%s", value_in(c,
+	    "SELECT tg_meters()::text"));
+	snprintf(sql, sizeof sql, "SELECT * FROM (%s\n) q ORDER BY 4, 5",
+	    query(name)->text);
+	res = PQexecParams(c, sql, strcmp(name, "report_spend_events") == 0 ?
+	    12 : 10, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", name, PQresultErrorMessage(res));
+	out[0] = '\0';
+	for (i = 0; i < PQntuples(res); i++) {
+		cost += atoll(PQgetvalue(res, i, 6));
+		events += atoll(PQgetvalue(res, i, 8));
+		if (i + 1 < PQntuples(res) && strcmp(PQgetvalue(res, i, 3),
+		    PQgetvalue(res, i + 1, 3)) == 0 && strcmp(PQgetvalue(res,
+		    i, 4), PQgetvalue(res, i + 1, 4)) == 0)
+			continue;
+		snprintf(out + strlen(out), sizeof out - strlen(out),
+		    "%s%s|%s|%lld|%lld", out[0] ? "," : "", PQgetvalue(res, i,
+		    3), PQgetvalue(res, i, 4), cost, events);
+		cost = events = 0;
+	}
+	PQclear(res);
+	return out;
+}
+
 static void
 test_upgrade_from_10_fills_root(void **state)
 {
@@ -332,6 +375,23 @@ test_upgrade_from_10_fills_root(void **state)
 	assert_int_equal(migrate_run(up10, sql_migrations,
 	    sql_migrations_count, &applied, &version, err, sizeof err), 0);
 	assert_string_equal(value_in(up10, digest_sql), before);
+
+	/* The rollup per user and tag (0026) holds the events booked
+	 * before it and their corrections (the unpriced one priced), and
+	 * the report from it reads as the one from the events. */
+	assert_string_equal(value_in(up10, "SELECT string_agg(concat_ws('|', "
+	    "day, cost_center, coalesce(user_id, '-'), tag_key, tag_value, "
+	    "events, unpriced, list_cost, cost), ',' ORDER BY day, tag_key) "
+	    "FROM usage_user_tag_cc_daily"),
+	    "2026-10-05|eng/search|ann|env|prod|1|0|1300|1300,"
+	    "2026-10-05|eng/search|ann|team|red|1|0|1300|1300,"
+	    "2026-10-06|ops/sre|-|team|blue|1|0|500|500,"
+	    "2026-10-07|ops|ann|team|red|1|0|300|300");
+	snprintf(before, sizeof before, "%s", spend_user_tag(up10,
+	    "report_spend_events"));
+	assert_string_equal(before, "ann|red|1600|2,|blue|500|1");
+	assert_string_equal(spend_user_tag(up10, "report_spend_user_tag"),
+	    before);
 
 	/* Usage by its cost center, a correction by what it corrects (the
 	 * unpriced event's too), an adjustment by its first expense posting

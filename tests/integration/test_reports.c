@@ -251,6 +251,9 @@ t_spend_vs_postings(void)
 		{ "user", "u.user_id" },
 		{ "tag:team", "u.tags ->> 'team'" },
 		{ "cost_center,user", "u.cost_center, u.user_id" },
+		{ "user,tag:team", "u.user_id, u.tags ->> 'team'" },
+		{ "cost_center,user,tag:team",
+		  "u.cost_center, u.user_id, u.tags ->> 'team'" },
 	};
 	static const char *const fields[][5] = {
 		{ "period_start", NULL },
@@ -260,6 +263,8 @@ t_spend_vs_postings(void)
 		{ "user", "period_start", NULL },
 		{ "tag", "period_start", NULL },
 		{ "cost_center", "user", "period_start", NULL },
+		{ "user", "tag", "period_start", NULL },
+		{ "cost_center", "user", "tag", "period_start", NULL },
 	};
 	static const char *const grains[] = { NULL, "day", "week", "month",
 		"hour" };
@@ -586,7 +591,8 @@ t_spend_edges(void)
 {
 	static const char *const groups[] = { "", "cost_center", "model",
 		"cost_center,provider,model", "user", "tag:team",
-		"cost_center,user", "model,tag:team", "user,tag:team" };
+		"cost_center,user", "model,tag:team", "user,tag:team",
+		"model,user,tag:team" };
 	static const char *const grains[] = { "", "&granularity=hour",
 		"&granularity=day", "&granularity=week",
 		"&granularity=month" };
@@ -654,9 +660,9 @@ t_spend_edges(void)
 			int by_user_tag = strstr(groups[g], "user") != NULL ||
 			    strstr(groups[g], "tag") != NULL;
 			/* Per hour, a window shorter than a day has whole
-			 * hours. */
+			 * hours. No rollup keeps a model, a user and a tag. */
 			int events = (w == 5 && k != 1) || strstr(groups[g],
-			    "user,tag") != NULL || (k == 1 && by_user_tag);
+			    "model,user,tag") != NULL || (k == 1 && by_user_tag);
 
 			snprintf(path, sizeof path, "/v1/reports/spend?"
 			    "cost_center=edg&group_by=%s%s%s", groups[g],
@@ -799,15 +805,15 @@ fold_or_book(int pass)
 }
 
 /*
- * Groupings by user or by a tag, read from their rollups (0020), read
- * the same to the byte as from the events: each window on whole days
- * against the same window widened or narrowed by a second where no
- * event is (served from the events), for users, no user, tags, tags
- * lacking or empty, an unpriced event priced later and a repricing
- * correction, every granularity the rollups serve and two subtrees.
- * Then GET /v1/ledger/verify finds a rollup row set wrong by hand (per
- * user, per tag, per hour), against the events and against the coarser
- * rollups without provider and model.
+ * Groupings by user or by a tag, or by both, read from their rollups
+ * (0020, 0026), read the same to the byte as from the events: each
+ * window on whole days against the same window widened or narrowed by a
+ * second where no event is (served from the events), for users, no
+ * user, tags, tags lacking or empty, an unpriced event priced later and
+ * a repricing correction, every granularity the rollups serve and two
+ * subtrees. Then GET /v1/ledger/verify finds a rollup row set wrong by
+ * hand (per user, per tag, per user and tag, per hour), against the
+ * events and against the coarser rollups without provider and model.
  */
 static void
 t_spend_user_tag_rollups(void)
@@ -816,7 +822,8 @@ t_spend_user_tag_rollups(void)
 		"tag:feature", "tag:nobody", "cost_center,user",
 		"provider,model,user", "cost_center,provider,model,user",
 		"model,tag:team", "cost_center,provider,model,tag:feature",
-		"user,tag:team" };
+		"user,tag:team", "cost_center,user,tag:feature",
+		"user,tag:nobody", "model,user,tag:team" };
 	static const char *const grains[] = { "", "&granularity=day",
 		"&granularity=week", "&granularity=month" };
 	/* Whole days, and the same a second off where no event is. */
@@ -876,8 +883,8 @@ t_spend_user_tag_rollups(void)
 				for (w = 0; w < sizeof windows / sizeof windows[0];
 				    w++) {
 		char *a, *b;
-		/* A user and a tag together have no rollup. */
-		const char *src = strstr(groups[g], "user,tag") != NULL ?
+		/* A user and a tag with a model have no rollup. */
+		const char *src = strstr(groups[g], "model,user,tag") != NULL ?
 		    "events" : "rollups";
 
 		if (c == 0 && g == 0 && k == 0 && w == 0 && pass > 0)
@@ -902,7 +909,8 @@ t_spend_user_tag_rollups(void)
 		free(a);
 		free(b);
 	}
-	CHECK(same == 3 * 3 * 10 * 4 * 4 && events == same, "%d same", same);
+	CHECK(same == 3 * 3 * (int)(sizeof groups / sizeof groups[0]) * 4 * 4 &&
+	    events == same, "%d same", same);
 	/* What the groups cover: a NULL user, a NULL tag beside an empty
 	 * one, the correction. */
 	r = http("GET", "/v1/reports/spend?cost_center=ugt&group_by=user,"
@@ -918,12 +926,17 @@ t_spend_user_tag_rollups(void)
 	CHECK(db_value("SELECT tg_fold_periods()") != NULL && db_exec(
 	    "UPDATE usage_tag_cc_periods SET cost = cost + 1 WHERE grain = "
 	    "'month' AND period = '2026-07-01' AND cost_center = 'ugt/a' AND "
-	    "tag_key = 'team' AND tag_value = 'red'") == 0, "%s", db_error());
+	    "tag_key = 'team' AND tag_value = 'red'") == 0 && db_exec(
+	    "UPDATE usage_user_tag_cc_periods SET events = events + 1 WHERE "
+	    "grain = 'month' AND period = '2026-07-01' AND cost_center = "
+	    "'ugt/b' AND user_id IS NULL AND tag_key = 'feature' AND "
+	    "tag_value = 'search'") == 0, "%s", db_error());
 	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
 	CHECK(r->status == 200 && json_is_false(json_object_get(r->json,
 	    "ok")) && json_array_size(json_object_get(r->json,
-	    "period_rollup_differences")) == 1 && strstr(r->body,
-	    "\"usage_tag_cc_periods\"") != NULL, "%.800s", r->body);
+	    "period_rollup_differences")) == 2 && strstr(r->body,
+	    "\"usage_tag_cc_periods\"") != NULL && strstr(r->body,
+	    "\"usage_user_tag_cc_periods\"") != NULL, "%.800s", r->body);
 	resp_free(r);
 	CHECK(db_exec("INSERT INTO usage_rollup_dirty VALUES ('2026-07-01')")
 	    == 0, "%s", db_error());
@@ -937,9 +950,29 @@ t_spend_user_tag_rollups(void)
 	CHECK(r->status == 200 && json_is_true(json_object_get(r->json, "ok")) &&
 	    json_array_size(json_object_get(r->json,
 	    "user_rollup_differences")) == 0 && json_array_size(
-	    json_object_get(r->json, "tag_rollup_differences")) == 0,
-	    "%.600s", r->body);
+	    json_object_get(r->json, "tag_rollup_differences")) == 0 &&
+	    json_array_size(json_object_get(r->json,
+	    "user_tag_rollup_differences")) == 0, "%.600s", r->body);
 	resp_free(r);
+	/* The rollup per user and tag against the events. */
+	CHECK(db_exec("UPDATE usage_user_tag_cc_daily SET list_cost = "
+	    "list_cost + 1 WHERE cost_center = 'ugt/b' AND user_id IS NULL AND "
+	    "tag_key = 'feature' AND tag_value = 'search'") == 0, "%s",
+	    db_error());
+	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
+	CHECK(r->status == 200 && json_is_false(json_object_get(r->json,
+	    "ok")) && json_array_size(json_object_get(r->json,
+	    "user_tag_rollup_differences")) == strtoul(db_value("SELECT "
+	    "count(*) FROM usage_user_tag_cc_daily WHERE cost_center = 'ugt/b' "
+	    "AND user_id IS NULL AND tag_key = 'feature' AND tag_value = "
+	    "'search'"), NULL, 10) && strstr(r->body, "\"user\":null") !=
+	    NULL && json_array_size(json_object_get(r->json,
+	    "user_tag_rollup_differences")) > 0, "%.800s", r->body);
+	resp_free(r);
+	CHECK(db_exec("UPDATE usage_user_tag_cc_daily SET list_cost = "
+	    "list_cost - 1 WHERE cost_center = 'ugt/b' AND user_id IS NULL AND "
+	    "tag_key = 'feature' AND tag_value = 'search'") == 0, "%s",
+	    db_error());
 	CHECK(db_exec("UPDATE usage_user_daily SET cost = cost + 1 WHERE "
 	    "cost_center = 'ugt/a' AND user_id IS NULL") == 0 && db_exec(
 	    "UPDATE usage_tag_daily SET quantities[1] = quantities[1] + 1 "
@@ -1471,9 +1504,20 @@ t_spend_events_timeout(void)
 	    PQerrorMessage(c));
 	PQclear(res);
 	r = http("GET", "/v1/reports/spend?from=2026-10-01T00:00:00Z&to="
-	    "2026-10-03T00:00:00Z&group_by=user,tag:team", finance_key, NULL,
-	    NULL);
+	    "2026-10-03T00:00:00Z&group_by=provider,model,user,tag:team",
+	    finance_key, NULL, NULL);
 	CHECK_ERR(r, 422, "report_too_large", "group_by");
+	resp_free(r);
+	r = http("GET", "/v1/reports/spend?from=2026-10-01T00:00:00Z&to="
+	    "2026-10-03T00:00:00Z&group_by=user,tag:team&granularity=hour",
+	    finance_key, NULL, NULL);
+	CHECK_ERR(r, 422, "report_too_large", "granularity");
+	resp_free(r);
+	r = http("GET", "/v1/reports/spend?from=2026-10-01T00:00:00Z&to="
+	    "2026-10-03T00:00:00Z&group_by=cost_center,user,tag:team"
+	    "&granularity=day", finance_key, NULL, NULL);
+	CHECK(r->status == 200 && strcmp(jstr(r, "source"), "rollups") == 0,
+	    "from the rollups: %ld %s", r->status, r->body);
 	resp_free(r);
 	r = http("GET", "/v1/reports/spend?from=2026-10-01T00:00:00Z&to="
 	    "2026-10-03T00:00:00Z&group_by=user&granularity=hour", finance_key,
