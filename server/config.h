@@ -19,6 +19,7 @@ struct tg_config {
 	int db_pool_size;
 	int64_t body_limit;		/* bytes */
 	int db_statement_timeout_ms;
+	int verify_timeout_ms;		/* GET /v1/ledger/verify's */
 	int db_queue_timeout_ms;
 	int http_timeout_s;
 	int key_cache_ttl_s;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
 
 #include "ledger/ledger.h"
 #include "tests/integration/itest.h"
@@ -313,6 +314,39 @@ t_database_guards(void)
 	CHECK(db_count("transactions") == tx, "history changed");
 }
 
+/*
+ * Verify outlasts the pool's statement timeout (5 s): while another
+ * session holds a lock on the events for about 6.5 s, an ordinary read
+ * of the events gives up at the pool's timeout; verify waits, under its
+ * own, and answers in full.
+ */
+static void
+t_verify_outlasts_statement_timeout(void)
+{
+	PGconn *c = PQconnectdb(getenv("TOLLGATE_DATABASE_URL"));
+	struct resp *r;
+	PGresult *res;
+
+	CHECK(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	CHECK(PQsendQuery(c, "BEGIN; LOCK TABLE usage_events IN ACCESS "
+	    "EXCLUSIVE MODE; SELECT pg_sleep(6.5); COMMIT") == 1, "%s",
+	    PQerrorMessage(c));
+	CHECK(db_wait("SELECT count(*) FROM pg_locks WHERE relation = "
+	    "'usage_events'::regclass AND mode = 'AccessExclusiveLock' AND "
+	    "granted", "1"), "the lock was not taken");
+	r = http("GET", "/v1/reports/spend?from=2026-10-01T00:00:00Z&to="
+	    "2026-10-01T00:30:00Z", admin_key, NULL, NULL);
+	CHECK_ERR(r, 422, "report_too_large", "from");
+	resp_free(r);
+	r = http("GET", "/v1/ledger/verify", admin_key, NULL, NULL);
+	CHECK(r->status == 200 && json_is_true(json_object_get(r->json,
+	    "ok")), "verify under the lock: %ld %s", r->status, r->body);
+	resp_free(r);
+	while ((res = PQgetResult(c)) != NULL)
+		PQclear(res);
+	PQfinish(c);
+}
+
 const struct itest ledger_tests[] = {
 	{ "an adjustment is recorded once; retries are duplicates; other "
 	  "content is 409", t_adjust_records_once },
@@ -322,6 +356,8 @@ const struct itest ledger_tests[] = {
 	  t_adjust_rejects_bad_input },
 	{ "balances by account, subtree and window", t_balances },
 	{ "the trial balance is zero", t_verify },
+	{ "verify outlasts the pool's statement timeout under its own",
+	  t_verify_outlasts_statement_timeout },
 	{ "PostgreSQL refuses unbalanced transactions and edits of history",
 	  t_database_guards },
 	{ NULL, NULL }
