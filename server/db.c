@@ -552,16 +552,14 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
  * Every session: the configured statement timeout, and no JIT, which
  * compiles the larger statements (verify, a batch of usage) for seconds
  * to save milliseconds. Dates as ISO text whatever the database's
- * default, since the reports write a period as its date's text. Sorts
- * of a report's rows in memory: a year by user and day (80,000 rollup
- * rows) spilled to disk at the default 4 MB and took twice as long.
+ * default, since the reports write a period as its date's text.
  */
 static void
 session_options(const struct tg_config *cfg, char *buf, size_t bufsz)
 {
 	snprintf(buf, bufsz, "-c statement_timeout=%d -c jit=off "
-	    "-c client_min_messages=warning -c DateStyle=ISO "
-	    "-c work_mem=64MB", cfg->db_statement_timeout_ms);
+	    "-c client_min_messages=warning -c DateStyle=ISO",
+	    cfg->db_statement_timeout_ms);
 }
 
 struct db_pool *
