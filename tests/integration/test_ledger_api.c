@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -324,10 +325,24 @@ static void
 t_verify_outlasts_statement_timeout(void)
 {
 	PGconn *c = PQconnectdb(getenv("TOLLGATE_DATABASE_URL"));
+	double deadline = now_s() + 30;
 	struct resp *r;
 	PGresult *res;
+	int up = 0;
 
 	CHECK(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	/* Every pooled connection up and its statements prepared first: a
+	 * connection still coming back from an earlier test would prepare
+	 * them under the lock and time out. */
+	while (!up && now_s() < deadline) {
+		r = http("GET", "/metrics", admin_key, NULL, NULL);
+		up = r->status == 200 && strstr(r->body,
+		    "tollgate_db_connections{state=\"up\"} 4\n") != NULL;
+		resp_free(r);
+		if (!up)
+			usleep(20000);
+	}
+	CHECK(up, "the pool's four connections did not come up");
 	CHECK(PQsendQuery(c, "BEGIN; LOCK TABLE usage_events IN ACCESS "
 	    "EXCLUSIVE MODE; SELECT pg_sleep(6.5); COMMIT") == 1, "%s",
 	    PQerrorMessage(c));
