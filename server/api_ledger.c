@@ -419,8 +419,7 @@ verify_step(void *arg, const struct db_result *res)
 		return;
 	db_release(r->state);
 	r->state = NULL;
-	http_reply_error(r, 503, "database_unavailable", NULL,
-	    "the database is unavailable; retry later");
+	http_reply_unavailable(r);
 }
 
 /* Verify reads the whole ledger: on a large one, longer than the pool's
@@ -433,6 +432,5 @@ api_ledger_verify(struct tg_req *r)
 	r->state = NULL;
 	if (db_query_hold(r->srv->db, "tx_snapshot", 0, NULL, verify_step,
 	    r) != 0)
-		http_reply_error(r, 503, "database_unavailable", NULL,
-		    "the database is unavailable; retry later");
+		http_reply_unavailable(r);
 }

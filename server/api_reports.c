@@ -363,8 +363,7 @@ read_next(struct tg_req *r)
 		    snapshot_cb, r) == 0)
 			return 0;
 		read_free(r);
-		http_reply_error(r, 503, "database_unavailable", NULL,
-		    "the database is unavailable; retry later");
+		http_reply_unavailable(r);
 		return -1;
 	}
 	q_from_draft(r->draft, &q);
@@ -388,13 +387,13 @@ read_next(struct tg_req *r)
 	params[10] = x->edges ? t[2] : NULL;
 	params[11] = x->edges ? t[3] : NULL;
 	n = strcmp(x->stmt, "report_spend_events") == 0 ? 12 : 10;
-	if (rd->held == NULL ? http_query(r, x->stmt, n, params, read_cb) == 0 :
-	    db_query_held(rd->held, x->stmt, n, params, read_cb, r) == 0)
+	if ((rd->held == NULL ? db_query(r->srv->db, x->stmt, n, params,
+	    read_cb, r) : db_query_held(rd->held, x->stmt, n, params, read_cb,
+	    r)) == 0)
 		return 0;
-	if (rd->held != NULL)
-		http_reply_error(r, 503, "database_unavailable", NULL,
-		    "the database is unavailable; retry later");
+	/* The read freed before the reply, which frees the request. */
 	read_free(r);
+	http_reply_unavailable(r);
 	return -1;
 }
 

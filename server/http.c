@@ -271,10 +271,16 @@ http_reply_db_failure(struct tg_req *r, const struct db_result *res)
 		    "the database is busy: %s; retry later", res->message);
 		return;
 	default:
-		http_reply_error(r, 503, "database_unavailable", NULL,
-		    "the database is unavailable; retry later");
+		http_reply_unavailable(r);
 		return;
 	}
+}
+
+void
+http_reply_unavailable(struct tg_req *r)
+{
+	http_reply_error(r, 503, "database_unavailable", NULL,
+	    "the database is unavailable; retry later");
 }
 
 int
@@ -283,8 +289,7 @@ http_query(struct tg_req *r, const char *stmt, int n,
 {
 	if (db_query(r->srv->db, stmt, n, values, cb, r) == 0)
 		return 0;
-	http_reply_error(r, 503, "database_unavailable", NULL,
-	    "the database is unavailable; retry later");
+	http_reply_unavailable(r);
 	return -1;
 }
 

@@ -128,6 +128,10 @@ const char *http_param(struct tg_req *r, const char *name);
  */
 int http_query(struct tg_req *r, const char *stmt, int n,
     const char *const *values, db_cb cb);
+/* Reply 503 database_unavailable: the database took no statement (a
+ * handler that runs its own, on a held connection, after freeing its
+ * state: the reply frees the request). */
+void http_reply_unavailable(struct tg_req *r);
 
 /* Monotonic microseconds, for durations. */
 int64_t http_now_us(void);
