@@ -170,6 +170,7 @@ static int
 quantities_add_jsonb(int64_t q[PM_COUNT], const char *a, int sign)
 {
 	const char *end, *num;
+	char name[32];
 	int64_t x;
 	int m;
 
@@ -179,13 +180,11 @@ quantities_add_jsonb(int64_t q[PM_COUNT], const char *a, int sign)
 		a++;
 	while (*a == '"') {
 		end = strchr(++a, '"');
-		if (end == NULL)
+		if (end == NULL || (size_t)(end - a) >= sizeof name)
 			return -1;
-		for (m = 0; m < PM_COUNT; m++)
-			if (strncmp(pricing_meter_name(m), a, (size_t)(end - a))
-			    == 0 && pricing_meter_name(m)[end - a] == '\0')
-				break;
-		if (m == PM_COUNT || end[1] != ':')
+		memcpy(name, a, (size_t)(end - a));
+		name[end - a] = '\0';
+		if ((m = pricing_meter_parse(name)) < 0 || end[1] != ':')
 			return -1;
 		if ((num = int_read(end + 2 + (end[2] == ' '), sign,
 		    &x)) == NULL ||
